@@ -1,0 +1,442 @@
+/**
+ * The DynamoDB calls the CLI makes on an event-manifest table, behind a narrow interface built by
+ * one factory (aws-cdk-cli style). SDK errors a user can fix become `UserError`s with a hint here;
+ * anything else is rethrown as it came.
+ */
+import {
+  BatchGetItemCommand,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClientConfig,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+
+import { ATTR_ETL_TIME, ATTR_EVENT_ID, ATTR_FINGERPRINT, ATTR_TTL } from '../domain/contract.js';
+import type { ManifestKey } from '../domain/enriched.js';
+import { UserError } from '../domain/errors.js';
+
+/** How to reach DynamoDB. Without `credentials`, the default chain (or `profile`) is used. */
+export interface DynamoDbClientOptions {
+  region: string;
+  /** An endpoint override (a local stand-in); otherwise the SDK's own resolution, `AWS_ENDPOINT_URL_DYNAMODB` included. */
+  endpoint?: string;
+  credentials?: DynamoDBClientConfig['credentials'];
+  profile?: string;
+}
+
+/** TTL as DescribeTimeToLive reports it; `UNKNOWN` when the endpoint cannot or may not say. */
+export type TtlStatus = 'ENABLED' | 'DISABLED' | 'UNKNOWN';
+
+/** What the CLI needs to know about an existing manifest table. */
+export interface ExistingManifestTable {
+  exists: true;
+  /** Exactly `eventId` HASH (S) + `fingerprint` RANGE (S), as the shredder expects. */
+  keySchemaOk: boolean;
+  /** `PROVISIONED` also for old tables that carry no billing mode summary. */
+  billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
+  /** Provisioned write capacity; undefined for on-demand tables. */
+  provisionedWcu: number | undefined;
+  /** DynamoDB's approximate item count (refreshed about every six hours on AWS). */
+  itemCount: number | undefined;
+  ttl: TtlStatus;
+  /** The attribute TTL is enabled on, when it is (the shredder's is `ttl`). */
+  ttlAttribute: string | undefined;
+  /** CREATING, ACTIVE, UPDATING, ... */
+  status: string | undefined;
+}
+
+/** A table that is not there: every other field is empty. */
+export interface MissingManifestTable {
+  exists: false;
+  keySchemaOk: false;
+  billingMode: undefined;
+  provisionedWcu: undefined;
+  itemCount: undefined;
+  ttl: 'UNKNOWN';
+  ttlAttribute: undefined;
+  status: undefined;
+}
+
+/** The answer of `describeManifestTable`; narrow on `exists`. */
+export type ManifestTableDescription = ExistingManifestTable | MissingManifestTable;
+
+/** Billing of a table the CLI creates. */
+export type CreateManifestTableOptions =
+  | { billingMode: 'PAY_PER_REQUEST' }
+  | { billingMode: 'PROVISIONED'; readCapacityUnits: number; writeCapacityUnits: number };
+
+/**
+ * A manifest item as stored. `etlTime`/`ttl` are undefined only on items some other writer left
+ * without them (DynamoDB enforces nothing but the key).
+ */
+export interface StoredManifestItem extends ManifestKey {
+  etlTime: number | undefined;
+  ttl: number | undefined;
+}
+
+/** The result of `batchGetKeys`. */
+export interface BatchGetKeysResult {
+  /** The items found (keys that are absent are simply not listed), in no particular order. */
+  items: StoredManifestItem[];
+  /** BatchGetItem requests sent, retries of unprocessed keys included. */
+  requests: number;
+}
+
+/** The DynamoDB operations the CLI uses on a manifest table. */
+export interface DynamoDbClient {
+  /** Never throws for a missing table: `exists: false`. */
+  describeManifestTable(table: string): Promise<ManifestTableDescription>;
+  /** Creates the table with the manifest's key schema and resolves once it is ACTIVE. */
+  createManifestTable(table: string, opts: CreateManifestTableOptions): Promise<ExistingManifestTable>;
+  /** Exact item count (a paginated COUNT scan: reads the whole table). */
+  countItems(table: string): Promise<number>;
+  /** Every item of the table (a paginated scan: for tests, the demo and small tables). */
+  scanItems(table: string): Promise<StoredManifestItem[]>;
+  /** Looks keys up, 100 per BatchGetItem; unprocessed keys are retried with backoff. */
+  batchGetKeys(table: string, keys: readonly ManifestKey[]): Promise<BatchGetKeysResult>;
+  /** Closes the connections. */
+  destroy(): void;
+}
+
+/** BatchGetItem's limit of keys per request. */
+export const BATCH_GET_MAX_KEYS = 100;
+const MAX_ROUNDS_WITHOUT_PROGRESS = 10;
+const TABLE_ACTIVE_TIMEOUT_MS = 5 * 60_000;
+
+const PROJECTION = '#eventId, #fingerprint, #etlTime, #ttl';
+// `ttl` is a reserved word: every attribute goes through a name placeholder.
+const PROJECTION_NAMES = {
+  '#eventId': ATTR_EVENT_ID,
+  '#fingerprint': ATTR_FINGERPRINT,
+  '#etlTime': ATTR_ETL_TIME,
+  '#ttl': ATTR_TTL,
+};
+
+/** Builds the DynamoDB adapter. Each call makes its own SDK client: nothing is cached at module level. */
+export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClient {
+  const sdk = new DynamoDBClient({
+    region: opts.region,
+    ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
+    ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
+    ...(opts.profile === undefined ? {} : { profile: opts.profile }),
+  });
+  const where = { region: opts.region, endpoint: opts.endpoint };
+  const call = async <T>(operation: string, table: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw mapDynamoDbError(error, { ...where, operation, table });
+    }
+  };
+
+  const describe = async (table: string): Promise<ManifestTableDescription> => {
+    let description: TableDescription | undefined;
+    try {
+      description = (await sdk.send(new DescribeTableCommand({ TableName: table }))).Table;
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') return missingTable();
+      throw mapDynamoDbError(error, { ...where, operation: 'DescribeTable', table });
+    }
+    if (description === undefined) return missingTable();
+    let ttl: TtlStatus = 'UNKNOWN';
+    let ttlAttribute: string | undefined;
+    try {
+      const out = await sdk.send(new DescribeTimeToLiveCommand({ TableName: table }));
+      const status = out.TimeToLiveDescription?.TimeToLiveStatus;
+      ttl =
+        status === 'ENABLED' || status === 'ENABLING'
+          ? 'ENABLED'
+          : status === undefined
+            ? 'UNKNOWN'
+            : 'DISABLED';
+      ttlAttribute = ttl === 'ENABLED' ? out.TimeToLiveDescription?.AttributeName : undefined;
+    } catch (error) {
+      // Stand-ins may not implement the call, and a policy may not grant it; neither is fatal:
+      // the table works, only the expiry default cannot be decided from it.
+      const name = errorName(error);
+      if (name !== 'UnknownOperationException' && name !== 'AccessDeniedException') {
+        throw mapDynamoDbError(error, { ...where, operation: 'DescribeTimeToLive', table });
+      }
+    }
+    const billingMode: ExistingManifestTable['billingMode'] =
+      description.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED';
+    return {
+      exists: true,
+      keySchemaOk: keySchemaOk(description),
+      billingMode,
+      provisionedWcu:
+        billingMode === 'PROVISIONED' ? description.ProvisionedThroughput?.WriteCapacityUnits : undefined,
+      itemCount: description.ItemCount,
+      ttl,
+      ttlAttribute,
+      status: description.TableStatus,
+    };
+  };
+
+  return {
+    describeManifestTable: describe,
+
+    async createManifestTable(table, createOpts) {
+      await call('CreateTable', table, () =>
+        sdk.send(
+          new CreateTableCommand({
+            TableName: table,
+            AttributeDefinitions: [
+              { AttributeName: ATTR_EVENT_ID, AttributeType: 'S' },
+              { AttributeName: ATTR_FINGERPRINT, AttributeType: 'S' },
+            ],
+            KeySchema: [
+              { AttributeName: ATTR_EVENT_ID, KeyType: 'HASH' },
+              { AttributeName: ATTR_FINGERPRINT, KeyType: 'RANGE' },
+            ],
+            BillingMode: createOpts.billingMode,
+            ...(createOpts.billingMode === 'PROVISIONED'
+              ? {
+                  ProvisionedThroughput: {
+                    ReadCapacityUnits: createOpts.readCapacityUnits,
+                    WriteCapacityUnits: createOpts.writeCapacityUnits,
+                  },
+                }
+              : {}),
+          }),
+        ),
+      );
+      const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+      for (let attempt = 0; ; attempt++) {
+        const d = await describe(table);
+        if (d.exists && d.status === 'ACTIVE') return d;
+        if (Date.now() > deadline) {
+          throw new UserError(
+            `DynamoDB table ${table} is still ${d.status ?? 'not visible'} after 5 minutes`,
+            {
+              hint: 'Check the table in the DynamoDB console, then run the command again.',
+              code: 'TABLE_NOT_ACTIVE',
+            },
+          );
+        }
+        await sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    },
+
+    async countItems(table) {
+      let count = 0;
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await call('Scan', table, () =>
+          sdk.send(new ScanCommand({ TableName: table, Select: 'COUNT', ExclusiveStartKey: startKey })),
+        );
+        count += page.Count ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return count;
+    },
+
+    async scanItems(table) {
+      const items: StoredManifestItem[] = [];
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await call('Scan', table, () =>
+          sdk.send(
+            new ScanCommand({
+              TableName: table,
+              ProjectionExpression: PROJECTION,
+              ExpressionAttributeNames: PROJECTION_NAMES,
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) items.push(fromAttributes(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return items;
+    },
+
+    async batchGetKeys(table, keys) {
+      // BatchGetItem rejects a request that names one key twice.
+      const unique = new Map<string, ManifestKey>();
+      for (const k of keys) unique.set(`${k.eventId}\t${k.fingerprint}`, k);
+      const all = [...unique.values()];
+      const items: StoredManifestItem[] = [];
+      let requests = 0;
+      for (let offset = 0; offset < all.length; offset += BATCH_GET_MAX_KEYS) {
+        let pending: Record<string, AttributeValue>[] = all
+          .slice(offset, offset + BATCH_GET_MAX_KEYS)
+          .map((k) => ({ [ATTR_EVENT_ID]: { S: k.eventId }, [ATTR_FINGERPRINT]: { S: k.fingerprint } }));
+        let roundsWithoutProgress = 0;
+        let retry = 0;
+        while (pending.length > 0) {
+          const keysOut = pending;
+          const out = await call('BatchGetItem', table, () =>
+            sdk.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [table]: {
+                    Keys: keysOut,
+                    ProjectionExpression: PROJECTION,
+                    ExpressionAttributeNames: PROJECTION_NAMES,
+                  },
+                },
+              }),
+            ),
+          );
+          requests++;
+          for (const item of out.Responses?.[table] ?? []) items.push(fromAttributes(item));
+          const unprocessed = out.UnprocessedKeys?.[table]?.Keys ?? [];
+          if (unprocessed.length === 0) break;
+          // Keys left over while others came back mean the 16 MB answer limit, not a shortage of capacity:
+          // ask again at once (almost). Only rounds without progress back off further.
+          const progressed = unprocessed.length < pending.length;
+          roundsWithoutProgress = progressed ? 0 : roundsWithoutProgress + 1;
+          if (progressed) retry = 0;
+          if (roundsWithoutProgress >= MAX_ROUNDS_WITHOUT_PROGRESS) {
+            throw new UserError(
+              `DynamoDB left ${unprocessed.length} keys of table ${table} unprocessed ${MAX_ROUNDS_WITHOUT_PROGRESS} times in a row`,
+              {
+                hint: 'The table is out of read capacity: raise its RCU (or switch it to on-demand), or sample fewer events.',
+                code: 'DYNAMODB_UNPROCESSED_KEYS',
+              },
+            );
+          }
+          pending = unprocessed;
+          // Full jitter, capped: the usual answer to a table that is shedding reads.
+          await sleep(Math.random() * Math.min(2000, 50 * 2 ** retry++));
+        }
+      }
+      return { items, requests };
+    },
+
+    destroy() {
+      sdk.destroy();
+    },
+  };
+}
+
+/** Where a failed call went, for the error message. */
+export interface DynamoDbErrorContext {
+  operation: string;
+  table: string;
+  region: string;
+  endpoint: string | undefined;
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'CredentialsProviderError',
+]);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** Turns an SDK error a user can fix into a `UserError` with a hint; returns anything else unchanged. */
+export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unknown {
+  if (error instanceof UserError) return error;
+  const name = errorName(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (name === 'ResourceNotFoundException') {
+    return new UserError(`DynamoDB table ${ctx.table} not found in region ${ctx.region}`, {
+      hint: 'Check the table name and region in the storage config (and the profile: tables belong to one account).',
+      code: 'TABLE_NOT_FOUND',
+      cause: error,
+    });
+  }
+  if (name === 'ResourceInUseException' && ctx.operation === 'CreateTable') {
+    return new UserError(`DynamoDB table ${ctx.table} already exists in region ${ctx.region}`, {
+      hint: 'Use the existing table, or pick another table name.',
+      code: 'TABLE_EXISTS',
+      cause: error,
+    });
+  }
+  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
+    return new UserError(`DynamoDB ${ctx.operation} on table ${ctx.table} was refused: ${message}`, {
+      hint:
+        name === 'AccessDeniedException'
+          ? `Grant the identity dynamodb:${ctx.operation} on the table (check it with \`aws sts get-caller-identity\`).`
+          : 'Check the AWS credentials: the storage config keys, --profile / AWS_PROFILE, or the environment; `aws sts get-caller-identity` shows which identity is used.',
+      code: 'AWS_CREDENTIALS',
+      cause: error,
+    });
+  }
+  const code = connectionCode(error);
+  if (code !== undefined || name === 'TimeoutError') {
+    const target = ctx.endpoint ?? `the DynamoDB endpoint of region ${ctx.region}`;
+    return new UserError(`cannot reach DynamoDB at ${target} (${code ?? name})`, {
+      hint:
+        ctx.endpoint === undefined
+          ? 'Check the network (proxy, VPC endpoint) and the region; AWS_ENDPOINT_URL_DYNAMODB overrides the endpoint.'
+          : 'Check the endpoint URL and that the local DynamoDB (e.g. dynalite) is running and listening there.',
+      code: 'DYNAMODB_UNREACHABLE',
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+/** The socket error code, also when Node wraps several attempts in an AggregateError. */
+function connectionCode(error: unknown): string | undefined {
+  const codeOf = (e: unknown): string | undefined => {
+    const code = (e as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && CONNECTION_CODES.has(code) ? code : undefined;
+  };
+  if (codeOf(error) !== undefined) return codeOf(error);
+  if (error instanceof AggregateError) {
+    for (const e of error.errors) if (codeOf(e) !== undefined) return codeOf(e);
+  }
+  return undefined;
+}
+
+function keySchemaOk(table: TableDescription): boolean {
+  const keys = table.KeySchema ?? [];
+  const types = new Map((table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
+  const has = (attr: string, keyType: 'HASH' | 'RANGE'): boolean =>
+    keys.some((k) => k.AttributeName === attr && k.KeyType === keyType) && types.get(attr) === 'S';
+  return keys.length === 2 && has(ATTR_EVENT_ID, 'HASH') && has(ATTR_FINGERPRINT, 'RANGE');
+}
+
+function missingTable(): MissingManifestTable {
+  return {
+    exists: false,
+    keySchemaOk: false,
+    billingMode: undefined,
+    provisionedWcu: undefined,
+    itemCount: undefined,
+    ttl: 'UNKNOWN',
+    ttlAttribute: undefined,
+    status: undefined,
+  };
+}
+
+function fromAttributes(item: Record<string, AttributeValue>): StoredManifestItem {
+  const num = (v: AttributeValue | undefined): number | undefined =>
+    v?.N === undefined ? undefined : Number(v.N);
+  return {
+    eventId: item[ATTR_EVENT_ID]?.S ?? '',
+    fingerprint: item[ATTR_FINGERPRINT]?.S ?? '',
+    etlTime: num(item[ATTR_ETL_TIME]),
+    ttl: num(item[ATTR_TTL]),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
