@@ -1,0 +1,86 @@
+/** What every populator command shares: --json, --verbose, error rendering and exit codes. */
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { EXIT_CODES, formatIssue, isUserError } from '../domain/errors.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+
+/** Shape of the JSON document printed on stdout when a command fails under --json. */
+export interface JsonError {
+  status: 'error';
+  error: { kind: 'user' | 'internal'; code?: string; message: string; hint?: string; issues?: unknown[] };
+}
+
+export abstract class BaseCommand extends Command {
+  static enableJsonFlag = true;
+
+  static baseFlags = {
+    verbose: Flags.boolean({
+      description: 'Show stack traces and the full output of failed child processes.',
+      env: 'POPULATOR_VERBOSE',
+      default: false,
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  /** Progress and warnings: always stderr, so stdout holds only results (and only JSON with --json). */
+  protected note(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
+    // oclif's own parse errors (unknown flag, missing argument) are usage errors.
+    if (err.oclif?.exit !== undefined && !isUserError(err)) {
+      if (this.jsonEnabled()) {
+        this.logJson({
+          status: 'error',
+          error: { kind: 'user', code: 'USAGE', message: err.message },
+        } satisfies JsonError);
+        process.exitCode = err.oclif.exit === 0 ? 0 : EXIT_CODES.usage;
+        return;
+      }
+      return super.catch(err);
+    }
+    const verbose = process.argv.includes('--verbose') || Boolean(process.env.DEBUG);
+    if (isUserError(err)) {
+      process.exitCode = err.exitCode;
+      if (this.jsonEnabled()) {
+        this.logJson({
+          status: 'error',
+          error: {
+            kind: 'user',
+            code: err.code,
+            message: err.message,
+            hint: err.hint,
+            issues: [...err.issues],
+          },
+        } satisfies JsonError);
+      } else {
+        process.stderr.write(`Error: ${err.message}\n`);
+        for (const issue of err.issues) process.stderr.write(`  - ${formatIssue(issue)}\n`);
+        process.stderr.write(`${err.hint}\n`);
+        if (verbose && err.cause)
+          process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+      }
+      return;
+    }
+    process.exitCode = EXIT_CODES.failed;
+    if (this.jsonEnabled()) {
+      this.logJson({
+        status: 'error',
+        error: { kind: 'internal', message: err.message },
+      } satisfies JsonError);
+    } else {
+      process.stderr.write(`Internal error: ${err.message}\n`);
+      process.stderr.write(
+        verbose
+          ? `${err.stack ?? ''}\n`
+          : 'This is a bug in populator. Run again with --verbose for the stack trace, and report it.\n',
+      );
+    }
+    return;
+  }
+}

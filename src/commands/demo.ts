@@ -1,0 +1,105 @@
+import { Flags } from '@oclif/core';
+import { DateTime } from 'luxon';
+import { BaseCommand } from '../cli/base-command.js';
+import { jobFlags } from '../cli/flags.js';
+import { cacheDir, packageRoot } from '../cli/paths.js';
+import { UserError } from '../domain/errors.js';
+import { ProgressPrinter } from '../output/progress.js';
+import { renderSummary } from '../output/summary.js';
+import { runDemo, type DemoResult } from '../services/demo.js';
+
+export default class Demo extends BaseCommand {
+  static summary = 'Run the whole back-fill offline on a generated archive.';
+
+  static description = `Generates a realistic enriched archive (several run folders; plain, .gz and .gzip files; duplicates
+within and across runs; events without a fingerprint; malformed lines), starts an embedded DynamoDB
+(dynalite) on a free port, creates the manifest table, runs the real Spark job on local Spark,
+prints its report and the table's item count, and checks the table against what the archive
+prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven, nothing else.`;
+
+  static examples = [
+    '<%= config.bin %> demo',
+    '<%= config.bin %> demo --events 100000 --etl-time event',
+    '<%= config.bin %> demo --keep --json',
+  ];
+
+  static flags = {
+    events: Flags.integer({
+      default: 5000,
+      min: 10,
+      max: 10_000_000,
+      env: 'POPULATOR_DEMO_EVENTS',
+      description: 'Lines in the generated archive.',
+    }),
+    seed: Flags.integer({
+      default: 42,
+      env: 'POPULATOR_DEMO_SEED',
+      description: 'Seed of the generator (same seed, same archive).',
+    }),
+    keep: Flags.boolean({
+      default: false,
+      description: 'Keep the archive, configs and report (printed at the end).',
+    }),
+    dir: Flags.string({ description: 'Work folder (default: a new temporary folder).' }),
+    'etl-time': jobFlags['etl-time'],
+    'write-rate': jobFlags['write-rate'],
+    'driver-memory': jobFlags['driver-memory'],
+    master: jobFlags.master,
+  };
+
+  async run(): Promise<DemoResult> {
+    const { flags } = await this.parse(Demo);
+    const printer = new ProgressPrinter(process.stderr);
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const result = await runDemo({
+        events: flags.events,
+        seed: flags.seed,
+        etlTime: flags['etl-time'],
+        keep: flags.keep,
+        dir: flags.dir,
+        writeRate: flags['write-rate'],
+        master: flags.master,
+        driverMemory: flags['driver-memory'],
+        projectRoot: packageRoot(),
+        cacheDir: cacheDir(process.env),
+        env: process.env,
+        now: DateTime.utc(),
+        log: (line) => {
+          printer.finish();
+          this.note(line);
+        },
+        onProgress: (p) => printer.update(p),
+        signal: abort.signal,
+      });
+      printer.finish();
+      if (!this.jsonEnabled()) {
+        this.log('');
+        this.log(
+          renderSummary(result.submit.summary, [
+            ['table items', `${result.tableItemCount.toLocaleString('en-US')} in ${result.table}`],
+            [
+              'matches the archive',
+              result.tableMatchesArchive ? 'yes: every item as DESIGN 3.2 prescribes' : 'NO',
+            ],
+            ...(result.dir ? ([['kept in', result.dir]] as [string, string][]) : []),
+          ]),
+        );
+        for (const m of result.mismatches) this.log(`  mismatch: ${m}`);
+      }
+      if (!result.tableMatchesArchive) {
+        throw new UserError('The demo table does not match what the archive prescribes.', {
+          code: 'DEMO_MISMATCH',
+          hint: 'This is a bug in populator: please report it with the mismatches above.',
+          exitCode: 1,
+        });
+      }
+      return result;
+    } finally {
+      printer.finish();
+      process.removeListener('SIGINT', onSigint);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/** Builds the Spark job jar when it is missing or older than its sources. */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../domain/errors.js';
+import { runCommand } from './process.js';
+import type { Toolchain } from './toolchain.js';
+
+/** The job's Maven version, read from spark/pom.xml (the project's version, not a parent's). */
+export function readJobVersion(sparkDir: string): string {
+  const pom = readFileSync(path.join(sparkDir, 'pom.xml'), 'utf8');
+  const m = /<artifactId>populator-job<\/artifactId>\s*<version>([^<]+)<\/version>/.exec(pom);
+  if (!m?.[1]) throw new Error(`cannot read the job version from ${path.join(sparkDir, 'pom.xml')}`);
+  return m[1];
+}
+
+/** Path of the shaded jar `mvn package` produces. */
+export function jobJarPath(sparkDir: string): string {
+  return path.join(sparkDir, 'target', `populator-job-${readJobVersion(sparkDir)}.jar`);
+}
+
+function newestMtime(p: string): number {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, e)));
+  return newest;
+}
+
+/** True when the jar is missing or any job source (or the pom) changed after it was built. */
+export function jarIsStale(sparkDir: string): boolean {
+  const jar = jobJarPath(sparkDir);
+  if (!existsSync(jar)) return true;
+  const sources = Math.max(
+    newestMtime(path.join(sparkDir, 'pom.xml')),
+    newestMtime(path.join(sparkDir, 'src', 'main')),
+  );
+  return sources > statSync(jar).mtimeMs;
+}
+
+/** Returns the job jar, building it first with Maven (tests skipped) when missing or stale. */
+export async function ensureJobJar(
+  sparkDir: string,
+  toolchain: Toolchain,
+  log: (line: string) => void,
+): Promise<{ jar: string; built: boolean }> {
+  const jar = jobJarPath(sparkDir);
+  if (!jarIsStale(sparkDir)) return { jar, built: false };
+  log(
+    existsSync(jar)
+      ? 'Rebuilding the Spark job jar (its sources changed)...'
+      : 'Building the Spark job jar (the first build downloads Spark, about 300 MB, into ~/.m2)...',
+  );
+  const started = Date.now();
+  const r = await runCommand(
+    toolchain.mvn,
+    ['-B', '-q', '-DskipTests', '-f', path.join(sparkDir, 'pom.xml'), 'package'],
+    {
+      env: toolchain.env,
+    },
+  );
+  if (r.code !== 0 || !existsSync(jar)) {
+    const tail = (r.stdout + r.stderr).trim().split('\n').slice(-30).join('\n');
+    throw new UserError(`Building the Spark job jar failed (mvn exit ${r.code ?? r.signal}).`, {
+      code: 'JAR_BUILD_FAILED',
+      hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central (or that ~/.m2 holds the dependencies), or pass --jar with a built jar.`,
+    });
+  }
+  log(
+    `Built ${path.relative(process.cwd(), jar) || jar} in ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  );
+  return { jar, built: true };
+}

@@ -1,0 +1,48 @@
+/** Small helpers around child processes for the local runner (no shell, arguments passed as a list). */
+import { spawn } from 'node:child_process';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, capturing its output; rejects only when it cannot be started. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; onStderrLine?: (line: string) => void } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (opts.onStderrLine) {
+        pending += d;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const l of lines) opts.onStderrLine(l);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** True when `command` can be started (ENOENT means it is not installed or not on PATH). */
+export async function commandExists(
+  command: string,
+  args: readonly string[] = ['-version'],
+): Promise<boolean> {
+  try {
+    await runCommand(command, args);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { countersAddUp, keysDone, parseJobSummary } from '../../../src/domain/job-report.js';
+
+const counters = {
+  linesRead: 10,
+  bad: 1,
+  noFingerprint: 1,
+  expired: 1,
+  duplicatesInSelection: 2,
+  written: 3,
+  alreadyPresent: 1,
+  conflicting: 1,
+};
+
+describe('job report', () => {
+  it('checks that every line read is accounted for', () => {
+    expect(countersAddUp(counters)).toBe(true);
+    expect(countersAddUp({ ...counters, written: 4 })).toBe(false);
+  });
+
+  it('refuses a summary without counters, naming the missing field', () => {
+    expect(() => parseJobSummary('{"status":"SUCCEEDED"}')).toThrow(/counters/);
+    const { written: _w, ...partial } = counters;
+    expect(() => parseJobSummary(JSON.stringify({ counters: partial }))).toThrow(/counters.written/);
+    expect(parseJobSummary(JSON.stringify({ status: 'SUCCEEDED', counters })).counters.written).toBe(3);
+  });
+
+  it('counts the keys the write stage has handled', () => {
+    expect(keysDone({ phase: 'writing', written: 5, alreadyPresent: 2, conflicting: 1, expired: 1 })).toBe(9);
+    expect(keysDone({ phase: 'reading' })).toBe(0);
+  });
+});
