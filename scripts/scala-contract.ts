@@ -1,10 +1,12 @@
 /** Renders src/domain/contract.ts as the Scala object the job compiles against. */
 import * as contract from '../src/domain/contract.js';
 
-export const SCALA_CONTRACT_PATH = 'spark/src/main/scala/com/snowplowanalytics/populator/generated/Contract.scala';
+export const SCALA_CONTRACT_PATH =
+  'spark/src/main/scala/com/snowplowanalytics/populator/generated/Contract.scala';
 
 const str = (s: string): string => JSON.stringify(s);
-const num = (n: number): string => (Number.isInteger(n) ? (Math.abs(n) > 2 ** 31 - 1 ? `${n}L` : `${n}`) : `${n}`);
+const num = (n: number): string =>
+  Number.isInteger(n) ? (Math.abs(n) > 2 ** 31 - 1 ? `${n}L` : `${n}`) : `${n}`;
 
 /** The Scala source for the generated contract; deterministic, so a test can compare it byte for byte. */
 export function renderScalaContract(): string {

@@ -30,7 +30,9 @@ function scala(): Totals {
   });
   process.stdout.write(r.stdout ?? '');
   // ScalaTest's closing line: "Tests: succeeded 12, failed 0, canceled 0, ignored 0, pending 0"
-  const m = [...(r.stdout ?? '').matchAll(/Tests: succeeded (\d+), failed (\d+), canceled (\d+), ignored (\d+)/g)].pop();
+  const m = [
+    ...(r.stdout ?? '').matchAll(/Tests: succeeded (\d+), failed (\d+), canceled (\d+), ignored (\d+)/g),
+  ].pop();
   const passed = m ? Number(m[1]) : 0;
   const failedTests = m ? Number(m[2]) + Number(m[3]) : 0;
   // A build that failed outside the tests (compilation, shading) counts as one failure.
@@ -43,7 +45,14 @@ function vitest(): Totals {
   const report = path.join(dir, 'report.json');
   const r = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs],
+    [
+      path.join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...vitestArgs,
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   let totals: Totals = { suite: 'ts', passed: 0, failed: 1, skipped: 0 };
@@ -56,8 +65,14 @@ function vitest(): Totals {
       numFailedTestSuites: number;
     };
     // A suite that failed to load has no failed test but is a failure all the same.
-    const failed = j.numFailedTests + (j.numFailedTests === 0 && j.numFailedTestSuites > 0 ? j.numFailedTestSuites : 0);
-    totals = { suite: 'ts', passed: j.numPassedTests, failed: failed || (r.status === 0 ? 0 : 1), skipped: j.numPendingTests + j.numTodoTests };
+    const failed =
+      j.numFailedTests + (j.numFailedTests === 0 && j.numFailedTestSuites > 0 ? j.numFailedTestSuites : 0);
+    totals = {
+      suite: 'ts',
+      passed: j.numPassedTests,
+      failed: failed || (r.status === 0 ? 0 : 1),
+      skipped: j.numPendingTests + j.numTodoTests,
+    };
   }
   rmSync(dir, { recursive: true, force: true });
   return totals;
@@ -66,7 +81,8 @@ function vitest(): Totals {
 const results: Totals[] = [];
 if (only !== 'ts') results.push(scala());
 if (only !== 'scala') results.push(vitest());
-for (const t of results) process.stdout.write(`${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
+for (const t of results)
+  process.stdout.write(`${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
 const passed = results.reduce((a, t) => a + t.passed, 0);
 const failed = results.reduce((a, t) => a + t.failed, 0);
 const skipped = results.reduce((a, t) => a + t.skipped, 0);
