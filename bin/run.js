@@ -1,4 +1,8 @@
 #!/usr/bin/env node
 import { execute } from '@oclif/core';
 
+// populator pins its AWS SDK versions to ones that support Node 20; the SDK's notice about
+// future releases needing Node 22 would otherwise precede every command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 await execute({ dir: import.meta.url });

@@ -60,7 +60,10 @@ export abstract class BaseCommand extends Command {
         } satisfies JsonError);
       } else {
         process.stderr.write(`Error: ${err.message}\n`);
-        for (const issue of err.issues) process.stderr.write(`  - ${formatIssue(issue)}\n`);
+        // A lone issue that is the message itself adds nothing: its hint is printed below.
+        const [only] = err.issues;
+        const redundant = err.issues.length === 1 && only !== undefined && err.message.includes(only.message);
+        if (!redundant) for (const issue of err.issues) process.stderr.write(`  - ${formatIssue(issue)}\n`);
         process.stderr.write(`${err.hint}\n`);
         if (verbose && err.cause)
           process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);

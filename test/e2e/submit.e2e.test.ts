@@ -1,0 +1,178 @@
+/**
+ * The real job jar on Spark local[*] against dynalite: the table must hold exactly the items
+ * DESIGN 3.2 prescribes for the archive (the oracle in src/domain/enriched.ts), in both etl-time
+ * modes; a re-run adds and changes nothing; every malformed line lands in the bad rows.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TTL_SECONDS, type EtlTimeMode } from '../../src/domain/contract.js';
+import { UserError } from '../../src/domain/errors.js';
+import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { countersAddUp } from '../../src/domain/job-report.js';
+import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
+import { submitLocal, type SubmitOptions } from '../../src/services/submit.js';
+import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
+
+const NOW = DateTime.utc();
+const root = path.resolve('.');
+let stack: LocalStack;
+let archive: DemoArchiveManifest;
+
+function options(table: string, etlTime: EtlTimeMode, staging: string): SubmitOptions {
+  return {
+    archive: archive.dir,
+    storageConfigPath: stack.storageConfig(table),
+    resolverPath: stack.resolver,
+    etlTime,
+    ttlSeconds: DEFAULT_TTL_SECONDS,
+    writeExpired: false,
+    writeRate: 2000,
+    dynamodbEndpoint: stack.dynalite.endpoint,
+    staging: path.join(stack.dir, staging),
+    master: 'local[2]',
+    driverMemory: '1g',
+    projectRoot: root,
+    cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),
+    cwd: stack.dir,
+    env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: undefined, AWS_ENDPOINT_URL: undefined },
+    now: NOW,
+    log: () => {},
+    onProgress: () => {},
+  };
+}
+
+function readBadRows(dir: string): { line: string; reason: string; sourceFile: string }[] {
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith('.') && !f.startsWith('_'))
+    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n'))
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { line: string; reason: string; sourceFile: string });
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+  archive = await writeDemoArchive({
+    dir: path.join(stack.dir, 'archive'),
+    seed: 7,
+    events: 1200,
+    firstRun: NOW.minus({ days: 3 }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('submit --runner local, end to end', () => {
+  it.each(['run', 'event'] as const)(
+    'writes exactly the prescribed items with etl-time %s, keeps every bad line, and a re-run changes nothing',
+    async (mode) => {
+      const table = `manifest-${mode}`;
+      await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
+      const expected = expectedManifest(archive.runs, {
+        etlTime: mode,
+        ttlSeconds: DEFAULT_TTL_SECONDS,
+        skipExpired: false,
+        nowSeconds: Math.floor(NOW.toSeconds()),
+      });
+
+      const first = await submitLocal(options(table, mode, `${mode}-1`));
+      expect(first.summary.counters).toEqual(expected.counters);
+      expect(countersAddUp(first.summary.counters)).toBe(true);
+      expect(first.summary.runsSelected).toHaveLength(archive.runs.length);
+      expect(first.summary.ignoredPaths.length).toBeGreaterThan(0);
+      const items = (await stack.dynamo.scanItems(table)).sort(compareKeys);
+      expect(items).toEqual(expected.items);
+
+      const bad = readBadRows(first.badRows);
+      expect(bad.map((b) => `${b.reason}\t${b.line}`).sort()).toEqual(
+        expected.badRows.map((b) => `${b.reason}\t${b.line}`).sort(),
+      );
+      expect(bad.every((b) => b.sourceFile.includes('run='))).toBe(true);
+
+      const second = await submitLocal(options(table, mode, `${mode}-2`));
+      expect(second.summary.counters).toEqual({
+        ...expected.counters,
+        written: 0,
+        alreadyPresent: expected.items.length,
+      });
+      expect((await stack.dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);
+    },
+    300_000,
+  );
+
+  it('counts a key already present with another etlTime as conflicting and leaves it as it was', async () => {
+    const table = 'manifest-conflict';
+    await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
+    const expected = expectedManifest(archive.runs, {
+      etlTime: 'run',
+      ttlSeconds: DEFAULT_TTL_SECONDS,
+      skipExpired: false,
+      nowSeconds: Math.floor(NOW.toSeconds()),
+    });
+    const victim = expected.items[0]!;
+    const raw = new DynamoDBClient({ region: TEST_REGION, endpoint: stack.dynalite.endpoint, credentials: TEST_KEYS });
+    await raw.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          eventId: { S: victim.eventId },
+          fingerprint: { S: victim.fingerprint },
+          etlTime: { N: '1' },
+          ttl: { N: '2' },
+        },
+      }),
+    );
+    raw.destroy();
+    const r = await submitLocal(options(table, 'run', 'conflict'));
+    expect(r.summary.counters.conflicting).toBe(1);
+    expect(r.summary.counters.written).toBe(expected.items.length - 1);
+    const kept = (await stack.dynamo.scanItems(table)).find(
+      (i) => i.eventId === victim.eventId && i.fingerprint === victim.fingerprint,
+    );
+    expect(kept).toMatchObject({ etlTime: 1, ttl: 2 });
+  }, 300_000);
+
+  it('refuses a table that does not exist before starting Spark, saying how to fix it', async () => {
+    const err = await submitLocal(options('no-such-table', 'run', 'missing')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toMatch(/no-such-table.*does not exist/);
+    expect((err as UserError).hint).toMatch(/eventId.*fingerprint/);
+  });
+
+  it('prints only the JSON result with --json, and never the secret key', async () => {
+    const table = 'manifest-cli';
+    await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(root, 'bin', 'run.js'),
+        'submit',
+        archive.dir,
+        stack.storageConfig(table),
+        stack.resolver,
+        '--runner',
+        'local',
+        '--since',
+        archive.runs[1]!.runId,
+        '--staging',
+        path.join(stack.dir, 'cli'),
+        '--master',
+        'local[2]',
+        '--json',
+      ],
+      { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const result = JSON.parse(stdout) as { status: string; summary: { runsSelected: string[]; counters: { written: number } } };
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.summary.runsSelected).toEqual(archive.runs.slice(1).map((r) => r.runId));
+    expect(result.summary.counters.written).toBeGreaterThan(0);
+    const log = readFileSync(path.join(stack.dir, 'cli', 'driver.log'), 'utf8');
+    for (const text of [stdout, stderr, log]) expect(text).not.toContain(TEST_KEYS.secretAccessKey);
+  }, 300_000);
+});
