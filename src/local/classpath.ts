@@ -7,7 +7,8 @@ import { runCommand } from './process.js';
 import type { Toolchain } from './toolchain.js';
 
 /**
- * Returns the `provided` classpath of spark/pom.xml (Spark, Scala, Hadoop client), cached in
+ * Returns the classpath of spark/pom.xml (Spark, Scala, Hadoop client: all `provided`; the full list, since
+ * some of Spark's netty jars resolve at compile scope through the AWS SDK), cached in
  * `cacheDir` under a hash of the pom so a changed pom resolves again.
  */
 export async function resolveSparkClasspath(

@@ -1,0 +1,176 @@
+package com.snowplowanalytics.populator
+
+import java.io.{FileNotFoundException, IOException, ObjectInputStream, ObjectOutputStream, OutputStream}
+import java.nio.charset.StandardCharsets
+
+import scala.collection.mutable.ArrayBuffer
+
+import org.apache.hadoop.conf.Configuration
+import org.apache.hadoop.fs.{FileSystem, Path, UnsupportedFileSystemException}
+import org.apache.hadoop.io.Text
+import org.apache.hadoop.io.compress.{CodecPool, CompressionCodecFactory, GzipCodec}
+import org.apache.hadoop.util.LineReader
+
+import com.snowplowanalytics.populator.generated.Contract
+
+/**
+ * Gzip under the pre-R83 `.gzip` extension. Hadoop picks a codec by extension and has none for
+ * `.gzip`: without this, such files are read as plain text and yield binary garbage, not an error.
+ */
+class DotGzipCodec extends GzipCodec {
+  override def getDefaultExtension: String = ".gzip"
+}
+
+/** One file to read, with the run it belongs to. */
+final case class ArchiveFile(runId: String, path: String, bytes: Long)
+
+/** The top of the archive: valid run folders and what was ignored. */
+final case class ArchiveListing(runs: Vector[(String, String)], ignored: Vector[String])
+
+/** A Hadoop Configuration that can travel to executors. */
+final class SerializableConfiguration(@transient var value: Configuration) extends Serializable {
+  private def writeObject(out: ObjectOutputStream): Unit = { out.defaultWriteObject(); value.write(out) }
+  private def readObject(in: ObjectInputStream): Unit = {
+    in.defaultReadObject()
+    value = new Configuration(false)
+    value.readFields(in)
+  }
+}
+
+/** Listing through the Hadoop FileSystem API (file:// and s3a:// alike) and line reading. */
+object ArchiveReader {
+
+  /** Adds the `.gzip` codec to `io.compression.codecs` (service-loaded codecs stay registered). */
+  def registerCodecs(conf: Configuration): Unit = {
+    val name = classOf[DotGzipCodec].getName
+    val current = Option(conf.get("io.compression.codecs")).map(_.trim).filter(_.nonEmpty)
+    if (!current.exists(_.split(",").map(_.trim).contains(name)))
+      conf.set("io.compression.codecs", current.fold(name)(c => s"$c,$name"))
+  }
+
+  /** True for names Spark/Hadoop treat as hidden: markers (`_SUCCESS`), temporaries, `.crc`. */
+  def hidden(name: String): Boolean = name.startsWith("_") || name.startsWith(".")
+
+  /** The FileSystem of a path; a scheme nobody serves is the user's to fix (e.g. s3:// off EMR). */
+  def fileSystem(path: Path, conf: Configuration): FileSystem =
+    try path.getFileSystem(conf)
+    catch {
+      case e: UnsupportedFileSystemException =>
+        throw new InputError(
+          s"no Hadoop FileSystem for $path (${e.getMessage}): on EMR use s3://; on local Spark use s3a:// with hadoop-aws on the classpath, or a local path",
+          e
+        )
+    }
+
+  /** Lists the archive's top level; throws [[InputError]] if the archive is missing or a file. */
+  def listRuns(archive: String, conf: Configuration): ArchiveListing = {
+    val root = new Path(archive)
+    val fs = fileSystem(root, conf)
+    val status =
+      try fs.getFileStatus(root)
+      catch {
+        case _: FileNotFoundException =>
+          throw new InputError(s"archive $archive does not exist: pass the enriched archive folder that holds run=... folders")
+      }
+    if (!status.isDirectory)
+      throw new InputError(s"archive $archive is a file: pass the enriched archive folder that holds run=... folders")
+    val runs = Vector.newBuilder[(String, String)]
+    val ignored = Vector.newBuilder[String]
+    fs.listStatus(root).sortBy(_.getPath.getName).foreach { st =>
+      RunSelection.runIdOfFolder(st.getPath.getName) match {
+        case Some(id) if st.isDirectory => runs += (id -> st.getPath.toString)
+        case _                          => ignored += st.getPath.toString
+      }
+    }
+    ArchiveListing(runs.result(), ignored.result())
+  }
+
+  /**
+   * Every readable file under a run folder, recursively: zero-byte files and hidden names (files or
+   * folders below the run starting with `_` or `.`) are skipped.
+   */
+  def listFiles(runId: String, runPath: String, conf: Configuration): Vector[ArchiveFile] = {
+    val root = new Path(runPath)
+    val fs = root.getFileSystem(conf)
+    val rootDepth = fs.makeQualified(root).depth()
+    val it = fs.listFiles(root, true)
+    val out = Vector.newBuilder[ArchiveFile]
+    while (it.hasNext) {
+      val st = it.next()
+      var p = st.getPath
+      var visible = true
+      while (p != null && p.depth() > rootDepth) { if (hidden(p.getName)) visible = false; p = p.getParent }
+      if (visible && st.getLen > 0) out += ArchiveFile(runId, st.getPath.toString, st.getLen)
+    }
+    out.result().sortBy(_.path)
+  }
+
+  /** Greedy largest-first packing of files into `n` groups of similar byte size. */
+  def pack(files: Seq[ArchiveFile], n: Int): Vector[Vector[ArchiveFile]] = {
+    val bins = Array.fill(math.max(1, math.min(n, files.size)))(ArrayBuffer.empty[ArchiveFile])
+    val sizes = new Array[Long](bins.length)
+    files.sortBy(f => (-f.bytes, f.path)).foreach { f =>
+      val i = sizes.indices.minBy(sizes(_))
+      bins(i) += f
+      sizes(i) += f.bytes
+    }
+    bins.iterator.filter(_.nonEmpty).map(_.toVector).toVector
+  }
+
+  /** A file's lines, decompressed by extension (`.gz`, `.gzip`, ...); closes itself when exhausted. */
+  final class Lines(path: String, conf: Configuration) extends Iterator[String] with java.io.Closeable {
+    private val p = new Path(path)
+    private val codec = Option(new CompressionCodecFactory(conf).getCodec(p))
+    private val raw = p.getFileSystem(conf).open(p)
+    private val decompressor = codec.map(CodecPool.getDecompressor)
+    private val in = codec.fold[java.io.InputStream](raw)(c => c.createInputStream(raw, decompressor.orNull))
+    // Hadoop's reader, as Spark's text source uses: LF, CR and CRLF all end a line.
+    private val reader = new LineReader(in, conf)
+    private val text = new Text()
+    private var closed = false
+    private var ready = false
+
+    def hasNext: Boolean = {
+      if (!ready && !closed) {
+        val n =
+          try reader.readLine(text)
+          catch { case e: IOException => close(); throw new IOException(s"cannot read $path: ${e.getMessage}", e) }
+        if (n > 0) ready = true else close()
+      }
+      ready
+    }
+
+    def next(): String = {
+      if (!hasNext) throw new NoSuchElementException(path)
+      ready = false
+      text.toString
+    }
+
+    def close(): Unit = if (!closed) {
+      closed = true
+      try in.close()
+      finally {
+        decompressor.foreach(CodecPool.returnDecompressor)
+        raw.close()
+      }
+    }
+  }
+
+  /** Lazily opened `<output>/bad-rows/part-NNNNN.json` for one read partition; a retry rewrites it. */
+  final class BadRowSink(output: String, partition: Int, conf: Configuration) {
+    private var out: OutputStream = null
+
+    def write(json: String): Unit = {
+      if (out == null) {
+        val p = new Path(new Path(output, Contract.Output.badRows), f"part-$partition%05d.json")
+        val fs = p.getFileSystem(conf)
+        fs.setWriteChecksum(false)
+        out = fs.create(p, true)
+      }
+      out.write(json.getBytes(StandardCharsets.UTF_8))
+      out.write('\n')
+    }
+
+    def close(): Unit = if (out != null) { out.close(); out = null }
+  }
+}

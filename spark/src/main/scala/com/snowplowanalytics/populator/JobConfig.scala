@@ -1,0 +1,136 @@
+package com.snowplowanalytics.populator
+
+import java.net.URI
+
+import scala.util.Try
+
+import com.snowplowanalytics.populator.generated.Contract
+
+/** How `etlTime` is chosen (DESIGN 3.2). */
+sealed abstract class EtlTimeMode(val name: String) extends Product with Serializable
+
+object EtlTimeMode {
+  /** The earliest etl_tstamp of the run folder, for every event of the run (RDB Shredder R33+). */
+  case object Run extends EtlTimeMode("run")
+
+  /** Each event's own etl_tstamp (original populator, shredders <= R32). */
+  case object Event extends EtlTimeMode("event")
+
+  val all: List[EtlTimeMode] = List(Run, Event)
+  require(all.map(_.name) == Contract.EtlTimeModes, "EtlTimeMode drifted from Contract.EtlTimeModes")
+
+  def parse(s: String): Option[EtlTimeMode] = all.find(_.name == s)
+}
+
+/** The job's validated arguments. */
+final case class JobConfig(
+  archive: String,
+  output: String,
+  table: String,
+  region: String,
+  dynamodbEndpoint: Option[URI],
+  since: Option[String],
+  until: Option[String],
+  etlTimeMode: EtlTimeMode,
+  ttlSeconds: Long,
+  writeRate: Option[Int],
+  maxInFlight: Int,
+  skipExpired: Boolean,
+  now: Option[Long]
+)
+
+object JobConfig {
+  import Contract.Args
+
+  val usage: String =
+    s"""usage: ${Contract.JobMainClass}
+       |  ${Args.archive} URI            enriched archive (local path, file://, s3://, s3a://)   required
+       |  ${Args.output} URI             staging prefix for summary, progress and bad rows       required
+       |  ${Args.table} NAME             DynamoDB manifest table                                  required
+       |  ${Args.region} REGION          AWS region of the table                                  required
+       |  ${Args.dynamodbEndpoint} URL   DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL / AWS)
+       |  ${Args.since} RUNID            first run to read, inclusive (yyyy-MM-dd or ${Contract.RunIdFormat}, UTC)
+       |  ${Args.until} RUNID            first run not to read, exclusive (same formats)
+       |  ${Args.etlTime} ${Contract.EtlTimeModes.mkString("|")}       etlTime source (default ${Contract.DefaultEtlTimeMode})
+       |  ${Args.ttlSeconds} N           ttl = etlTime + N (default ${Contract.DefaultTtlSeconds})
+       |  ${Args.writeRate} N            total write budget in WCU/s (default: derived from the table)
+       |  ${Args.maxInFlight} N          concurrent puts per task (default ${Contract.DefaultMaxInFlightPerTask})
+       |  ${Args.skipExpired} true|false skip items whose ttl is already past (default false)
+       |  ${Args.now} EPOCH_SECONDS      "now" for expiry (default: current time)""".stripMargin
+
+  private val known: Set[String] = Set(
+    Args.archive, Args.output, Args.table, Args.region, Args.dynamodbEndpoint, Args.since, Args.until, Args.etlTime,
+    Args.ttlSeconds, Args.writeRate, Args.maxInFlight, Args.skipExpired, Args.now
+  )
+
+  /** Parses `--name value` pairs; Left is a usage error naming the offending argument. */
+  def parse(args: Seq[String]): Either[String, JobConfig] =
+    for {
+      m <- pairs(args.toList, Map.empty)
+      archive <- required(m, Args.archive)
+      output <- required(m, Args.output)
+      table <- required(m, Args.table)
+      _ <- if (table.length >= 3 && table.length <= 255 && table.matches("[a-zA-Z0-9_.-]+")) Right(())
+           else Left(s"${Args.table}: '$table' is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
+      region <- required(m, Args.region)
+      endpoint <- optional(m, Args.dynamodbEndpoint)(endpointUri)
+      since <- optional(m, Args.since)(RunSelection.parseBound)
+      until <- optional(m, Args.until)(RunSelection.parseBound)
+      _ <- (since, until) match {
+        case (Some(s), Some(u)) if u <= s => Left(s"${Args.until} ($u) must be after ${Args.since} ($s)")
+        case _                            => Right(())
+      }
+      mode <- optional(m, Args.etlTime)(s =>
+        EtlTimeMode.parse(s).toRight(s"must be one of ${Contract.EtlTimeModes.mkString(", ")}, not '$s'"))
+      ttl <- optional(m, Args.ttlSeconds)(positiveLong)
+      rate <- optional(m, Args.writeRate)(s => positiveLong(s).filterOrElse(_ <= Int.MaxValue, "too large").map(_.toInt))
+      inFlight <- optional(m, Args.maxInFlight)(s => positiveLong(s).filterOrElse(_ <= 10000, "at most 10000").map(_.toInt))
+      skip <- optional(m, Args.skipExpired) {
+        case "true"  => Right(true)
+        case "false" => Right(false)
+        case other   => Left(s"must be true or false, not '$other'")
+      }
+      now <- optional(m, Args.now)(s => Try(s.toLong).toOption.filter(_ >= 0).toRight(s"'$s' is not epoch seconds"))
+    } yield JobConfig(
+      archive = archive,
+      output = output,
+      table = table,
+      region = region,
+      dynamodbEndpoint = endpoint,
+      since = since,
+      until = until,
+      etlTimeMode = mode.getOrElse(EtlTimeMode.parse(Contract.DefaultEtlTimeMode).get),
+      ttlSeconds = ttl.getOrElse(Contract.DefaultTtlSeconds),
+      writeRate = rate,
+      maxInFlight = inFlight.getOrElse(Contract.DefaultMaxInFlightPerTask),
+      skipExpired = skip.getOrElse(false),
+      now = now
+    )
+
+  @annotation.tailrec
+  private def pairs(rest: List[String], acc: Map[String, String]): Either[String, Map[String, String]] = rest match {
+    case Nil                                  => Right(acc)
+    case name :: _ if !known.contains(name)   => Left(s"unknown argument '$name'")
+    case name :: _ if acc.contains(name)      => Left(s"$name given twice")
+    case name :: Nil                          => Left(s"$name needs a value")
+    case name :: value :: _ if known(value)   => Left(s"$name needs a value (got $value)")
+    case name :: value :: tail                => pairs(tail, acc.updated(name, value))
+  }
+
+  private def required(m: Map[String, String], name: String): Either[String, String] =
+    m.get(name).filter(_.trim.nonEmpty).toRight(s"missing required argument $name")
+
+  private def optional[A](m: Map[String, String], name: String)(f: String => Either[String, A]): Either[String, Option[A]] =
+    m.get(name) match {
+      case None    => Right(None)
+      case Some(v) => f(v).left.map(e => s"$name: $e").map(Some(_))
+    }
+
+  private def positiveLong(s: String): Either[String, Long] =
+    Try(s.toLong).toOption.filter(_ > 0).toRight(s"'$s' is not a positive integer")
+
+  private def endpointUri(s: String): Either[String, URI] =
+    Try(new URI(s)).toOption
+      .filter(u => (u.getScheme == "http" || u.getScheme == "https") && u.getHost != null)
+      .toRight(s"'$s' is not an http(s) URL")
+}

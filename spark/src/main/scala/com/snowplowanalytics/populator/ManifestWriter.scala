@@ -1,0 +1,379 @@
+package com.snowplowanalytics.populator
+
+import java.io.IOException
+import java.net.URI
+import java.time.Duration
+import java.util.concurrent.{CompletableFuture, CompletionException, ConcurrentHashMap, ExecutionException, PriorityBlockingQueue, Semaphore, TimeUnit, TimeoutException}
+import java.util.concurrent.atomic.{AtomicInteger, AtomicLong, AtomicReference}
+
+import scala.collection.JavaConverters._
+
+import software.amazon.awssdk.awscore.exception.AwsServiceException
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration
+import software.amazon.awssdk.core.exception.{ApiCallAttemptTimeoutException, ApiCallTimeoutException, SdkClientException}
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient
+import software.amazon.awssdk.regions.Region
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient
+import software.amazon.awssdk.services.dynamodb.model._
+
+import com.snowplowanalytics.populator.generated.Contract
+
+/** One manifest item (DESIGN 3.2). */
+final case class ManifestItem(eventId: String, fingerprint: String, etlTime: Long, ttl: Long)
+
+/** Per-task write outcomes; summed on the driver from task results, so retried tasks count once. */
+final case class WriteCounts(
+  written: Long = 0,
+  alreadyPresent: Long = 0,
+  conflicting: Long = 0,
+  expired: Long = 0,
+  throttledRetries: Long = 0,
+  otherRetries: Long = 0
+) {
+  def +(o: WriteCounts): WriteCounts = WriteCounts(
+    written + o.written,
+    alreadyPresent + o.alreadyPresent,
+    conflicting + o.conflicting,
+    expired + o.expired,
+    throttledRetries + o.throttledRetries,
+    otherRetries + o.otherRetries
+  )
+}
+
+/** Where and how fast one task writes; shipped to executors. */
+final case class WriteSettings(
+  table: String,
+  region: String,
+  endpoint: Option[URI],
+  ratePerTask: Double,
+  maxInFlight: Int,
+  maxAttempts: Int = 15,
+  baseBackoffMillis: Long = 50,
+  maxBackoffMillis: Long = 20000
+)
+
+/** What the table tells us before anything is read. */
+final case class TableInfo(onDemand: Boolean, provisionedWcu: Long, onDemandMaxWcu: Option[Long]) {
+
+  /** The default total write budget (WCU/s) when `--write-rate` is absent. */
+  def defaultWriteRate: Int =
+    if (onDemand) onDemandMaxWcu.filter(_ > 0).fold(Contract.DefaultOnDemandWriteRate)(m => math.min(m, Contract.DefaultOnDemandWriteRate.toLong).toInt)
+    else math.max(1L, math.floor(provisionedWcu * Contract.DefaultProvisionedWcuShare).toLong).toInt
+}
+
+/** How a failed put is handled. */
+sealed trait FailureKind extends Product with Serializable
+
+object FailureKind {
+  /** The key exists with another etlTime: counted, not an error. */
+  case object Conflict extends FailureKind
+  /** Capacity exceeded: retry later and slow down. */
+  case object Throttled extends FailureKind
+  /** 5xx, connection or timeout: retry later. */
+  case object Transient extends FailureKind
+  /** Anything else (validation, access, missing table): retrying cannot help. */
+  case object Fatal extends FailureKind
+}
+
+/**
+ * Owns the DynamoDB client (one per executor JVM, shared by its tasks) and the write path: many
+ * conditional puts in flight per task, paced by a [[RateLimiter]], retried with backoff + jitter.
+ */
+object ManifestWriter {
+
+  private final case class ClientKey(region: String, endpoint: Option[URI])
+
+  private val clients = new ConcurrentHashMap[ClientKey, DynamoDbAsyncClient]()
+
+  private val ThrottlingCodes =
+    Set("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "Throttling", "TooManyRequestsException")
+
+  private val AuthCodes = Set(
+    "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
+    "MissingAuthenticationTokenException", "MissingAuthenticationToken", "InvalidClientTokenId", "IncompleteSignature",
+    "IncompleteSignatureException", "AuthFailure", "SignatureDoesNotMatch"
+  )
+
+  /**
+   * The JVM's client for a region/endpoint. Credentials come from the SDK's default chain only.
+   * SDK retries are off: with many puts in flight they would overshoot a throttled table, so
+   * retries and pacing happen above the SDK, in [[writePartition]].
+   */
+  def client(region: String, endpoint: Option[URI], maxInFlightPerTask: Int = Contract.DefaultMaxInFlightPerTask): DynamoDbAsyncClient =
+    clients.computeIfAbsent(
+      ClientKey(region, endpoint),
+      key => {
+        val http = NettyNioAsyncHttpClient
+          .builder()
+          .maxConcurrency(Integer.valueOf(math.max(64, Runtime.getRuntime.availableProcessors * 2 * maxInFlightPerTask)))
+          .maxPendingConnectionAcquires(Integer.valueOf(100000))
+          .connectionAcquisitionTimeout(Duration.ofSeconds(60))
+          .connectionTimeout(Duration.ofSeconds(5))
+        val overrides = ClientOverrideConfiguration
+          .builder()
+          .retryStrategy(AwsRetryStrategy.doNotRetry())
+          .apiCallAttemptTimeout(Duration.ofSeconds(15))
+          .build()
+        val b = DynamoDbAsyncClient.builder().region(Region.of(key.region)).httpClientBuilder(http).overrideConfiguration(overrides)
+        key.endpoint.foreach(e => b.endpointOverride(e))
+        b.build()
+      }
+    )
+
+  /** Closes every client of this JVM (driver shutdown; executors just exit). */
+  def closeAll(): Unit = {
+    clients.values().asScala.foreach(c => scala.util.Try(c.close()))
+    clients.clear()
+  }
+
+  /** Strips the wrappers async and Spark code put around the real failure. */
+  @annotation.tailrec
+  def unwrap(t: Throwable): Throwable = t match {
+    case e @ (_: CompletionException | _: ExecutionException) if e.getCause != null => unwrap(e.getCause)
+    case e                                                                        => e
+  }
+
+  private def causes(t: Throwable): Iterator[Throwable] = Iterator.iterate(t)(_.getCause).takeWhile(_ != null).take(20)
+
+  private def errorCode(e: AwsServiceException): String =
+    Option(e.awsErrorDetails()).flatMap(d => Option(d.errorCode())).getOrElse("")
+
+  /** Decides what a failed put means; exceptions may still be wrapped. */
+  def classifyFailure(t: Throwable): FailureKind = unwrap(t) match {
+    case _: ConditionalCheckFailedException => FailureKind.Conflict
+    case _: ProvisionedThroughputExceededException | _: RequestLimitExceededException | _: ThrottlingException =>
+      FailureKind.Throttled
+    case e: AwsServiceException if ThrottlingCodes(errorCode(e)) || e.statusCode() == 429 || e.isThrottlingException =>
+      FailureKind.Throttled
+    case e: AwsServiceException if e.statusCode() >= 500                                        => FailureKind.Transient
+    case _: ApiCallAttemptTimeoutException | _: ApiCallTimeoutException                          => FailureKind.Transient
+    case e: SdkClientException if causes(e).exists(c => c.isInstanceOf[IOException] || c.isInstanceOf[TimeoutException]) =>
+      FailureKind.Transient
+    case _: IOException | _: TimeoutException => FailureKind.Transient
+    case _                                    => FailureKind.Fatal
+  }
+
+  private def isServerError(t: Throwable): Boolean = unwrap(t) match {
+    case e: AwsServiceException => e.statusCode() >= 500
+    case _                      => false
+  }
+
+  private def isAuthProblem(t: Throwable): Boolean = unwrap(t) match {
+    case e: AwsServiceException => e.statusCode() == 403 || AuthCodes(errorCode(e))
+    case e: SdkClientException  => causes(e).exists(c => Option(c.getMessage).exists(_.contains("Unable to load credentials")))
+    case _                      => false
+  }
+
+  private def describeEndpoint(region: String, endpoint: Option[URI]): String =
+    endpoint.fold(s"the DynamoDB endpoint of $region (or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL)")(_.toString)
+
+  /** Turns a fatal write or describe failure into the error the user sees. */
+  private def userFacing(t: Throwable, action: String, table: String, region: String, endpoint: Option[URI]): Throwable = {
+    val e = unwrap(t)
+    if (isAuthProblem(e))
+      new InputError(
+        s"access denied or bad credentials for $action on table $table in region $region (${e.getMessage}): " +
+          "check the default AWS credential chain (env, profile, role) and that it allows dynamodb:DescribeTable and dynamodb:PutItem",
+        e
+      )
+    else
+      e match {
+        case _: ResourceNotFoundException =>
+          new InputError(
+            s"table $table not found in region $region: create it with ${Contract.AttrEventId} (HASH, S) and ${Contract.AttrFingerprint} (RANGE, S)",
+            e
+          )
+        case _ if classifyFailure(e) == FailureKind.Transient =>
+          new InputError(
+            s"cannot reach ${describeEndpoint(region, endpoint)} for $action (${e.getMessage}): " +
+              s"check ${Contract.Args.dynamodbEndpoint}, the region and the network",
+            e
+          )
+        case other => other
+      }
+  }
+
+  /** DescribeTable and the key-schema check (DESIGN 3.2); throws [[InputError]] on user-fixable problems. */
+  def describeTable(table: String, region: String, endpoint: Option[URI]): TableInfo = {
+    val request = DescribeTableRequest.builder().tableName(table).build()
+    // SDK retries are off for this client: a few of our own, so one 5xx or throttle is not fatal.
+    @annotation.tailrec
+    def describe(attempt: Int): TableDescription =
+      scala.util.Try(client(region, endpoint).describeTable(request).join().table()) match {
+        case scala.util.Success(t) => t
+        case scala.util.Failure(e) if attempt < 3 && classifyFailure(e) == FailureKind.Throttled || attempt < 3 && isServerError(e) =>
+          Thread.sleep(200L * attempt)
+          describe(attempt + 1)
+        case scala.util.Failure(e) => throw userFacing(e, "DescribeTable", table, region, endpoint)
+      }
+    val t = describe(1)
+    val keys = t.keySchema().asScala.map(k => k.attributeName() -> k.keyTypeAsString()).toSet
+    val types = t.attributeDefinitions().asScala.map(a => a.attributeName() -> a.attributeTypeAsString()).toMap
+    val expected = Set(Contract.AttrEventId -> "HASH", Contract.AttrFingerprint -> "RANGE")
+    if (keys != expected || types.get(Contract.AttrEventId).contains("S") == false || types.get(Contract.AttrFingerprint).contains("S") == false) {
+      val actual = t.keySchema().asScala.map(k => s"${k.attributeName()} (${k.keyTypeAsString()}, ${types.getOrElse(k.attributeName(), "?")})").mkString(", ")
+      throw new InputError(
+        s"table $table in region $region has key schema [$actual]; expected ${Contract.AttrEventId} (HASH, S) and ${Contract.AttrFingerprint} (RANGE, S): " +
+          "use a table created for the event manifest"
+      )
+    }
+    val status = t.tableStatusAsString()
+    if (status == "CREATING" || status == "DELETING" || status == "ARCHIVING" || status == "ARCHIVED" || status == "INACCESSIBLE_ENCRYPTION_CREDENTIALS")
+      throw new InputError(s"table $table in region $region is $status: wait until it is ACTIVE")
+    val onDemand = Option(t.billingModeSummary()).exists(_.billingModeAsString() == "PAY_PER_REQUEST")
+    val wcu = Option(t.provisionedThroughput()).flatMap(p => Option(p.writeCapacityUnits())).map(_.longValue).getOrElse(0L)
+    val odMax = Option(t.onDemandThroughput()).flatMap(o => Option(o.maxWriteRequestUnits())).map(_.longValue)
+    TableInfo(onDemand = onDemand || wcu == 0L, provisionedWcu = wcu, onDemandMaxWcu = odMax)
+  }
+
+  /** The PutItem of DESIGN 3.2: conditional, idempotent for the same etlTime, old item returned. */
+  def putRequest(table: String, item: ManifestItem): PutItemRequest = {
+    def s(v: String) = AttributeValue.builder().s(v).build()
+    def n(v: Long) = AttributeValue.builder().n(v.toString).build()
+    PutItemRequest
+      .builder()
+      .tableName(table)
+      .item(
+        Map(
+          Contract.AttrEventId -> s(item.eventId),
+          Contract.AttrFingerprint -> s(item.fingerprint),
+          Contract.AttrEtlTime -> n(item.etlTime),
+          Contract.AttrTtl -> n(item.ttl)
+        ).asJava
+      )
+      .conditionExpression(Contract.PutCondition)
+      .expressionAttributeValues(Map(Contract.PutConditionValuePlaceholder -> n(item.etlTime)).asJava)
+      .returnValues(ReturnValue.ALL_OLD)
+      .build()
+  }
+
+  /** Writes one task's items through the JVM's shared client. */
+  def writePartition(settings: WriteSettings, items: Iterator[ManifestItem], onProgress: WriteCounts => Unit): WriteCounts = {
+    val c = client(settings.region, settings.endpoint, settings.maxInFlight)
+    val limiter = new RateLimiter(settings.ratePerTask, Clock.System)
+    try
+      writeAll(items, item => c.putItem(putRequest(settings.table, item)), limiter, settings, Clock.System, () => scala.util.Random.nextDouble(), onProgress)
+    catch {
+      case e: ManifestWriteException => throw e
+      case e: Throwable              => throw userFacing(e, "PutItem", settings.table, settings.region, settings.endpoint)
+    }
+  }
+
+  private final class Pending(val item: ManifestItem, val attempt: Int, val readyAt: Long)
+
+  /** Full-jitter exponential backoff before attempt `attempt + 1`. */
+  def backoffNanos(settings: WriteSettings, attempt: Int, random: Double): Long = {
+    val cap = math.min(settings.maxBackoffMillis.toDouble, settings.baseBackoffMillis * math.pow(2, (attempt - 1).toDouble))
+    (random * cap * 1e6).toLong
+  }
+
+  /**
+   * The write loop, with the put injected so tests can script failures. At most
+   * `settings.maxInFlight` puts are outstanding; each waits for a limiter permit; retryable failures
+   * come back after a backoff, ahead of new items. An item that fails `maxAttempts` times, or
+   * fails fatally, fails the task: nothing is dropped silently. `onProgress` gets the running
+   * totals on the calling thread about once a second (live progress through accumulators).
+   */
+  def writeAll(
+    items: Iterator[ManifestItem],
+    put: ManifestItem => CompletableFuture[PutItemResponse],
+    limiter: RateLimiter,
+    settings: WriteSettings,
+    clock: Clock,
+    random: () => Double,
+    onProgress: WriteCounts => Unit = _ => ()
+  ): WriteCounts = {
+    val permits = new Semaphore(settings.maxInFlight)
+    val signal = new Semaphore(0)
+    val outstanding = new AtomicInteger(0)
+    val failure = new AtomicReference[Throwable](null)
+    val retries = new PriorityBlockingQueue[Pending](16, (a: Pending, b: Pending) => java.lang.Long.compare(a.readyAt, b.readyAt))
+    val written, alreadyPresent, conflicting, throttled, otherRetries = new AtomicLong(0)
+
+    def done(): Unit = { outstanding.decrementAndGet(); signal.release() }
+
+    def onFailure(p: Pending, err: Throwable): Unit = {
+      val kind = classifyFailure(err)
+      kind match {
+        case FailureKind.Conflict => conflicting.incrementAndGet(); done()
+        case FailureKind.Throttled | FailureKind.Transient if p.attempt < settings.maxAttempts =>
+          if (kind == FailureKind.Throttled) { throttled.incrementAndGet(); limiter.onThrottle() }
+          else otherRetries.incrementAndGet()
+          retries.add(new Pending(p.item, p.attempt + 1, clock.nanoTime() + backoffNanos(settings, p.attempt, random())))
+          signal.release()
+        case FailureKind.Throttled | FailureKind.Transient =>
+          failure.compareAndSet(
+            null,
+            new ManifestWriteException(
+              s"put of ${Contract.AttrEventId}=${p.item.eventId} ${Contract.AttrFingerprint}=${p.item.fingerprint} into ${settings.table} " +
+                s"still failing after ${settings.maxAttempts} attempts (${unwrap(err)}); the task fails so Spark can retry it",
+              unwrap(err)
+            )
+          )
+          signal.release()
+        case FailureKind.Fatal =>
+          failure.compareAndSet(null, unwrap(err))
+          signal.release()
+      }
+    }
+
+    def send(p: Pending): Unit = {
+      val f =
+        try put(p.item)
+        catch { case e: Throwable => CompletableFuture.failedFuture[PutItemResponse](e) }
+      f.whenComplete { (resp: PutItemResponse, err: Throwable) =>
+        // The permit goes back last, so the task thread sees a failure before it sends more.
+        try {
+          if (err == null) {
+            if (resp.hasAttributes && !resp.attributes().isEmpty) alreadyPresent.incrementAndGet() else written.incrementAndGet()
+            done()
+          } else onFailure(p, err)
+        } catch { case e: Throwable => failure.compareAndSet(null, e); signal.release() }
+        finally permits.release()
+      }
+      ()
+    }
+
+    def counts(): WriteCounts = WriteCounts(
+      written = written.get(),
+      alreadyPresent = alreadyPresent.get(),
+      conflicting = conflicting.get(),
+      throttledRetries = throttled.get(),
+      otherRetries = otherRetries.get()
+    )
+    val progressEvery = TimeUnit.SECONDS.toNanos(1)
+    var lastProgress = clock.nanoTime()
+
+    var finished = false
+    while (!finished) {
+      if (clock.nanoTime() - lastProgress >= progressEvery) { onProgress(counts()); lastProgress = clock.nanoTime() }
+      val f = failure.get()
+      if (f != null) throw f
+      val now = clock.nanoTime()
+      val head = retries.peek()
+      val next =
+        if (head != null && head.readyAt <= now) retries.poll()
+        else if (items.hasNext) { outstanding.incrementAndGet(); new Pending(items.next(), 1, now) }
+        else null
+      if (next != null) {
+        permits.acquire()
+        if (failure.get() != null) permits.release() // thrown at the top of the loop
+        else {
+          limiter.acquire()
+          send(next)
+        }
+      } else if (outstanding.get() == 0) finished = true
+      else {
+        val waitNanos = if (head != null) math.max(0L, head.readyAt - now) else Long.MaxValue
+        signal.tryAcquire(math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(20)), TimeUnit.NANOSECONDS)
+        ()
+      }
+    }
+    val f = failure.get()
+    if (f != null) throw f
+    val result = counts()
+    onProgress(result)
+    result
+  }
+}

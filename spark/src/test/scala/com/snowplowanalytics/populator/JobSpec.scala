@@ -1,0 +1,260 @@
+package com.snowplowanalytics.populator
+
+import java.io.{ByteArrayOutputStream, File, PrintStream}
+import java.nio.file.Path
+import java.util.concurrent.atomic.AtomicInteger
+
+import org.json4s._
+import org.json4s.jackson.JsonMethods
+import org.scalatest.BeforeAndAfterAll
+import org.scalatest.funsuite.AnyFunSuite
+import software.amazon.awssdk.services.dynamodb.model.{AttributeValue, KeyType}
+
+import com.snowplowanalytics.populator.generated.Contract
+import com.snowplowanalytics.populator.generated.Contract.Args
+
+/** The golden end-to-end test: local Spark, a temp archive, dynalite. */
+class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
+  import Files2._
+  import Lines._
+
+  private implicit val formats: Formats = DefaultFormats
+  private val tables = new AtomicInteger()
+
+  override def beforeAll(): Unit = { TestSpark.session; Dynalite.endpoint; () }
+
+  private val A = (uuid(1), "fpA")
+  private val B = (uuid(2), "fpB")
+  private val C = (uuid(4), "fpC")
+  private val D = (uuid(5), "fpD")
+  private val A2 = (uuid(1), "fpA2") // same event id, other fingerprint: another key
+  private val E = (uuid(6), "fpE")
+
+  private def ev(k: (String, String), ts: String) = enriched(k._1, ts, k._2)
+
+  /** Three runs (plain, .gz in a sub folder, .gzip), markers, and entries to ignore. */
+  private lazy val archive: Path = {
+    val dir = temp("archive")
+    val r1 = dir.resolve("run=2017-01-01-00-00-00")
+    write(
+      r1.resolve("part-00000"),
+      Seq(
+        ev(A, "2017-01-01 00:10:00.500"),
+        ev(B, "2017-01-01 00:05:00.100"),
+        enriched(uuid(3), "2017-01-01 00:01:00.000", ""), // no fingerprint, yet the run's earliest etl_tstamp
+        sample.split("\t", -1).drop(1).mkString("\t"), // FIELD_COUNT
+        ev(("xyz", "fpX"), "2017-01-01 00:00:00.000") // INVALID_EVENT_ID
+      )
+    )
+    touch(r1.resolve("_SUCCESS"))
+    touch(r1.resolve("part-00001"))
+    write(r1.resolve(".part-00000.crc"), Seq("garbage"))
+    write(
+      dir.resolve("run=2017-01-02-00-00-00/sub/part-00000.gz"),
+      Seq(
+        ev(C, "2017-01-02 00:30:00.000"),
+        ev(C, "2017-01-02 00:31:00.000"),
+        ev(D, "2017-01-02 00:20:00.250"),
+        ev(A, "2017-01-02 00:40:00.000"),
+        ev(A2, "2017-01-02 00:45:00.000"),
+        ev(("00000000-0000-4000-8000-000000000099", "fpZ"), "yesterday") // INVALID_ETL_TSTAMP
+      ),
+      gzip = true
+    )
+    write(dir.resolve("run=2017-01-03-00-00-00/part-00000.gzip"), Seq(ev(E, "2017-01-03 00:00:05.000"), ev(B, "2017-01-03 00:00:09.000")), gzip = true)
+    write(dir.resolve("run=2017-13-01-00-00-00/part-00000"), Seq("x"))
+    write(dir.resolve("notes/part-00000"), Seq("x"))
+    write(dir.resolve("README"), Seq("x"))
+    dir
+  }
+
+  private val runMin1 = epoch("2017-01-01 00:01:00")
+  private val runMin2 = epoch("2017-01-02 00:20:00")
+  private val runMin3 = epoch("2017-01-03 00:00:05")
+
+  private final class Outcome(val code: Int, val out: String, val err: String, val output: Path) {
+    lazy val summary: JValue = JsonMethods.parse(read(output.resolve(Contract.Output.summary).toFile))
+    lazy val progress: JValue = JsonMethods.parse(read(output.resolve(Contract.Output.progress).toFile))
+    def counter(name: String): Long = (summary \ "counters" \ name).extract[Long]
+    def balanced: Boolean =
+      counter("linesRead") == Seq("bad", "noFingerprint", "expired", "duplicatesInSelection", "written", "alreadyPresent", "conflicting")
+        .map(counter)
+        .sum
+  }
+
+  private def newTable(): String = { val t = s"manifest-${tables.incrementAndGet()}"; Dynalite.createTable(t); t }
+
+  private def runJob(table: String, extra: Seq[String] = Nil, archiveDir: String = archive.toString, endpoint: String = Dynalite.endpoint.toString): Outcome = {
+    val output = temp("output")
+    val out, err = new ByteArrayOutputStream()
+    val args = Seq(
+      Args.archive, archiveDir, Args.output, output.toUri.toString, Args.table, table, Args.region, Dynalite.region,
+      Args.dynamodbEndpoint, endpoint, Args.writeRate, "2000"
+    ) ++ extra
+    val code = Main.run(args, Some(TestSpark.session), new PrintStream(out, true, "UTF-8"), new PrintStream(err, true, "UTF-8"))
+    new Outcome(code, out.toString("UTF-8"), err.toString("UTF-8"), output)
+  }
+
+  /** The item DESIGN 3.2 prescribes, attribute by attribute. */
+  private def expectedItem(k: (String, String), etlTime: Long, ttlSeconds: Long = Contract.DefaultTtlSeconds): Map[String, AttributeValue] =
+    Map(
+      Contract.AttrEventId -> AttributeValue.builder().s(k._1).build(),
+      Contract.AttrFingerprint -> AttributeValue.builder().s(k._2).build(),
+      Contract.AttrEtlTime -> AttributeValue.builder().n(etlTime.toString).build(),
+      Contract.AttrTtl -> AttributeValue.builder().n((etlTime + ttlSeconds).toString).build()
+    )
+
+  test("run mode: every unique key written once with its run's earliest etl_tstamp; a re-run changes nothing") {
+    val table = newTable()
+    val first = runJob(table)
+    assert(first.code == Contract.Exit.ok, first.err)
+    val expected = Map(
+      A -> expectedItem(A, runMin1),
+      B -> expectedItem(B, runMin1),
+      C -> expectedItem(C, runMin2),
+      D -> expectedItem(D, runMin2),
+      A2 -> expectedItem(A2, runMin2),
+      E -> expectedItem(E, runMin3)
+    )
+    assert(Dynalite.scan(table) == expected)
+
+    val s = first.summary
+    assert((s \ "status").extract[String] == "SUCCEEDED")
+    assert((s \ "etlTimeMode").extract[String] == "run")
+    assert((s \ "runsSelected").extract[List[String]] == List("2017-01-01-00-00-00", "2017-01-02-00-00-00", "2017-01-03-00-00-00"))
+    assert((s \ "runsExcluded").extract[Int] == 0)
+    assert((s \ "ignoredPaths").extract[List[String]].map(p => new File(new java.net.URI(p).getPath).getName).toSet == Set("README", "notes", "run=2017-13-01-00-00-00"))
+    assert((s \ "filesRead").extract[Long] == 3)
+    assert((s \ "uniqueKeys").extract[Long] == 6)
+    assert((s \ "since") == JNull && (s \ "until") == JNull)
+    assert((s \ "writeRate").extract[Int] == 2000 && (s \ "writerTasks").extract[Int] == 2)
+    assert(first.counter("linesRead") == 13 && first.counter("bad") == 3 && first.counter("noFingerprint") == 1)
+    assert(first.counter("duplicatesInSelection") == 3 && first.counter("written") == 6)
+    assert(first.counter("alreadyPresent") == 0 && first.counter("conflicting") == 0 && first.counter("expired") == 0)
+    assert(first.balanced)
+    assert((s \ "badByReason").extract[Map[String, Long]] == Map("FIELD_COUNT" -> 1L, "INVALID_EVENT_ID" -> 1L, "INVALID_ETL_TSTAMP" -> 1L))
+    assert((first.progress \ "phase").extract[String] == "done" && (first.progress \ "written").extract[Long] == 6)
+    assert((first.progress \ "uniqueKeys").extract[Long] == 6)
+    assert(first.out.contains("6 written"))
+
+    val badRows = Option(first.output.resolve(Contract.Output.badRows).toFile.listFiles()).toList.flatten
+      .filter(_.getName.endsWith(".json"))
+      .flatMap(f => read(f).split("\n").filter(_.nonEmpty))
+      .map(JsonMethods.parse(_))
+    assert(badRows.map(r => (r \ "reason").extract[String]).sorted == List("FIELD_COUNT", "INVALID_ETL_TSTAMP", "INVALID_EVENT_ID"))
+    assert(badRows.forall(r => (r \ "sourceFile").extract[String].contains("run=2017-01-0")))
+    assert(badRows.exists(r => (r \ "line").extract[String].contains("yesterday")))
+
+    val second = runJob(table)
+    assert(second.code == Contract.Exit.ok, second.err)
+    assert(second.counter("alreadyPresent") == 6 && second.counter("written") == 0 && second.counter("conflicting") == 0)
+    assert(second.balanced)
+    assert(Dynalite.scan(table) == expected)
+  }
+
+  test("event mode: each key's earliest own etl_tstamp across runs") {
+    val table = newTable()
+    val r = runJob(table, Seq(Args.etlTime, "event", Args.ttlSeconds, "1000"))
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(
+      Dynalite.scan(table) == Map(
+        A -> expectedItem(A, epoch("2017-01-01 00:10:00"), 1000),
+        B -> expectedItem(B, epoch("2017-01-01 00:05:00"), 1000),
+        C -> expectedItem(C, epoch("2017-01-02 00:30:00"), 1000),
+        D -> expectedItem(D, epoch("2017-01-02 00:20:00"), 1000),
+        A2 -> expectedItem(A2, epoch("2017-01-02 00:45:00"), 1000),
+        E -> expectedItem(E, epoch("2017-01-03 00:00:05"), 1000)
+      )
+    )
+    assert((r.summary \ "etlTimeMode").extract[String] == "event" && r.balanced)
+  }
+
+  test("since (inclusive) and until (exclusive) select runs") {
+    val table = newTable()
+    val r = runJob(table, Seq(Args.since, "2017-01-02", Args.until, "2017-01-03-00-00-00"))
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(Dynalite.scan(table).keySet == Set(C, D, A, A2))
+    assert(Dynalite.scan(table).values.forall(_(Contract.AttrEtlTime).n() == runMin2.toString))
+    assert((r.summary \ "runsSelected").extract[List[String]] == List("2017-01-02-00-00-00"))
+    assert((r.summary \ "runsExcluded").extract[Int] == 2)
+    assert((r.summary \ "since").extract[String] == "2017-01-02-00-00-00")
+    assert(r.counter("linesRead") == 6 && r.counter("duplicatesInSelection") == 1 && r.balanced)
+  }
+
+  test("a key already present with another etlTime is conflicting and left alone") {
+    val table = newTable()
+    Dynalite.put(table, expectedItem(A, 123L))
+    val r = runJob(table)
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(r.counter("conflicting") == 1 && r.counter("written") == 5 && r.balanced)
+    assert(Dynalite.scan(table)(A) == expectedItem(A, 123L))
+  }
+
+  test("with skip-expired, keys whose ttl is already past are counted, not written") {
+    val table = newTable()
+    val now = epoch("2017-01-03 00:10:00")
+    val r = runJob(table, Seq(Args.skipExpired, "true", Args.ttlSeconds, "86400", Args.now, now.toString))
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(Dynalite.scan(table).keySet == Set(C, D, A2, E))
+    assert(r.counter("expired") == 2 && r.counter("written") == 4 && r.balanced)
+    assert((r.progress \ "expired").extract[Long] == 2)
+  }
+
+  test("throttling and 5xx answers are retried: nothing lost, retries counted") {
+    val table = newTable()
+    val proxy = new FaultProxy(Dynalite.endpoint, throttleEvery = 3, errorEvery = 4)
+    try {
+      val r = runJob(table, endpoint = proxy.endpoint.toString)
+      assert(r.code == Contract.Exit.ok, r.err)
+      assert(Dynalite.scan(table).keySet == Set(A, B, C, D, A2, E))
+      assert(r.counter("written") == 6 && r.balanced)
+      assert((r.summary \ "throttledRetries").extract[Long] == proxy.throttled.get().toLong && proxy.throttled.get() > 0)
+      assert((r.summary \ "otherRetries").extract[Long] == proxy.failed.get().toLong && proxy.failed.get() > 0)
+    } finally proxy.close()
+  }
+
+  test("access denied on PutItem fails the write tasks and exits 3 saying so") {
+    val table = newTable()
+    val proxy = new FaultProxy(Dynalite.endpoint, throttleEvery = 1000, errorEvery = 1000, denyPuts = true)
+    try {
+      val r = runJob(table, endpoint = proxy.endpoint.toString)
+      assert(r.code == Contract.Exit.input, r.err)
+      assert(r.err.contains("access denied or bad credentials for PutItem on table " + table))
+      assert((r.progress \ "phase").extract[String] == "failed")
+    } finally proxy.close()
+  }
+
+  test("input problems exit 3 with what to fix") {
+    val missing = runJob("no-such-table")
+    assert(missing.code == Contract.Exit.input)
+    assert(missing.err.contains("table no-such-table not found in region us-east-1: create it with eventId (HASH, S) and fingerprint (RANGE, S)"))
+    assert((missing.progress \ "phase").extract[String] == "failed")
+    assert((missing.progress \ "message").extract[String].contains("not found"))
+
+    val wrongKeys = s"wrong-keys-${tables.incrementAndGet()}"
+    Dynalite.createTable(wrongKeys, Seq("id" -> KeyType.HASH))
+    val wrong = runJob(wrongKeys)
+    assert(wrong.code == Contract.Exit.input && wrong.err.contains("expected eventId (HASH, S) and fingerprint (RANGE, S)"))
+
+    val table = newTable()
+    val none = runJob(table, Seq(Args.since, "2018-01-01"))
+    assert(none.code == Contract.Exit.input && none.err.contains(Args.since))
+
+    val noArchive = runJob(table, archiveDir = archive.resolve("nope").toString)
+    assert(noArchive.code == Contract.Exit.input && noArchive.err.contains("does not exist"))
+
+    val closedPort = { val s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress); try s.getLocalPort finally s.close() }
+    val unreachable = runJob(table, endpoint = s"http://127.0.0.1:$closedPort")
+    assert(unreachable.code == Contract.Exit.input && unreachable.err.contains("cannot reach http://127.0.0.1:"))
+
+    val noRuns = runJob(table, archiveDir = archive.resolve("notes").toString)
+    assert(noRuns.code == Contract.Exit.input && noRuns.err.contains("no run="))
+    assert(Dynalite.scan(table).isEmpty)
+  }
+
+  test("usage errors exit 2 naming the argument") {
+    val err = new ByteArrayOutputStream()
+    val code = Main.run(Seq(Args.archive, "x"), Some(TestSpark.session), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, "UTF-8"))
+    assert(code == Contract.Exit.usage && err.toString("UTF-8").contains(Args.output))
+  }
+}
