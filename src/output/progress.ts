@@ -17,7 +17,7 @@ export function renderProgressLine(p: JobProgress, rate?: number): string {
     case 'listing':
       return 'listing run folders...';
     case 'reading':
-      return `reading ${p.runsSelected ?? '?'} run(s), ${p.filesRead ?? '?'} file(s)...`;
+      return `reading ${p.runsSelected ?? '?'} run(s)${p.filesRead ? `: ${p.filesRead} file(s) read` : ''}...`;
     case 'writing':
     case 'done': {
       const done = keysDone(p);

@@ -16,6 +16,9 @@ export function renderSummary(s: JobSummary, extra: [string, string][] = []): st
           ? ` (${s.runsSelected[0]} .. ${s.runsSelected[s.runsSelected.length - 1]})`
           : ''),
     ],
+    ...(s.ignoredPaths.length > 0
+      ? ([['ignored (not run=...)', s.ignoredPaths.join(', ')]] as [string, string][])
+      : []),
     ['files read', `${n(s.filesRead)} (${n(s.bytesRead)} bytes)`],
     ['etlTime', s.etlTimeMode],
     ['lines read', n(c.linesRead)],
@@ -32,7 +35,6 @@ export function renderSummary(s: JobSummary, extra: [string, string][] = []): st
     ['duration', `${s.durationSeconds.toFixed(1)} s`],
     ...extra,
   ];
-  if (s.ignoredPaths.length > 0) rows.push(['ignored (not run=...)', s.ignoredPaths.join(', ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
