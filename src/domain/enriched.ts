@@ -4,6 +4,7 @@
  * tests hold the Spark job's output against, and what `verify` reasons with.
  */
 
+import type { JobCounters } from './job-report.js';
 import {
   BAD_ROW_REASONS,
   ENRICHED_COLUMN_COUNT,
@@ -112,17 +113,8 @@ export interface ExpectedManifestOptions {
   nowSeconds: number;
 }
 
-/** The job's counters (DESIGN 3.6); they add up to linesRead. */
-export interface ManifestCounters {
-  linesRead: number;
-  bad: number;
-  noFingerprint: number;
-  expired: number;
-  duplicatesInSelection: number;
-  written: number;
-  alreadyPresent: number;
-  conflicting: number;
-}
+/** The job's counters (DESIGN 3.6), as its summary reports them. */
+export type ManifestCounters = JobCounters;
 
 /** A line the job must write to its bad-rows output. */
 export interface BadRow {
