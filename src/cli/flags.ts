@@ -58,3 +58,12 @@ export const awsFlags = {
     description: 'DynamoDB endpoint override (e.g. a local stand-in); AWS_ENDPOINT_URL applies too.',
   }),
 };
+
+/** Flags for commands that read the archive from S3 (submit). */
+export const s3Flags = {
+  's3-endpoint': Flags.string({
+    env: 'AWS_ENDPOINT_URL_S3',
+    description:
+      'S3 endpoint override for an s3:// archive (e.g. a local emulator; path-style requests); AWS_ENDPOINT_URL applies too.',
+  }),
+};

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
-import { awsFlags, jobFlags } from '../cli/flags.js';
+import { awsFlags, jobFlags, s3Flags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { ProgressPrinter } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
@@ -17,6 +17,7 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
 
   static examples = [
     '<%= config.bin %> submit ./archive ./dynamodb.json ./resolver.json --runner local',
+    '<%= config.bin %> submit s3://my-bucket/enriched/archive/ ./dynamodb.json ./resolver.json --runner local --profile analytics',
     '<%= config.bin %> submit file:///data/enriched ./dynamodb.json ./resolver.json --runner local --since 2017-01-01 --until 2017-02-01',
     '<%= config.bin %> submit ./archive ./dynamodb.json ./resolver.json --runner local --etl-time event --write-rate 500 --json',
   ];
@@ -24,7 +25,8 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
   static args = {
     archive: Args.string({
       required: true,
-      description: 'Enriched archive: local folder, file:// URI (holding run=... folders).',
+      description:
+        'Enriched archive holding run=... folders: local folder, file:// URI, or s3://bucket/prefix/ (s3a:// too).',
     }),
     'storage-config': Args.string({
       required: true,
@@ -53,6 +55,7 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
     }),
     ...jobFlags,
     ...awsFlags,
+    ...s3Flags,
     staging: Flags.string({
       env: 'POPULATOR_STAGING',
       description:
@@ -86,6 +89,7 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
         region: flags.region,
         profile: flags.profile,
         dynamodbEndpoint: flags['dynamodb-endpoint'],
+        s3Endpoint: flags['s3-endpoint'],
         staging: flags.staging,
         logPath: flags['log-path'],
         jar: flags.jar,

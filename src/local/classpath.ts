@@ -1,10 +1,19 @@
 /** Resolves (once) and caches the Spark runtime classpath from Maven: no Spark distribution needed. */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
 import { runCommand } from './process.js';
 import type { Toolchain } from './toolchain.js';
+
+/** Which classpath to resolve. */
+export interface ClasspathOptions {
+  /**
+   * Add S3A (`-P local-s3`: hadoop-aws 3.3.4 + aws-java-sdk-bundle 1.12.262) for an archive on S3.
+   * Cached under its own key, so local archives never download the bundle.
+   */
+  s3?: boolean;
+}
 
 /**
  * Returns the classpath of spark/pom.xml (Spark, Scala, Hadoop client: all `provided`; the full list, since
@@ -16,40 +25,62 @@ export async function resolveSparkClasspath(
   cacheDir: string,
   toolchain: Toolchain,
   log: (line: string) => void,
+  opts: ClasspathOptions = {},
 ): Promise<string[]> {
   const pomPath = path.join(sparkDir, 'pom.xml');
   const hash = createHash('sha256').update(readFileSync(pomPath)).digest('hex').slice(0, 16);
-  const cacheFile = path.join(cacheDir, `spark-classpath-${hash}.txt`);
+  const s3 = opts.s3 === true;
+  const cacheFile = path.join(cacheDir, `spark-classpath-${s3 ? 's3-' : ''}${hash}.txt`);
   if (existsSync(cacheFile)) {
     const entries = splitClasspath(readFileSync(cacheFile, 'utf8'));
     if (entries.length > 0 && entries.every((e) => existsSync(e))) return entries;
   }
-  log('Resolving the Spark classpath from Maven (once; cached afterwards)...');
+  log(
+    s3
+      ? 'Resolving the Spark classpath with S3 support (hadoop-aws + AWS SDK bundle, ~280 MB) from Maven (once; cached afterwards)...'
+      : 'Resolving the Spark classpath from Maven (once; cached afterwards)...',
+  );
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
-  const r = await runCommand(
-    toolchain.mvn,
-    [
-      '-B',
-      '-q',
-      '-f',
-      pomPath,
-      'dependency:build-classpath',
-      '-Dmdep.includeScope=provided',
-      `-Dmdep.outputFile=${tmp}`,
-    ],
-    { env: toolchain.env },
-  );
+  const r = await runCommand(toolchain.mvn, classpathMavenArgs(pomPath, tmp, opts), { env: toolchain.env });
   if (r.code !== 0 || !existsSync(tmp)) {
     const tail = (r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n');
-    throw new UserError('Resolving the Spark classpath with Maven failed.', {
-      code: 'CLASSPATH_FAILED',
-      hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central or that ~/.m2 holds Spark 3.5.`,
-    });
+    throw new UserError(
+      s3
+        ? 'Resolving the Spark classpath with S3 support (profile local-s3) with Maven failed.'
+        : 'Resolving the Spark classpath with Maven failed.',
+      {
+        code: 'CLASSPATH_FAILED',
+        hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central or that ~/.m2 holds Spark 3.5${
+          s3 ? ', org.apache.hadoop:hadoop-aws:3.3.4 and com.amazonaws:aws-java-sdk-bundle:1.12.262' : ''
+        }.`,
+      },
+    );
   }
   const entries = splitClasspath(readFileSync(tmp, 'utf8'));
   writeFileSync(cacheFile, entries.join(path.delimiter));
+  rmSync(tmp, { force: true });
   return entries;
+}
+
+/** The Maven command line that writes the classpath to `outputFile`. */
+export function classpathMavenArgs(
+  pomPath: string,
+  outputFile: string,
+  opts: ClasspathOptions = {},
+): string[] {
+  return [
+    '-B',
+    '-q',
+    '-f',
+    pomPath,
+    // The full list, every scope: some of Spark's netty jars resolve at compile scope through the
+    // AWS SDK, so a provided-only list fails with NoClassDefFoundError. For S3 archives the
+    // local-s3 profile adds hadoop-aws and its SDK bundle.
+    ...(opts.s3 === true ? ['-P', 'local-s3'] : []),
+    'dependency:build-classpath',
+    `-Dmdep.outputFile=${outputFile}`,
+  ];
 }
 
 function splitClasspath(text: string): string[] {

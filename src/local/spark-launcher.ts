@@ -21,6 +21,8 @@ export interface LaunchOptions {
   /** Spark master, `local[*]` unless told otherwise. */
   master: string;
   driverMemory: string;
+  /** Set when the archive is on S3: S3A settings for Spark's Hadoop configuration (no credentials). */
+  s3?: S3HadoopAccess;
   onProgress: (progress: JobProgress) => void;
   pollMs?: number;
   /** Lets the caller stop the job (Ctrl-C). */
@@ -53,11 +55,53 @@ logger.shutdown.name = org.apache.spark.util.ShutdownHookManager
 logger.shutdown.level = error
 `;
 
+/** How the local job reaches S3 through S3A. Credentials are not here: they stay in the environment. */
+export interface S3HadoopAccess {
+  /** Signing region (`fs.s3a.endpoint.region`), used with an endpoint override. */
+  region: string;
+  /** An S3 endpoint override (an emulator, a VPC endpoint); AWS's own endpoint when absent. */
+  endpoint?: string;
+}
+
+/**
+ * The S3A credential providers, in order: the environment (where the CLI puts static keys), the
+ * profile (`AWS_PROFILE`), web identity, then container / instance roles. All read the process
+ * environment or the instance, never the Hadoop configuration, so no key travels as a property.
+ */
+export const S3A_CREDENTIAL_PROVIDERS = [
+  'com.amazonaws.auth.EnvironmentVariableCredentialsProvider',
+  'com.amazonaws.auth.profile.ProfileCredentialsProvider',
+  'com.amazonaws.auth.WebIdentityTokenCredentialsProvider',
+  'com.amazonaws.auth.EC2ContainerCredentialsProviderWrapper',
+] as const;
+
+/**
+ * Hadoop settings (without the `spark.hadoop.` prefix) that make s3:// and s3a:// work on local
+ * Spark as s3:// does on EMR (EMRFS): both schemes served by S3AFileSystem. With an endpoint
+ * override: path-style requests, TLS per the URL's scheme, and the signing region.
+ */
+export function s3HadoopProperties(s3: S3HadoopAccess): Record<string, string> {
+  const props: Record<string, string> = {
+    'fs.s3.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
+    'fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
+    'fs.s3a.aws.credentials.provider': S3A_CREDENTIAL_PROVIDERS.join(','),
+  };
+  if (s3.endpoint !== undefined) {
+    const url = new URL(s3.endpoint);
+    props['fs.s3a.endpoint'] = s3.endpoint;
+    props['fs.s3a.path.style.access'] = 'true';
+    props['fs.s3a.connection.ssl.enabled'] = String(url.protocol === 'https:');
+    props['fs.s3a.endpoint.region'] = s3.region;
+  }
+  return props;
+}
+
 /** The JVM command line for a local run (exported so a test can check it carries no secret). */
 export function buildJavaArgs(
-  o: Pick<LaunchOptions, 'jar' | 'classpath' | 'jobArgs' | 'master' | 'driverMemory'>,
+  o: Pick<LaunchOptions, 'jar' | 'classpath' | 'jobArgs' | 'master' | 'driverMemory' | 's3'>,
   log4jFile: string,
 ): string[] {
+  const hadoop = o.s3 === undefined ? {} : s3HadoopProperties(o.s3);
   return [
     ...JAVA17_SPARK_OPTIONS,
     `-Xmx${o.driverMemory}`,
@@ -70,6 +114,8 @@ export function buildJavaArgs(
     '-Dspark.driver.host=127.0.0.1',
     '-Dspark.driver.bindAddress=127.0.0.1',
     `-Dlog4j2.configurationFile=${log4jFile}`,
+    // SparkConf reads spark.* system properties; spark.hadoop.* go into the Hadoop configuration.
+    ...Object.entries(hadoop).map(([k, v]) => `-Dspark.hadoop.${k}=${v}`),
     '-cp',
     [o.jar, ...o.classpath].join(path.delimiter),
     JOB_MAIN_CLASS,
@@ -83,8 +129,12 @@ export async function launchLocalJob(o: LaunchOptions): Promise<LaunchResult> {
   const log4jFile = path.join(path.dirname(o.logFile), 'log4j2.properties');
   writeFileSync(log4jFile, LOG4J2);
   const log = createWriteStream(o.logFile);
+  const env: NodeJS.ProcessEnv = { ...o.toolchain.env, ...o.env };
+  // An empty value in `o.env` means "unset" (e.g. a lingering AWS_SESSION_TOKEN next to static
+  // keys): the AWS SDK for Java v1 (S3A) would otherwise send an empty session token.
+  for (const [k, v] of Object.entries(o.env)) if (v === '') delete env[k];
   const child = spawn(o.toolchain.java, buildJavaArgs(o, log4jFile), {
-    env: { ...o.toolchain.env, ...o.env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderrTail: string[] = [];

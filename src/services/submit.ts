@@ -13,6 +13,8 @@ import { requireTimeRange, toJobRunId } from '../domain/time-range.js';
 import { defaultWriteRate } from '../domain/write-rate.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import { createDynamoDbClient, type ManifestTableDescription } from '../aws/dynamodb.js';
+import { createS3Client, type S3ClientOptions } from '../aws/s3.js';
+import { runIdFromFolderName } from '../domain/run-id.js';
 import { resolveSparkClasspath } from '../local/classpath.js';
 import { ensureJobJar } from '../local/jar.js';
 import { launchLocalJob } from '../local/spark-launcher.js';
@@ -35,6 +37,8 @@ export interface SubmitOptions {
   region?: string;
   profile?: string;
   dynamodbEndpoint?: string;
+  /** S3 endpoint override for an s3:// archive; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
+  s3Endpoint?: string;
   /** Local folder for the job's report and bad rows; default `.populator/runs/<run name>`. */
   staging?: string;
   /** Folder for the driver log; default: the staging folder. */
@@ -94,15 +98,36 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
     });
   }
   const warnings = inputs.warnings.map((w) => `${w.source}: ${w.message}`);
-  checkLocalArchive(archive);
-
   const storage = inputs.storage;
   const region = o.region ?? storage.region;
+  // A plain object: the config's secret is a non-enumerable property, which a copy would lose.
+  const staticCredentials =
+    storage.credentials.kind === 'static'
+      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
+      : undefined;
+  let s3Endpoint: string | undefined;
+  if (archive.kind === 's3') {
+    s3Endpoint = checkEndpoint(o.s3Endpoint ?? o.env.AWS_ENDPOINT_URL_S3 ?? o.env.AWS_ENDPOINT_URL);
+    const listing = await checkS3Archive(archive, {
+      region,
+      endpoint: s3Endpoint,
+      credentials: staticCredentials,
+      profile: o.profile,
+    });
+    if (listing.ignored.length > 0) {
+      const shown = listing.ignored.slice(0, 5).join(', ');
+      const more = listing.ignored.length > 5 ? ` and ${listing.ignored.length - 5} more` : '';
+      o.log(`Ignoring what is not a run=YYYY-MM-dd-HH-mm-ss folder under ${archive.uri}: ${shown}${more}`);
+    }
+  } else {
+    checkLocalArchive(archive);
+  }
+
   const endpoint = o.dynamodbEndpoint ?? o.env.AWS_ENDPOINT_URL_DYNAMODB ?? o.env.AWS_ENDPOINT_URL;
   const dynamo = createDynamoDbClient({
     region,
     endpoint,
-    credentials: storage.credentials.kind === 'static' ? storage.credentials : undefined,
+    credentials: staticCredentials,
     profile: o.profile,
   });
   let table: ManifestTableDescription;
@@ -168,6 +193,7 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
     o.cacheDir,
     toolchain,
     o.log,
+    { s3: archive.kind === 's3' },
   );
 
   o.log(`Running the job on Spark ${o.master} (log: ${logFile})`);
@@ -181,6 +207,8 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
     logFile,
     master: o.master,
     driverMemory: o.driverMemory,
+    // S3A settings only; the keys stay in the environment above.
+    s3: archive.kind === 's3' ? { region, endpoint: s3Endpoint } : undefined,
     onProgress: o.onProgress,
     signal: o.signal,
   });
@@ -221,7 +249,8 @@ export function jobEnvironment(
   region: string,
   profile: string | undefined,
 ): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { AWS_REGION: region };
+  // SPARK_LOCAL_IP keeps local Spark on loopback (and quiet about the host name resolving there).
+  const out: NodeJS.ProcessEnv = { AWS_REGION: region, SPARK_LOCAL_IP: '127.0.0.1' };
   if (storage.credentials.kind === 'static') {
     out.AWS_ACCESS_KEY_ID = storage.credentials.accessKeyId;
     out.AWS_SECRET_ACCESS_KEY = storage.credentials.secretAccessKey;
@@ -236,13 +265,73 @@ export function jobEnvironment(
   return out;
 }
 
-function checkLocalArchive(archive: ArchiveLocation): void {
-  if (archive.kind === 's3') {
-    throw new UserError(`The local runner reads local archives only; ${archive.uri} is on S3.`, {
-      code: 'ARCHIVE_S3_LOCAL',
-      hint: 'Copy the runs to a local folder (e.g. `aws s3 sync`) and pass that folder.',
+/** What the top of an S3 archive holds: its run ids (sorted) and what is not a run folder. */
+export interface S3ArchiveListing {
+  runIds: string[];
+  ignored: string[];
+}
+
+/**
+ * Lists the top of an S3 archive before Spark starts: a missing bucket, an empty or missing prefix,
+ * or a prefix without any run=YYYY-MM-dd-HH-mm-ss folder is a `UserError` here, not a failed job.
+ */
+export async function checkS3Archive(
+  archive: Extract<ArchiveLocation, { kind: 's3' }>,
+  access: S3ClientOptions,
+): Promise<S3ArchiveListing> {
+  const s3 = createS3Client(access);
+  let listing;
+  try {
+    listing = await s3.listTopLevel(archive.bucket, archive.prefix);
+  } finally {
+    s3.destroy();
+  }
+  if (listing.folders.length === 0 && listing.files.length === 0) {
+    throw new UserError(`The archive ${archive.uri} is empty or does not exist.`, {
+      code: 'ARCHIVE_NOT_FOUND',
+      hint: `Pass the S3 prefix that holds the run=YYYY-MM-dd-HH-mm-ss folders of enriched events (\`aws s3 ls ${archive.uri}\` shows what is there).`,
     });
   }
+  const runIds: string[] = [];
+  const ignored: string[] = [];
+  for (const folder of listing.folders) {
+    const id = runIdFromFolderName(folder);
+    if (id === null) ignored.push(`${folder}/`);
+    else runIds.push(id);
+  }
+  ignored.push(...listing.files);
+  if (runIds.length === 0) {
+    const shown = ignored.slice(0, 5).join(', ');
+    throw new UserError(
+      `The archive ${archive.uri} holds no run=YYYY-MM-dd-HH-mm-ss folder (found: ${shown}${ignored.length > 5 ? ', ...' : ''}).`,
+      {
+        code: 'ARCHIVE_NO_RUNS',
+        hint: 'Pass the prefix directly above the run=... folders (e.g. s3://bucket/enriched/archive/), not a run folder or a parent of the archive.',
+      },
+    );
+  }
+  return { runIds: runIds.sort(), ignored };
+}
+
+/** An endpoint override must be an http(s) URL (the SDK and S3A both need the scheme). */
+function checkEndpoint(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined || endpoint.trim() === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UserError(`The S3 endpoint ${endpoint} is not an http:// or https:// URL.`, {
+      code: 'S3_ENDPOINT_INVALID',
+      hint: 'Write it with its scheme, e.g. --s3-endpoint http://127.0.0.1:5000 (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL likewise).',
+    });
+  }
+  return endpoint;
+}
+
+function checkLocalArchive(archive: Extract<ArchiveLocation, { kind: 'local' }>): void {
   if (!existsSync(archive.path)) {
     throw new UserError(`The archive ${archive.path} does not exist.`, {
       code: 'ARCHIVE_NOT_FOUND',

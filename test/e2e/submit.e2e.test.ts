@@ -116,7 +116,11 @@ describe('submit --runner local, end to end', () => {
       nowSeconds: Math.floor(NOW.toSeconds()),
     });
     const victim = expected.items[0]!;
-    const raw = new DynamoDBClient({ region: TEST_REGION, endpoint: stack.dynalite.endpoint, credentials: TEST_KEYS });
+    const raw = new DynamoDBClient({
+      region: TEST_REGION,
+      endpoint: stack.dynalite.endpoint,
+      credentials: TEST_KEYS,
+    });
     await raw.send(
       new PutItemCommand({
         TableName: table,
@@ -166,9 +170,15 @@ describe('submit --runner local, end to end', () => {
         'local[2]',
         '--json',
       ],
-      { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint },
+        maxBuffer: 64 * 1024 * 1024,
+      },
     );
-    const result = JSON.parse(stdout) as { status: string; summary: { runsSelected: string[]; counters: { written: number } } };
+    const result = JSON.parse(stdout) as {
+      status: string;
+      summary: { runsSelected: string[]; counters: { written: number } };
+    };
     expect(result.status).toBe('SUCCEEDED');
     expect(result.summary.runsSelected).toEqual(archive.runs.slice(1).map((r) => r.runId));
     expect(result.summary.counters.written).toBeGreaterThan(0);

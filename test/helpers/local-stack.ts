@@ -22,7 +22,11 @@ export interface LocalStack {
 export async function startLocalStack(): Promise<LocalStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'populator-test-'));
   const dynalite = await startDynalite({ createTableMs: 0 });
-  const dynamo = createDynamoDbClient({ region: TEST_REGION, endpoint: dynalite.endpoint, credentials: TEST_KEYS });
+  const dynamo = createDynamoDbClient({
+    region: TEST_REGION,
+    endpoint: dynalite.endpoint,
+    credentials: TEST_KEYS,
+  });
   const resolver = path.join(dir, 'resolver.json');
   writeFileSync(
     resolver,

@@ -8,8 +8,12 @@ const fixtures = path.resolve('test/fixtures/configs');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -27,7 +31,13 @@ describe('submit: inputs a user can get wrong', () => {
   });
 
   it('reports every config problem at once, as JSON with --json', async () => {
-    const r = await run(['submit', 'test/fixtures', path.join(fixtures, 'resolver-embedded.json'), storage, '--json']);
+    const r = await run([
+      'submit',
+      'test/fixtures',
+      path.join(fixtures, 'resolver-embedded.json'),
+      storage,
+      '--json',
+    ]);
     expect(r.code).toBe(2);
     const doc = JSON.parse(r.stdout) as { status: string; error: { code: string; issues: unknown[] } };
     expect(doc.status).toBe('error');

@@ -36,12 +36,17 @@ describe('jobEnvironment (credentials for the job JVM, never its arguments)', ()
     };
     expect(jobEnvironment({}, storage, 'eu-west-1', 'analytics')).toEqual({
       AWS_REGION: 'eu-west-1',
+      SPARK_LOCAL_IP: '127.0.0.1',
       AWS_PROFILE: 'analytics',
     });
     expect(jobEnvironment({ AWS_PROFILE: 'dev' }, storage, 'eu-west-1', undefined)).toEqual({
       AWS_REGION: 'eu-west-1',
+      SPARK_LOCAL_IP: '127.0.0.1',
       AWS_PROFILE: 'dev',
     });
-    expect(jobEnvironment({}, storage, 'eu-west-1', undefined)).toEqual({ AWS_REGION: 'eu-west-1' });
+    expect(jobEnvironment({}, storage, 'eu-west-1', undefined)).toEqual({
+      AWS_REGION: 'eu-west-1',
+      SPARK_LOCAL_IP: '127.0.0.1',
+    });
   });
 });
