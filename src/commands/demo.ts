@@ -6,7 +6,8 @@ import { cacheDir, packageRoot } from '../cli/paths.js';
 import { UserError } from '../domain/errors.js';
 import { ProgressPrinter } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
-import { runDemo, type DemoResult } from '../services/demo.js';
+// The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
+import type { DemoResult } from '../services/demo.js';
 
 export default class Demo extends BaseCommand {
   static summary = 'Run the whole back-fill offline on a generated archive.';
@@ -54,6 +55,7 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
     const onSigint = (): void => abort.abort();
     process.once('SIGINT', onSigint);
     try {
+      const { runDemo } = await import('../services/demo.js');
       const result = await runDemo({
         events: flags.events,
         seed: flags.seed,

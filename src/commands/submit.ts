@@ -5,7 +5,8 @@ import { awsFlags, jobFlags, s3Flags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { ProgressPrinter } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
-import { submitLocal, type SubmitResult } from '../services/submit.js';
+// The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
+import type { SubmitResult } from '../services/submit.js';
 
 export default class Submit extends BaseCommand {
   static summary = 'Back-fill the event manifest from an enriched archive.';
@@ -75,6 +76,7 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
     const onSigint = (): void => abort.abort();
     process.once('SIGINT', onSigint);
     try {
+      const { submitLocal } = await import('../services/submit.js');
       const result = await submitLocal({
         archive: args.archive,
         storageConfigPath: args['storage-config'],
