@@ -52,8 +52,13 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
     const { flags } = await this.parse(Demo);
     const printer = new ProgressPrinter(process.stderr);
     const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
+    // First Ctrl-C: stop the job (and Maven, dynalite) and clean up; a second one exits at once.
+    const onSigint = (): void => {
+      if (abort.signal.aborted) process.exit(130);
+      this.note('\nStopping (press Ctrl-C again to quit at once)...');
+      abort.abort();
+    };
+    process.on('SIGINT', onSigint);
     try {
       const { runDemo } = await import('../services/demo.js');
       const result = await runDemo({

@@ -73,8 +73,13 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
     const { args, flags } = await this.parse(Submit);
     const printer = new ProgressPrinter(process.stderr);
     const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
+    // First Ctrl-C: stop the job (and Maven, dynalite) and clean up; a second one exits at once.
+    const onSigint = (): void => {
+      if (abort.signal.aborted) process.exit(130);
+      this.note('\nStopping (press Ctrl-C again to quit at once)...');
+      abort.abort();
+    };
+    process.on('SIGINT', onSigint);
     try {
       const { submitLocal } = await import('../services/submit.js');
       const result = await submitLocal({

@@ -13,6 +13,8 @@ export interface ClasspathOptions {
    * Cached under its own key, so local archives never download the bundle.
    */
   s3?: boolean;
+  /** Stops Maven when the user interrupts. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -42,7 +44,10 @@ export async function resolveSparkClasspath(
   );
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
-  const r = await runCommand(toolchain.mvn, classpathMavenArgs(pomPath, tmp, opts), { env: toolchain.env });
+  const r = await runCommand(toolchain.mvn, classpathMavenArgs(pomPath, tmp, opts), {
+    env: toolchain.env,
+    signal: opts.signal,
+  });
   if (r.code !== 0 || !existsSync(tmp)) {
     const tail = (r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n');
     throw new UserError(

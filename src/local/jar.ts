@@ -42,6 +42,7 @@ export async function ensureJobJar(
   sparkDir: string,
   toolchain: Toolchain,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<{ jar: string; built: boolean }> {
   const jar = jobJarPath(sparkDir);
   if (!jarIsStale(sparkDir)) return { jar, built: false };
@@ -56,6 +57,7 @@ export async function ensureJobJar(
     ['-B', '-q', '-DskipTests', '-f', path.join(sparkDir, 'pom.xml'), 'package'],
     {
       env: toolchain.env,
+      signal,
     },
   );
   if (r.code !== 0 || !existsSync(jar)) {

@@ -185,16 +185,21 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
   ];
 
   const toolchain = await findToolchain(o.env, { needMaven: true });
-  const jar = o.jar
-    ? checkJar(path.resolve(o.cwd, o.jar))
-    : (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log)).jar;
-  const classpath = await resolveSparkClasspath(
-    path.join(o.projectRoot, 'spark'),
-    o.cacheDir,
-    toolchain,
-    o.log,
-    { s3: archive.kind === 's3' },
-  );
+  let jar: string;
+  let classpath: string[];
+  try {
+    jar = o.jar
+      ? checkJar(path.resolve(o.cwd, o.jar))
+      : (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
+    classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
+      s3: archive.kind === 's3',
+      signal: o.signal,
+    });
+  } catch (e) {
+    throwIfInterrupted(o.signal); // a Maven run stopped by Ctrl-C is an interruption, not a failure
+    throw e;
+  }
+  throwIfInterrupted(o.signal);
 
   o.log(`Running the job on Spark ${o.master} (log: ${logFile})`);
   const launched = await launchLocalJob({
@@ -213,6 +218,13 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
     signal: o.signal,
   });
   const summaryFile = path.join(staging, JOB_OUTPUT.summary);
+  if (o.signal?.aborted) {
+    throw new JobFailedError('The job was stopped (Ctrl-C).', {
+      code: 'INTERRUPTED',
+      exitCode: EXIT_CODES.jobFailed,
+      hint: 'Items written so far stay in the table; running the same command again is safe and finishes the rest.',
+    });
+  }
   if (launched.exitCode !== JOB_EXIT.ok || !existsSync(summaryFile)) {
     throw jobFailure(launched.exitCode, launched.signal, launched.stderrTail, staging, logFile);
   }
@@ -342,6 +354,17 @@ function checkLocalArchive(archive: Extract<ArchiveLocation, { kind: 'local' }>)
     throw new UserError(`The archive ${archive.path} is a file, not a folder.`, {
       code: 'ARCHIVE_NOT_FOLDER',
       hint: 'Pass the folder that holds the run=YYYY-MM-dd-HH-mm-ss folders, not one file.',
+    });
+  }
+}
+
+/** Stops before the next step once the user pressed Ctrl-C. */
+function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new JobFailedError('Interrupted before the job started; nothing was written.', {
+      code: 'INTERRUPTED',
+      exitCode: EXIT_CODES.jobFailed,
+      hint: 'Run the same command again when you are ready.',
     });
   }
 }

@@ -1,5 +1,6 @@
 /** `populator demo` as a user runs it: offline, everything started is stopped, the table matches. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -27,5 +28,45 @@ describe('populator demo', () => {
     expect(c.duplicatesInSelection).toBeGreaterThan(0);
     expect(result.tableItemCount).toBe(c.written);
     expect(result.dir).toBeNull();
+  }, 300_000);
+});
+
+describe('populator demo, interrupted', () => {
+  it('stops the Spark job and everything it started on Ctrl-C, saying a re-run is safe', async () => {
+    const child = spawn(
+      process.execPath,
+      [path.resolve('bin/run.js'), 'demo', '--events', '20000', '--master', 'local[2]'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    const sent = new Promise<void>((resolve) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        // Interrupt once the job JVM runs.
+        if (/writing|reading|listing/.test(stderr) && !child.killed) {
+          child.kill('SIGINT');
+          resolve();
+        }
+      });
+    });
+    const workDir = await new Promise<string>((resolve) => {
+      const check = (): void => {
+        const m = /Writing a demo archive of \d+ events to (\S+)\/archive/.exec(stderr);
+        if (m?.[1]) resolve(m[1]);
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+    await sent;
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/stopped \(Ctrl-C\)|Interrupted before the job started/);
+    expect(stderr).toMatch(/again/);
+    // Nothing it started is left: no JVM reading the demo archive, no work folder.
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps).not.toContain(workDir);
+    expect(existsSync(workDir)).toBe(false);
   }, 300_000);
 });
