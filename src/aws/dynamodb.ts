@@ -18,6 +18,7 @@ import {
 import { ATTR_ETL_TIME, ATTR_EVENT_ID, ATTR_FINGERPRINT, ATTR_TTL } from '../domain/contract.js';
 import type { ManifestKey } from '../domain/enriched.js';
 import { UserError } from '../domain/errors.js';
+import { errorName, connectionCode } from './sdk-errors.js';
 
 /** How to reach DynamoDB. Without `credentials`, the default chain (or `profile`) is used. */
 export interface DynamoDbClientOptions {
@@ -334,15 +335,6 @@ const CREDENTIAL_ERRORS = new Set([
   'SignatureDoesNotMatch',
   'CredentialsProviderError',
 ]);
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 
 /** Turns an SDK error a user can fix into a `UserError` with a hint; returns anything else unchanged. */
 export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unknown {
@@ -386,23 +378,6 @@ export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unk
     });
   }
   return error;
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-/** The socket error code, also when Node wraps several attempts in an AggregateError. */
-function connectionCode(error: unknown): string | undefined {
-  const codeOf = (e: unknown): string | undefined => {
-    const code = (e as { code?: unknown } | null)?.code;
-    return typeof code === 'string' && CONNECTION_CODES.has(code) ? code : undefined;
-  };
-  if (codeOf(error) !== undefined) return codeOf(error);
-  if (error instanceof AggregateError) {
-    for (const e of error.errors) if (codeOf(e) !== undefined) return codeOf(e);
-  }
-  return undefined;
 }
 
 function keySchemaOk(table: TableDescription): boolean {

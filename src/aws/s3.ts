@@ -6,6 +6,7 @@
 import { ListObjectsV2Command, S3Client as SdkS3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 import { UserError } from '../domain/errors.js';
+import { errorName, httpStatus, connectionCode } from './sdk-errors.js';
 
 /** How to reach S3. Without `credentials`, the default chain (or `profile`) is used. */
 export interface S3ClientOptions {
@@ -103,15 +104,6 @@ const CREDENTIAL_ERRORS = new Set([
   'TokenRefreshRequired',
   'CredentialsProviderError',
 ]);
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 
 /** Turns an SDK error a user can fix into a `UserError` with a hint; returns anything else unchanged. */
 export function mapS3Error(error: unknown, ctx: S3ErrorContext): unknown {
@@ -168,31 +160,4 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): unknown {
     });
   }
   return error;
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function httpStatus(error: unknown): number | undefined {
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** The socket error code, also when Node wraps several attempts in an AggregateError. */
-function connectionCode(error: unknown): string | undefined {
-  const codeOf = (e: unknown): string | undefined => {
-    const code = (e as { code?: unknown } | null)?.code;
-    return typeof code === 'string' && CONNECTION_CODES.has(code) ? code : undefined;
-  };
-  const direct = codeOf(error) ?? codeOf((error as { cause?: unknown } | null)?.cause);
-  if (direct !== undefined) return direct;
-  const errors = (error as { errors?: unknown } | null)?.errors;
-  if (Array.isArray(errors)) {
-    for (const e of errors) {
-      const c = codeOf(e);
-      if (c !== undefined) return c;
-    }
-  }
-  return undefined;
 }
