@@ -1,6 +1,15 @@
 /** What every populator command shares: --json, --verbose, error rendering and exit codes. */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { EXIT_CODES, formatIssue, isUserError } from '../domain/errors.js';
+import type { JobProgress } from '../domain/job-report.js';
+import { ProgressPrinter } from '../output/progress.js';
+
+/** What a command hands a job-running service: where to log, where progress goes, how to stop. */
+export interface JobIo {
+  log: (line: string) => void;
+  onProgress: (p: JobProgress) => void;
+  signal: AbortSignal;
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -27,6 +36,35 @@ export abstract class BaseCommand extends Command {
   /** Progress and warnings: always stderr, so stdout holds only results (and only JSON with --json). */
   protected note(line: string): void {
     process.stderr.write(`${line}\n`);
+  }
+
+  /**
+   * Runs a job-running service with a progress bar on stderr and Ctrl-C handling: the first Ctrl-C
+   * stops the job (and Maven, dynalite) and lets the service clean up; a second one exits at once.
+   */
+  protected async followJob<T>(run: (io: JobIo) => Promise<T>): Promise<T> {
+    const printer = new ProgressPrinter(process.stderr);
+    const abort = new AbortController();
+    const onSigint = (): void => {
+      if (abort.signal.aborted) process.exit(130);
+      printer.finish();
+      this.note('\nStopping (press Ctrl-C again to quit at once)...');
+      abort.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      return await run({
+        log: (line) => {
+          printer.finish();
+          this.note(line);
+        },
+        onProgress: (p) => printer.update(p),
+        signal: abort.signal,
+      });
+    } finally {
+      printer.finish();
+      process.removeListener('SIGINT', onSigint);
+    }
   }
 
   protected override async catch(

@@ -4,7 +4,6 @@ import { BaseCommand } from '../cli/base-command.js';
 import { jobFlags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { UserError } from '../domain/errors.js';
-import { ProgressPrinter } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
 import type { DemoResult } from '../services/demo.js';
@@ -50,18 +49,9 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
 
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
-    const printer = new ProgressPrinter(process.stderr);
-    const abort = new AbortController();
-    // First Ctrl-C: stop the job (and Maven, dynalite) and clean up; a second one exits at once.
-    const onSigint = (): void => {
-      if (abort.signal.aborted) process.exit(130);
-      this.note('\nStopping (press Ctrl-C again to quit at once)...');
-      abort.abort();
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const { runDemo } = await import('../services/demo.js');
-      const result = await runDemo({
+    const { runDemo } = await import('../services/demo.js');
+    const result = await this.followJob((io) =>
+      runDemo({
         events: flags.events,
         seed: flags.seed,
         etlTime: flags['etl-time'],
@@ -74,39 +64,30 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
         cacheDir: cacheDir(process.env),
         env: process.env,
         now: DateTime.utc(),
-        log: (line) => {
-          printer.finish();
-          this.note(line);
-        },
-        onProgress: (p) => printer.update(p),
-        signal: abort.signal,
-      });
-      printer.finish();
-      if (!this.jsonEnabled()) {
-        this.log('');
-        this.log(
-          renderSummary(result.submit.summary, [
-            ['table items', `${result.tableItemCount.toLocaleString('en-US')} in ${result.table}`],
-            [
-              'matches the archive',
-              result.tableMatchesArchive ? 'yes: every item as DESIGN 3.2 prescribes' : 'NO',
-            ],
-            ...(result.dir ? ([['kept in', result.dir]] as [string, string][]) : []),
-          ]),
-        );
-        for (const m of result.mismatches) this.log(`  mismatch: ${m}`);
-      }
-      if (!result.tableMatchesArchive) {
-        throw new UserError('The demo table does not match what the archive prescribes.', {
-          code: 'DEMO_MISMATCH',
-          hint: 'This is a bug in populator: please report it with the mismatches above.',
-          exitCode: 1,
-        });
-      }
-      return result;
-    } finally {
-      printer.finish();
-      process.removeListener('SIGINT', onSigint);
+        ...io,
+      }),
+    );
+    if (!this.jsonEnabled()) {
+      this.log('');
+      this.log(
+        renderSummary(result.submit.summary, [
+          ['table items', `${result.tableItemCount.toLocaleString('en-US')} in ${result.table}`],
+          [
+            'matches the archive',
+            result.tableMatchesArchive ? 'yes: every key, etlTime and ttl as the archive prescribes' : 'NO',
+          ],
+          ...(result.dir ? ([['kept in', result.dir]] as [string, string][]) : []),
+        ]),
+      );
+      for (const m of result.mismatches) this.log(`  mismatch: ${m}`);
     }
+    if (!result.tableMatchesArchive) {
+      throw new UserError('The demo table does not match what the archive prescribes.', {
+        code: 'DEMO_MISMATCH',
+        hint: 'This is a bug in populator: please report it with the mismatches above.',
+        exitCode: 1,
+      });
+    }
+    return result;
   }
 }

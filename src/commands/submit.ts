@@ -3,7 +3,6 @@ import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
 import { awsFlags, jobFlags, s3Flags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
-import { ProgressPrinter } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
 import type { SubmitResult } from '../services/submit.js';
@@ -71,18 +70,9 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
 
   async run(): Promise<SubmitResult> {
     const { args, flags } = await this.parse(Submit);
-    const printer = new ProgressPrinter(process.stderr);
-    const abort = new AbortController();
-    // First Ctrl-C: stop the job (and Maven, dynalite) and clean up; a second one exits at once.
-    const onSigint = (): void => {
-      if (abort.signal.aborted) process.exit(130);
-      this.note('\nStopping (press Ctrl-C again to quit at once)...');
-      abort.abort();
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const { submitLocal } = await import('../services/submit.js');
-      const result = await submitLocal({
+    const { submitLocal } = await import('../services/submit.js');
+    const result = await this.followJob((io) =>
+      submitLocal({
         archive: args.archive,
         storageConfigPath: args['storage-config'],
         resolverPath: args.resolver,
@@ -107,24 +97,18 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
         cwd: process.cwd(),
         env: process.env,
         now: DateTime.utc(),
-        log: (line) => this.note(line),
-        onProgress: (p) => printer.update(p),
-        signal: abort.signal,
-      });
-      printer.finish();
-      for (const w of result.warnings) this.note(`Warning: ${w}`);
-      if (!this.jsonEnabled()) {
-        this.log(
-          renderSummary(result.summary, [
-            ['report', result.staging],
-            ['bad rows', result.badRows],
-          ]),
-        );
-      }
-      return result;
-    } finally {
-      printer.finish();
-      process.removeListener('SIGINT', onSigint);
+        ...io,
+      }),
+    );
+    for (const w of result.warnings) this.note(`Warning: ${w}`);
+    if (!this.jsonEnabled()) {
+      this.log(
+        renderSummary(result.summary, [
+          ['report', result.staging],
+          ['bad rows', result.badRows],
+        ]),
+      );
     }
+    return result;
   }
 }
