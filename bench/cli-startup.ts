@@ -38,7 +38,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 const base = median(samples.get('node -e 0')!);
-console.log(`${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, ${runs} runs each, interleaved\n`);
+console.log(
+  `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, ${runs} runs each, interleaved\n`,
+);
 console.log('| command | median ms | vs `node -e 0` |');
 console.log('|---|---:|---:|');
 for (const [name] of cases) {

@@ -20,7 +20,8 @@ export const jobFlags = {
     min: 1,
     max: 1024,
     env: 'POPULATOR_MAX_IN_FLIGHT',
-    description: 'Conditional puts in flight per writer task (default 32).',
+    description:
+      'Starting window of conditional puts in flight per writer task (default 32). --write-rate paces the writes: the window grows up to 8x this (at most 512) when DynamoDB answers slowly and shrinks back on throttling; 1 keeps one put at a time.',
   }),
   'ttl-seconds': Flags.integer({
     min: 1,

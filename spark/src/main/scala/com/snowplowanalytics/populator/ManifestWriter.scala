@@ -82,7 +82,7 @@ object FailureKind {
  */
 object ManifestWriter {
 
-  private final case class ClientKey(region: String, endpoint: Option[URI])
+  private final case class ClientKey(region: String, endpoint: Option[URI], maxConcurrency: Int)
 
   private val clients = new ConcurrentHashMap[ClientKey, DynamoDbAsyncClient]()
 
@@ -96,17 +96,27 @@ object ManifestWriter {
   )
 
   /**
-   * The JVM's client for a region/endpoint. Credentials come from the SDK's default chain only.
-   * SDK retries are off: with many puts in flight they would overshoot a throttled table, so
-   * retries and pacing happen above the SDK, in [[writePartition]].
+   * Connections the JVM's client may open: every task of the JVM (about one per core) at its
+   * window's ceiling, so the pool never caps what [[InFlightWindow]] allows. Netty opens
+   * connections lazily: a high limit costs nothing until the puts are really in flight.
+   */
+  def maxConcurrency(maxInFlightPerTask: Int, cores: Int = Runtime.getRuntime.availableProcessors): Int =
+    math.max(64, cores * InFlightWindow.ceiling(maxInFlightPerTask))
+
+  /**
+   * The JVM's client for a region/endpoint/pool size. Credentials come from the SDK's default
+   * chain only. SDK retries are off: with many puts in flight they would overshoot a throttled
+   * table, so retries and pacing happen above the SDK, in [[writePartition]]. The pool size is part
+   * of the key: in local mode the driver's DescribeTable and the writers share the JVM, and the
+   * writers' pool must not be the one sized for the first caller.
    */
   def client(region: String, endpoint: Option[URI], maxInFlightPerTask: Int = Contract.DefaultMaxInFlightPerTask): DynamoDbAsyncClient =
     clients.computeIfAbsent(
-      ClientKey(region, endpoint),
+      ClientKey(region, endpoint, maxConcurrency(maxInFlightPerTask)),
       key => {
         val http = NettyNioAsyncHttpClient
           .builder()
-          .maxConcurrency(Integer.valueOf(math.max(64, Runtime.getRuntime.availableProcessors * 2 * maxInFlightPerTask)))
+          .maxConcurrency(Integer.valueOf(key.maxConcurrency))
           .maxPendingConnectionAcquires(Integer.valueOf(100000))
           .connectionAcquisitionTimeout(Duration.ofSeconds(60))
           .connectionTimeout(Duration.ofSeconds(5))
@@ -154,9 +164,9 @@ object ManifestWriter {
     case _                                    => FailureKind.Fatal
   }
 
-  private def isServerError(t: Throwable): Boolean = unwrap(t) match {
-    case e: AwsServiceException => e.statusCode() >= 500
-    case _                      => false
+  private def isRetryable(t: Throwable): Boolean = classifyFailure(t) match {
+    case FailureKind.Throttled | FailureKind.Transient => !isAuthProblem(t)
+    case _                                             => false
   }
 
   private def isAuthProblem(t: Throwable): Boolean = unwrap(t) match {
@@ -194,16 +204,37 @@ object ManifestWriter {
       }
   }
 
+  /** Attempts of DescribeTable before a retryable failure (throttle, 5xx, connection, timeout) is final. */
+  val DescribeAttempts = 4
+
   /** DescribeTable and the key-schema check (DESIGN 3.2); throws [[InputError]] on user-fixable problems. */
   def describeTable(table: String, region: String, endpoint: Option[URI]): TableInfo = {
     val request = DescribeTableRequest.builder().tableName(table).build()
-    // SDK retries are off for this client: a few of our own, so one 5xx or throttle is not fatal.
+    describeTableWith(() => client(region, endpoint).describeTable(request), table, region, endpoint, Clock.System, () => scala.util.Random.nextDouble())
+  }
+
+  /**
+   * [[describeTable]] with the call, the clock and the jitter injected (tests). SDK retries are off
+   * for this client: throttles, 5xx, dropped connections and timeouts (the writer's
+   * classification) are retried here, `DescribeAttempts` times with jittered exponential backoff
+   * (at most 0.25 + 0.5 + 1 s of waiting), so one bad connection does not fail the job as
+   * "cannot reach"; an endpoint that stays unreachable still fails within a few seconds.
+   */
+  def describeTableWith(
+    call: () => CompletableFuture[DescribeTableResponse],
+    table: String,
+    region: String,
+    endpoint: Option[URI],
+    clock: Clock,
+    random: () => Double
+  ): TableInfo = {
     @annotation.tailrec
     def describe(attempt: Int): TableDescription =
-      scala.util.Try(client(region, endpoint).describeTable(request).join().table()) match {
+      scala.util.Try(call().join().table()) match {
         case scala.util.Success(t) => t
-        case scala.util.Failure(e) if attempt < 3 && classifyFailure(e) == FailureKind.Throttled || attempt < 3 && isServerError(e) =>
-          Thread.sleep(200L * attempt)
+        case scala.util.Failure(e) if attempt < DescribeAttempts && isRetryable(e) =>
+          val capMillis = 250L << (attempt - 1)
+          clock.sleepNanos(((0.5 + 0.5 * random()) * capMillis * 1e6).toLong)
           describe(attempt + 1)
         case scala.util.Failure(e) => throw userFacing(e, "DescribeTable", table, region, endpoint)
       }
@@ -269,8 +300,10 @@ object ManifestWriter {
   }
 
   /**
-   * The write loop, with the put injected so tests can script failures. At most
-   * `settings.maxInFlight` puts are outstanding; each waits for a limiter permit; retryable failures
+   * The write loop, with the put injected so tests can script failures. Each put waits for a
+   * limiter permit and a slot in the task's [[InFlightWindow]]; the window grows whenever the
+   * limiter has a permit ready but every slot is taken (so the limiter, not the endpoint's answer
+   * time, paces the task) and shrinks when the limiter slows down on throttling. Retryable failures
    * come back after a backoff, ahead of new items. An item that fails `maxAttempts` times, or
    * fails fatally, fails the task: nothing is dropped silently. `onProgress` gets the running
    * totals on the calling thread about once a second (live progress through accumulators).
@@ -282,14 +315,17 @@ object ManifestWriter {
     settings: WriteSettings,
     clock: Clock,
     random: () => Double,
-    onProgress: WriteCounts => Unit = _ => ()
+    onProgress: WriteCounts => Unit = _ => (),
+    window: Option[InFlightWindow] = None
   ): WriteCounts = {
-    val permits = new Semaphore(settings.maxInFlight)
+    val slots = window.getOrElse(InFlightWindow(settings.maxInFlight))
+    val inFlight = new AtomicInteger(0)
     val signal = new Semaphore(0)
     val outstanding = new AtomicInteger(0)
     val failure = new AtomicReference[Throwable](null)
     val retries = new PriorityBlockingQueue[Pending](16, (a: Pending, b: Pending) => java.lang.Long.compare(a.readyAt, b.readyAt))
     val written, alreadyPresent, conflicting, throttled, otherRetries = new AtomicLong(0)
+    val maxWait = TimeUnit.MILLISECONDS.toNanos(20)
 
     def done(): Unit = { outstanding.decrementAndGet(); signal.release() }
 
@@ -298,7 +334,11 @@ object ManifestWriter {
       kind match {
         case FailureKind.Conflict => conflicting.incrementAndGet(); done()
         case FailureKind.Throttled | FailureKind.Transient if p.attempt < settings.maxAttempts =>
-          if (kind == FailureKind.Throttled) { throttled.incrementAndGet(); limiter.onThrottle() }
+          if (kind == FailureKind.Throttled) {
+            throttled.incrementAndGet()
+            // The table is at capacity: fewer puts in flight, as fewer per second.
+            if (limiter.onThrottle()) slots.shrink()
+          }
           else otherRetries.incrementAndGet()
           retries.add(new Pending(p.item, p.attempt + 1, clock.nanoTime() + backoffNanos(settings, p.attempt, random())))
           signal.release()
@@ -319,18 +359,19 @@ object ManifestWriter {
     }
 
     def send(p: Pending): Unit = {
+      inFlight.incrementAndGet()
       val f =
         try put(p.item)
         catch { case e: Throwable => CompletableFuture.failedFuture[PutItemResponse](e) }
       f.whenComplete { (resp: PutItemResponse, err: Throwable) =>
-        // The permit goes back last, so the task thread sees a failure before it sends more.
+        // The slot goes back last, so the task thread sees a failure before it sends more.
         try {
           if (err == null) {
             if (resp.hasAttributes && !resp.attributes().isEmpty) alreadyPresent.incrementAndGet() else written.incrementAndGet()
             done()
           } else onFailure(p, err)
         } catch { case e: Throwable => failure.compareAndSet(null, e); signal.release() }
-        finally permits.release()
+        finally { inFlight.decrementAndGet(); signal.release() }
       }
       ()
     }
@@ -357,9 +398,21 @@ object ManifestWriter {
         else if (items.hasNext) { outstanding.incrementAndGet(); new Pending(items.next(), 1, now) }
         else null
       if (next != null) {
-        permits.acquire()
-        if (failure.get() != null) permits.release() // thrown at the top of the loop
-        else {
+        // A slot; only the task thread takes them, so it stays free until the send.
+        var slot = false
+        while (!slot && failure.get() == null) {
+          if (inFlight.get() < slots.size) slot = true
+          else {
+            val untilPermit = limiter.peek()
+            // Every slot taken while the limiter has a permit ready: the window would pace the task.
+            if (untilPermit == 0L && slots.grow()) slot = true
+            else {
+              signal.tryAcquire(if (untilPermit == 0L) maxWait else math.min(untilPermit, maxWait), TimeUnit.NANOSECONDS)
+              ()
+            }
+          }
+        }
+        if (slot) { // else a failure, thrown at the top of the loop
           limiter.acquire()
           send(next)
         }
@@ -376,4 +429,46 @@ object ManifestWriter {
     onProgress(result)
     result
   }
+}
+
+/**
+ * How many puts one task may have in flight. It starts at `--max-in-flight` and is a safety bound,
+ * not the pace: the [[RateLimiter]] paces. [[grow]] is called when the limiter has a permit ready
+ * and every slot is taken (by Little's law the task needs rate x answer time slots: 2 tasks x 32 /
+ * 0.2 s = 320 puts/s when the endpoint answers slowly, under a 400/s budget); [[shrink]] when the
+ * limiter slows down on throttling, by the same factor, never below the start. Thread-safe.
+ */
+final class InFlightWindow(val start: Int, val ceiling: Int, shrinkFactor: Double = 0.7) {
+  require(start >= 1 && ceiling >= start, s"window start $start, ceiling $ceiling")
+  private val current = new AtomicInteger(start)
+
+  def size: Int = current.get()
+
+  /** One more slot, unless at the ceiling. */
+  def grow(): Boolean = {
+    val n = current.get()
+    n < ceiling && (current.compareAndSet(n, n + 1) || grow())
+  }
+
+  def shrink(): Unit = {
+    current.updateAndGet(n => math.max(start, (n * shrinkFactor).toInt))
+    ()
+  }
+}
+
+object InFlightWindow {
+
+  /**
+   * The window's ceiling for a start of `start` (`--max-in-flight`): 8 x start, at most 512, never
+   * below the start; a start of 1 stays 1 (one put at a time, the original design, is a choice).
+   * Why these bounds: a task's share of the budget is rarely above ~1,000-2,000 WCU/s, and 512 puts
+   * in flight cover 5,000 puts/s at 100 ms answers, 1,700 at 300 ms, so the ceiling is not what
+   * limits a healthy task; beyond that, more puts in flight only queue in netty or at the endpoint,
+   * hold a connection each (the JVM's pool is sized for every task at its ceiling) and turn one
+   * throttling episode into hundreds of throttled answers at once. 8 x keeps a deliberately small
+   * `--max-in-flight` (a fragile endpoint) within an order of magnitude of what the user asked.
+   */
+  def ceiling(start: Int): Int = if (start <= 1) 1 else math.max(start, math.min(start * 8, 512))
+
+  def apply(start: Int): InFlightWindow = new InFlightWindow(start, ceiling(start))
 }

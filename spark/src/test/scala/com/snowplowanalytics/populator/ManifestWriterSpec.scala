@@ -87,14 +87,76 @@ class ManifestWriterSpec extends AnyFunSuite {
     assert(c.otherRetries == (1 to 50).count(i => i % 7 == 0 && i % 5 != 0))
   }
 
-  test("never more than maxInFlight puts at once") {
+  test("never more than the window's ceiling at once, and a window of 1 stays 1 (the original design)") {
+    def maxInFlight(s: WriteSettings): Int = {
+      val inFlight = new AtomicInteger()
+      val max = new AtomicInteger()
+      val c = write(300, s) { _ =>
+        max.accumulateAndGet(inFlight.incrementAndGet(), math.max)
+        later { inFlight.decrementAndGet(); Right(ok) }
+      }
+      assert(c.written == 300)
+      max.get()
+    }
+    val m = maxInFlight(settings)
+    assert(m <= InFlightWindow.ceiling(settings.maxInFlight) && m >= 2, m)
+    assert(maxInFlight(settings.copy(maxInFlight = 1)) == 1)
+  }
+
+  test("the window: starts at --max-in-flight, grows to 8x (at most 512), shrinks x0.7 down to its start") {
+    assert(InFlightWindow.ceiling(32) == 256 && InFlightWindow.ceiling(4) == 32 && InFlightWindow.ceiling(100) == 512)
+    assert(InFlightWindow.ceiling(1000) == 1000 && InFlightWindow.ceiling(1) == 1)
+    val w = InFlightWindow(4)
+    assert(w.size == 4)
+    while (w.grow()) ()
+    assert(w.size == 32)
+    w.shrink()
+    assert(w.size == 22)
+    (1 to 10).foreach(_ => w.shrink())
+    assert(w.size == 4)
+    assert(!InFlightWindow(1).grow())
+  }
+
+  test("slow answers grow the window, so the limiter, not the window, paces the task") {
+    // 400 puts/s at 50 ms per answer needs ~20 in flight; a fixed window of 2 would take 5 s.
+    val s = settings.copy(ratePerTask = 400, maxInFlight = 2)
     val inFlight = new AtomicInteger()
     val max = new AtomicInteger()
-    val c = write(200) { _ =>
+    val t0 = System.nanoTime()
+    val c = write(400, s) { _ =>
       max.accumulateAndGet(inFlight.incrementAndGet(), math.max)
-      later { inFlight.decrementAndGet(); Right(ok) }
+      val cf = new CompletableFuture[PutItemResponse]()
+      pool.schedule(new Runnable { def run(): Unit = { inFlight.decrementAndGet(); cf.complete(ok); () } }, 50, TimeUnit.MILLISECONDS)
+      cf
     }
-    assert(c.written == 200 && max.get() <= settings.maxInFlight && max.get() >= 2)
+    val seconds = (System.nanoTime() - t0) / 1e9
+    assert(c.written == 400)
+    assert(max.get() > 2 && max.get() <= InFlightWindow.ceiling(2), max.get())
+    assert(seconds >= 0.9 && seconds < 3.0, seconds) // paced at 400/s: ~1 s
+  }
+
+  test("throttling shrinks the window with the rate, once per cooldown") {
+    val s = settings.copy(ratePerTask = 100, maxInFlight = 4)
+    val window = InFlightWindow(4)
+    while (window.grow()) ()
+    val limiter = new RateLimiter(s.ratePerTask, Clock.System)
+    val attempts = new ConcurrentHashMap[String, AtomicInteger]()
+    val c = ManifestWriter.writeAll(
+      items(20),
+      item =>
+        later {
+          if (attempts.computeIfAbsent(item.eventId, _ => new AtomicInteger()).incrementAndGet() == 1)
+            Left(ProvisionedThroughputExceededException.builder().statusCode(400).build())
+          else Right(ok)
+        },
+      limiter,
+      s,
+      Clock.System,
+      () => 0.5,
+      window = Some(window)
+    )
+    assert(c.written == 20 && c.throttledRetries == 20)
+    assert(window.size == 22, window.size) // 32 x 0.7, once: the other throttles came within the cooldown
   }
 
   test("an item still throttled after maxAttempts fails the task, naming the key") {
@@ -118,6 +180,75 @@ class ManifestWriterSpec extends AnyFunSuite {
     val c = write(100, s)(_ => later(Right(ok)))
     val seconds = (System.nanoTime() - t0) / 1e9
     assert(c.written == 100 && seconds >= 0.45, seconds)
+  }
+
+  private val goodTable = DescribeTableResponse
+    .builder()
+    .table(
+      TableDescription
+        .builder()
+        .tableName("t")
+        .tableStatus(TableStatus.ACTIVE)
+        .keySchema(
+          KeySchemaElement.builder().attributeName(Contract.AttrEventId).keyType(KeyType.HASH).build(),
+          KeySchemaElement.builder().attributeName(Contract.AttrFingerprint).keyType(KeyType.RANGE).build()
+        )
+        .attributeDefinitions(
+          AttributeDefinition.builder().attributeName(Contract.AttrEventId).attributeType(ScalarAttributeType.S).build(),
+          AttributeDefinition.builder().attributeName(Contract.AttrFingerprint).attributeType(ScalarAttributeType.S).build()
+        )
+        .provisionedThroughput(ProvisionedThroughputDescription.builder().readCapacityUnits(5L).writeCapacityUnits(100L).build())
+        .build()
+    )
+    .build()
+
+  private def describe(answers: Throwable*): (scala.util.Try[TableInfo], Int, FakeClock) = {
+    val calls = new AtomicInteger()
+    val clock = new FakeClock()
+    val r = scala.util.Try(
+      ManifestWriter.describeTableWith(
+        () => {
+          val i = calls.getAndIncrement()
+          if (i < answers.size) CompletableFuture.failedFuture[DescribeTableResponse](answers(i))
+          else CompletableFuture.completedFuture(goodTable)
+        },
+        "t",
+        "us-east-1",
+        Some(new java.net.URI("http://127.0.0.1:1")),
+        clock,
+        () => 0.5
+      )
+    )
+    (r, calls.get(), clock)
+  }
+
+  private def reset = SdkClientException.builder().message("Connection reset").cause(new IOException("Connection reset by peer")).build()
+
+  test("DescribeTable retries dropped connections, timeouts, 5xx and throttles with backoff") {
+    val (r, calls, clock) = describe(
+      reset,
+      ApiCallAttemptTimeoutException.builder().message("slow").build(),
+      service("ServiceUnavailable", 503)
+    )
+    assert(r.get == TableInfo(onDemand = false, provisionedWcu = 100, onDemandMaxWcu = None) && calls == 4)
+    assert(clock.now > 0L) // it waited between the attempts
+    val (r2, calls2, _) = describe(service("ThrottlingException", 400))
+    assert(r2.isSuccess && calls2 == 2)
+  }
+
+  test("DescribeTable gives up on an unreachable endpoint after a few attempts, with the clear message") {
+    val (r, calls, clock) = describe(Seq.fill(10)(reset): _*)
+    assert(calls == ManifestWriter.DescribeAttempts)
+    val e = r.failed.get
+    assert(e.isInstanceOf[InputError] && e.getMessage.startsWith("cannot reach http://127.0.0.1:1 for DescribeTable"), e.getMessage)
+    assert(clock.now < 3000000000L) // a few seconds at most
+  }
+
+  test("DescribeTable does not retry what retrying cannot fix") {
+    val (r, calls, _) = describe(ResourceNotFoundException.builder().message("no").statusCode(400).build())
+    assert(calls == 1 && r.failed.get.getMessage.contains("table t not found"))
+    val (r2, calls2, _) = describe(service("AccessDeniedException", 400))
+    assert(calls2 == 1 && r2.failed.get.getMessage.contains("access denied"))
   }
 
   test("default write rate from the table") {
