@@ -4,7 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { jobFlags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { UserError } from '../domain/errors.js';
-import { renderSummary } from '../output/summary.js';
+import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
 import type { DemoResult } from '../services/demo.js';
 
@@ -81,6 +81,7 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
       );
       for (const m of result.mismatches) this.log(`  mismatch: ${m}`);
     }
+    for (const line of renderUnreadableWarning(result.submit.unreadableFiles)) this.note(line);
     if (!result.tableMatchesArchive) {
       throw new UserError('The demo table does not match what the archive prescribes.', {
         code: 'DEMO_MISMATCH',

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
 import { awsFlags, jobFlags, s3Flags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
-import { renderSummary } from '../output/summary.js';
+import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
 import type { SubmitResult } from '../services/submit.js';
 
@@ -109,6 +109,8 @@ Java 17 and Maven are. Re-running is safe: items already present are counted, ne
         ]),
       );
     }
+    // On stderr, also with --json: the job succeeded (exit 0), but these runs are not complete.
+    for (const line of renderUnreadableWarning(result.unreadableFiles)) this.note(line);
     return result;
   }
 }

@@ -67,11 +67,16 @@ export const JOB_OUTPUT = {
   badRows: 'bad-rows',
 } as const;
 
-/** Bad-row reasons (stable identifiers, counted per reason in the summary). */
+/**
+ * Bad-row reasons (stable identifiers). The line reasons are counted per reason in the summary;
+ * `unreadableFile` marks a file that could not be read to its end (one row per file, `line: null`),
+ * listed in the summary's `unreadableFiles` and never counted as a line.
+ */
 export const BAD_ROW_REASONS = {
   fieldCount: 'FIELD_COUNT',
   eventId: 'INVALID_EVENT_ID',
   etlTstamp: 'INVALID_ETL_TSTAMP',
+  unreadableFile: 'UNREADABLE_FILE',
 } as const;
 
 /** Job exit codes (the process's exit status). */

@@ -15,8 +15,17 @@ import {
   type EtlTimeMode,
 } from './contract.js';
 
-/** One of the stable bad-row reason identifiers. */
-export type BadRowReason = (typeof BAD_ROW_REASONS)[keyof typeof BAD_ROW_REASONS];
+/** One of the stable reasons a line is bad (a whole unreadable file is not a line). */
+export type BadRowReason = Exclude<
+  (typeof BAD_ROW_REASONS)[keyof typeof BAD_ROW_REASONS],
+  typeof BAD_ROW_REASONS.unreadableFile
+>;
+
+const LINE_BAD_ROW_REASONS: readonly BadRowReason[] = [
+  BAD_ROW_REASONS.fieldCount,
+  BAD_ROW_REASONS.eventId,
+  BAD_ROW_REASONS.etlTstamp,
+];
 
 /** A manifest item's key. */
 export interface ManifestKey {
@@ -155,7 +164,7 @@ export function expectedManifest(runs: readonly RunLines[], opts: ExpectedManife
     alreadyPresent: 0,
     conflicting: 0,
   };
-  const badByReason = Object.fromEntries(Object.values(BAD_ROW_REASONS).map((r) => [r, 0])) as Record<
+  const badByReason = Object.fromEntries(LINE_BAD_ROW_REASONS.map((r) => [r, 0])) as Record<
     BadRowReason,
     number
   >;

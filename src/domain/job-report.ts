@@ -23,6 +23,16 @@ export const COUNTER_NAMES: readonly (keyof JobCounters)[] = [
   'conflicting',
 ];
 
+/**
+ * A file the job could not read to its end (truncated or corrupt gzip, a read error): the
+ * `linesRead` complete lines before `error` were read and counted like any other line.
+ */
+export interface UnreadableFile {
+  path: string;
+  error: string;
+  linesRead: number;
+}
+
 /** summary.json as the job writes it at the end of a successful run. */
 export interface JobSummary {
   status: string;
@@ -41,6 +51,8 @@ export interface JobSummary {
   ignoredPaths: string[];
   filesRead: number;
   bytesRead: number;
+  /** Files set aside because they could not be read to their end; empty normally. */
+  unreadableFiles: UnreadableFile[];
   counters: JobCounters;
   badByReason: Record<string, number>;
   throttledRetries: number;
@@ -90,7 +102,11 @@ export function parseJobSummary(text: string): JobSummary {
     if (typeof counters[name] !== 'number')
       throw new Error(`summary.json: counters.${name} is missing or not a number`);
   }
-  return raw as JobSummary;
+  if (raw.unreadableFiles !== undefined && !Array.isArray(raw.unreadableFiles)) {
+    throw new Error('summary.json: unreadableFiles is not a list');
+  }
+  // A job jar from before unreadableFiles existed (--jar) writes none: it then had none to report.
+  return { ...raw, unreadableFiles: raw.unreadableFiles ?? [] } as JobSummary;
 }
 
 /** Keys handled by the write stage so far (for progress bars). */

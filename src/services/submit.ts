@@ -8,7 +8,12 @@ import type { DateTime } from 'luxon';
 import { parseArchiveLocation, type ArchiveLocation } from '../domain/archive.js';
 import { ATTR_TTL, JOB_ARGS, JOB_EXIT, JOB_OUTPUT, type EtlTimeMode } from '../domain/contract.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
-import { parseJobSummary, type JobProgress, type JobSummary } from '../domain/job-report.js';
+import {
+  parseJobSummary,
+  type JobProgress,
+  type JobSummary,
+  type UnreadableFile,
+} from '../domain/job-report.js';
 import { requireTimeRange, toJobRunId } from '../domain/time-range.js';
 import { defaultWriteRate } from '../domain/write-rate.js';
 import type { StorageConfig } from '../domain/storage-config.js';
@@ -74,6 +79,8 @@ export interface SubmitResult {
   staging: string;
   logFile: string;
   badRows: string;
+  /** Files the job could not read to their end (also in `summary`); the job still succeeded. */
+  unreadableFiles: UnreadableFile[];
   summary: JobSummary;
   warnings: string[];
 }
@@ -245,6 +252,7 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
     staging,
     logFile,
     badRows: path.join(staging, JOB_OUTPUT.badRows),
+    unreadableFiles: summary.unreadableFiles,
     summary,
     warnings,
   };

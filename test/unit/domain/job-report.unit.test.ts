@@ -25,6 +25,17 @@ describe('job report', () => {
     expect(parseJobSummary(JSON.stringify({ status: 'SUCCEEDED', counters })).counters.written).toBe(3);
   });
 
+  it('reads unreadableFiles, as none when an older job jar wrote no such field', () => {
+    const files = [{ path: 'file:/a/run=x/part-1.gz', error: 'EOFException: Unexpected end', linesRead: 4 }];
+    expect(parseJobSummary(JSON.stringify({ counters, unreadableFiles: files })).unreadableFiles).toEqual(
+      files,
+    );
+    expect(parseJobSummary(JSON.stringify({ counters })).unreadableFiles).toEqual([]);
+    expect(() => parseJobSummary(JSON.stringify({ counters, unreadableFiles: 'x' }))).toThrow(
+      /unreadableFiles/,
+    );
+  });
+
   it('counts the keys the write stage has handled', () => {
     expect(keysDone({ phase: 'writing', written: 5, alreadyPresent: 2, conflicting: 1, expired: 1 })).toBe(9);
     expect(keysDone({ phase: 'reading' })).toBe(0);

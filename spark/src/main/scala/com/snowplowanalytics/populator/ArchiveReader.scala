@@ -8,7 +8,7 @@ import scala.collection.mutable.ArrayBuffer
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, Path, UnsupportedFileSystemException}
 import org.apache.hadoop.io.Text
-import org.apache.hadoop.io.compress.{CodecPool, CompressionCodecFactory, GzipCodec}
+import org.apache.hadoop.io.compress.{CodecPool, CompressionCodecFactory, Decompressor, GzipCodec}
 import org.apache.hadoop.util.LineReader
 
 import com.snowplowanalytics.populator.generated.Contract
@@ -23,6 +23,9 @@ class DotGzipCodec extends GzipCodec {
 
 /** One file to read, with the run it belongs to. */
 final case class ArchiveFile(runId: String, path: String, bytes: Long)
+
+/** A file that could not be read to its end: `linesRead` complete lines before `error` were kept. */
+final case class UnreadableFile(path: String, error: String, linesRead: Long)
 
 /** The top of the archive: valid run folders and what was ignored. */
 final case class ArchiveListing(runs: Vector[(String, String)], ignored: Vector[String])
@@ -117,24 +120,77 @@ object ArchiveReader {
     bins.iterator.filter(_.nonEmpty).map(_.toVector).toVector
   }
 
-  /** A file's lines, decompressed by extension (`.gz`, `.gzip`, ...); closes itself when exhausted. */
+  /**
+   * True when a failure to read one file is about that file (truncated or corrupt gzip, a `.gz`
+   * that is not gzip, a disk read error, the file gone or unreadable since it was listed): the
+   * file is set aside and the job goes on. False when it is about the task or the infrastructure
+   * (the task being interrupted or killed, the network failing): that fails the task as before,
+   * Spark retries it, and if it persists the job fails, rather than every file being set aside.
+   */
+  def fileLevel(e: Throwable): Boolean =
+    !Thread.currentThread().isInterrupted &&
+      !Iterator.iterate(e)(_.getCause).takeWhile(_ != null).take(20).exists {
+        case _: java.io.InterruptedIOException | _: java.nio.channels.ClosedByInterruptException => true
+        case _: java.net.SocketException | _: java.net.UnknownHostException                     => true
+        case _                                                                                   => false
+      }
+
+  /** The message a failure is reported with: its class when it says more than the message alone. */
+  private def describe(e: Throwable): String = {
+    val name = e.getClass.getSimpleName
+    Option(e.getMessage).map(_.trim).filter(_.nonEmpty).fold(name)(m => s"$name: $m")
+  }
+
+  /**
+   * A file's lines, decompressed by extension (`.gz`, `.gzip`, ...); closes itself when exhausted.
+   * When the file cannot be opened or read to its end for a reason about the file ([[fileLevel]]),
+   * the iterator ends after the last complete line read and `failure` says why; any other
+   * IOException is thrown.
+   */
   final class Lines(path: String, conf: Configuration) extends Iterator[String] with java.io.Closeable {
-    private val p = new Path(path)
-    private val codec = Option(new CompressionCodecFactory(conf).getCodec(p))
-    private val raw = p.getFileSystem(conf).open(p)
-    private val decompressor = codec.map(CodecPool.getDecompressor)
-    private val in = codec.fold[java.io.InputStream](raw)(c => c.createInputStream(raw, decompressor.orNull))
-    // Hadoop's reader, as Spark's text source uses: LF, CR and CRLF all end a line.
-    private val reader = new LineReader(in, conf)
+    private var raw: java.io.InputStream = null
+    private var decompressor: Decompressor = null
+    private var in: java.io.InputStream = null
+    private var reader: LineReader = null
     private val text = new Text()
     private var closed = false
     private var ready = false
+    private var read = 0L
+    private var failed: Option[String] = None
+    private var broken = false
+
+    try {
+      val p = new Path(path)
+      val codec = Option(new CompressionCodecFactory(conf).getCodec(p))
+      raw = p.getFileSystem(conf).open(p)
+      decompressor = codec.map(CodecPool.getDecompressor).orNull
+      in = codec.fold[java.io.InputStream](raw)(c => c.createInputStream(raw, decompressor))
+      // Hadoop's reader, as Spark's text source uses: LF, CR and CRLF all end a line.
+      reader = new LineReader(in, conf)
+    } catch { case e: IOException => fail(e) }
+
+    /** Why the file could not be read to its end, once the iterator has ended; None if it was. */
+    def failure: Option[String] = failed
+
+    /** Lines returned so far (with a failure: the complete lines before it). */
+    def linesRead: Long = read
+
+    private def fail(e: IOException): Unit = {
+      val fileProblem = fileLevel(e)
+      // A decompressor that failed mid-stream is not handed back to the pool for another file.
+      broken = true
+      // The stream is broken already: a second error while closing it would hide the first.
+      try close()
+      catch { case _: IOException => () }
+      if (!fileProblem) throw new IOException(s"cannot read $path: ${e.getMessage}", e)
+      failed = Some(describe(e))
+    }
 
     def hasNext: Boolean = {
       if (!ready && !closed) {
         val n =
           try reader.readLine(text)
-          catch { case e: IOException => close(); throw new IOException(s"cannot read $path: ${e.getMessage}", e) }
+          catch { case e: IOException => fail(e); 0 }
         if (n > 0) ready = true else close()
       }
       ready
@@ -143,15 +199,16 @@ object ArchiveReader {
     def next(): String = {
       if (!hasNext) throw new NoSuchElementException(path)
       ready = false
+      read += 1
       text.toString
     }
 
     def close(): Unit = if (!closed) {
       closed = true
-      try in.close()
+      try if (in != null) in.close()
       finally {
-        decompressor.foreach(CodecPool.returnDecompressor)
-        raw.close()
+        if (decompressor != null && !broken) CodecPool.returnDecompressor(decompressor)
+        if (raw != null) raw.close()
       }
     }
   }

@@ -29,7 +29,10 @@ sealed trait ShuffleValue extends Product with Serializable
 /** Where a key occurred: its earliest own etl_tstamp and, for `--etl-time run`, the runs it was in. */
 final case class Occurrences(minEventEtl: Long, runs: Set[Int]) extends ShuffleValue
 
-/** Line counts of one run; `minEtl` is over its valid lines (Long.MaxValue if none). */
+/**
+ * Line counts of one run; `minEtl` is over its valid lines (Long.MaxValue if none). `unreadable`
+ * lists the run's files that could not be read to its end: few, so they ride along here.
+ */
 final case class RunStats(
   lines: Long = 0,
   badFieldCount: Long = 0,
@@ -37,7 +40,8 @@ final case class RunStats(
   badEtlTstamp: Long = 0,
   noFingerprint: Long = 0,
   valid: Long = 0,
-  minEtl: Long = Long.MaxValue
+  minEtl: Long = Long.MaxValue,
+  unreadable: Vector[UnreadableFile] = Vector.empty
 ) extends ShuffleValue {
   def +(o: RunStats): RunStats = RunStats(
     lines + o.lines,
@@ -46,7 +50,8 @@ final case class RunStats(
     badEtlTstamp + o.badEtlTstamp,
     noFingerprint + o.noFingerprint,
     valid + o.valid,
-    math.min(minEtl, o.minEtl)
+    math.min(minEtl, o.minEtl),
+    unreadable ++ o.unreadable
   )
   def bad: Long = badFieldCount + badEventId + badEtlTstamp
 }
@@ -89,7 +94,11 @@ object Job {
     case _                                => throw new IllegalStateException(s"cannot merge $a and $b")
   }
 
-  /** Classifies every line of a group of files; bad lines go to the bad-rows sink as they are met. */
+  /**
+   * Classifies every line of a group of files; bad lines go to the bad-rows sink as they are met.
+   * A file that cannot be read to its end keeps the lines read before the failure, gets one
+   * UNREADABLE_FILE bad row and is listed in its run's statistics; the task goes on.
+   */
   def readPartition(
     files: Seq[ArchiveFile],
     runIndex: Map[String, Int],
@@ -105,7 +114,8 @@ object Job {
     final class Tally {
       var lines, badFieldCount, badEventId, badEtlTstamp, noFingerprint, valid = 0L
       var minEtl = Long.MaxValue
-      def stats: RunStats = RunStats(lines, badFieldCount, badEventId, badEtlTstamp, noFingerprint, valid, minEtl)
+      val unreadable = Vector.newBuilder[UnreadableFile]
+      def stats: RunStats = RunStats(lines, badFieldCount, badEventId, badEtlTstamp, noFingerprint, valid, minEtl, unreadable.result())
     }
     val tallies = mutable.LinkedHashMap.empty[Int, Tally]
     val records = files.iterator.flatMap { file =>
@@ -134,7 +144,15 @@ object Job {
             t.minEtl = math.min(t.minEtl, etl)
             Iterator.single((KeyOf(eventId, fingerprint): ShuffleKey) -> (Occurrences(etl, runs): ShuffleValue))
         }
-      } ++ { onFileDone(); Iterator.empty }
+      } ++ {
+        lines.failure.foreach { error =>
+          val u = UnreadableFile(file.path, error, lines.linesRead)
+          t.unreadable += u
+          sink.write(Report.unreadableFileJson(u))
+        }
+        onFileDone()
+        Iterator.empty
+      }
     }
     records ++ { sink.close(); tallies.iterator.map { case (run, t) => (RunOf(run): ShuffleKey) -> (t.stats: ShuffleValue) } }
   }
@@ -263,6 +281,14 @@ object Job {
       uniqueKeys = Some(keyCount)
       val runMin: Map[Int, Long] = statsByRun.collect { case (r, s) if s.minEtl != Long.MaxValue => r -> s.minEtl }
       log(s"read ${totals.lines} lines: ${totals.valid} valid, ${totals.noFingerprint} without fingerprint, ${totals.bad} bad, $keyCount unique keys")
+      // Sorted: the concatenation order depends on how the shuffle merged the runs' statistics.
+      val unreadable = totals.unreadable.sortBy(_.path)
+      unreadable.foreach { u =>
+        log(
+          s"warning: could not read ${u.path} to its end (${u.error}); its ${u.linesRead} line(s) before the failure were kept, " +
+            s"the rest of the archive is read as usual: check or replace the file and re-run with ${Contract.Args.since}/${Contract.Args.until} covering its run"
+        )
+      }
 
       // 4. Writes, paced to one budget shared by the tasks that really run at once.
       phase = Progress.Writing
@@ -339,6 +365,7 @@ object Job {
         bytesRead = bytesRead,
         uniqueKeys = keyCount,
         counters = counters,
+        unreadableFiles = unreadable,
         badByReason = Map(
           Contract.BadRowReasons.fieldCount -> totals.badFieldCount,
           Contract.BadRowReasons.eventId -> totals.badEventId,

@@ -65,6 +65,7 @@ final case class Summary(
   filesRead: Long,
   bytesRead: Long,
   uniqueKeys: Long,
+  unreadableFiles: Seq[UnreadableFile],
   counters: Counters,
   badByReason: Map[String, Long],
   throttledRetries: Long,
@@ -119,6 +120,9 @@ object Report {
         "filesRead" -> JLong(s.filesRead),
         "bytesRead" -> JLong(s.bytesRead),
         "uniqueKeys" -> JLong(s.uniqueKeys),
+        "unreadableFiles" -> JArray(
+          s.unreadableFiles.map(u => JObject("path" -> JString(u.path), "error" -> JString(u.error), "linesRead" -> JLong(u.linesRead))).toList
+        ),
         "counters" -> JObject(
           "linesRead" -> JLong(c.linesRead),
           "bad" -> JLong(c.bad),
@@ -143,12 +147,25 @@ object Report {
   def badRowJson(line: String, reason: String, sourceFile: String): String =
     JsonMethods.compact(JObject("line" -> JString(line), "reason" -> JString(reason), "sourceFile" -> JString(sourceFile)))
 
+  /** The bad-rows line of a file that could not be read to its end; it is not a line, so `line` is null. */
+  def unreadableFileJson(u: UnreadableFile): String =
+    JsonMethods.compact(
+      JObject(
+        "line" -> JNull,
+        "reason" -> JString(Contract.BadRowReasons.unreadableFile),
+        "sourceFile" -> JString(u.path),
+        "error" -> JString(u.error),
+        "linesRead" -> JLong(u.linesRead)
+      )
+    )
+
   /** The one-line human summary printed to stdout at the end. */
   def humanLine(s: Summary): String = {
     val c = s.counters
     f"populator: ${s.runsSelected.size} run(s), ${s.filesRead} file(s), ${c.linesRead} lines -> ${c.written} written, " +
       f"${c.alreadyPresent} already present, ${c.conflicting} conflicting, ${c.expired} expired, " +
       f"${c.duplicatesInSelection} duplicates, ${c.noFingerprint} without fingerprint, ${c.bad} bad; " +
+      (if (s.unreadableFiles.nonEmpty) s"${s.unreadableFiles.size} unreadable file(s); " else "") +
       f"${s.throttledRetries} throttled retries; ${s.durationSeconds}%.1f s"
   }
 

@@ -37,6 +37,54 @@ class ArchiveReaderSpec extends AnyFunSuite {
     assert(lines(f) == List("a", "b"))
   }
 
+  /** Lines that compress poorly enough for a cut in the middle of the file to keep some of them. */
+  private def noisy(n: Int): Seq[String] = {
+    val rnd = new scala.util.Random(7)
+    (1 to n).map(i => s"line $i\t" + rnd.alphanumeric.take(80).mkString)
+  }
+
+  test("a truncated gzip: the complete lines before the cut are returned and the failure is reported") {
+    val dir = temp("reader")
+    val content = noisy(5000)
+    val f = write(dir.resolve("part-00000.gz"), content, gzip = true)
+    truncate(f, java.nio.file.Files.size(f) / 2)
+    val expected = completeGzipLines(f)
+    assert(expected.nonEmpty && expected.size < content.size && expected == content.take(expected.size))
+    val reader = new ArchiveReader.Lines(f.toString, conf())
+    assert(reader.toList == expected)
+    assert(reader.failure.exists(_.toLowerCase.contains("end of")), reader.failure)
+    assert(reader.linesRead == expected.size)
+    assert(!reader.hasNext)
+  }
+
+  test("a .gz or .gzip file that is not gzip yields no line and reports the failure") {
+    val dir = temp("reader")
+    for (name <- Seq("plain.gz", "plain.gzip")) {
+      val f = write(dir.resolve(name), Seq("not\tgzip", "at all"))
+      val reader = new ArchiveReader.Lines(f.toString, conf())
+      assert(reader.toList == Nil)
+      assert(reader.failure.isDefined && reader.linesRead == 0)
+    }
+  }
+
+  test("a file gone since it was listed is reported, not thrown; a complete file reports no failure") {
+    val dir = temp("reader")
+    val gone = new ArchiveReader.Lines(dir.resolve("gone.gz").toString, conf())
+    assert(gone.toList == Nil && gone.failure.exists(_.contains("FileNotFoundException")))
+    val ok = new ArchiveReader.Lines(write(dir.resolve("ok.gz"), Seq("a", "b"), gzip = true).toString, conf())
+    assert(ok.toList == List("a", "b") && ok.failure.isEmpty && ok.linesRead == 2)
+  }
+
+  test("file-level failures are about the file; interruptions and network failures are not") {
+    assert(ArchiveReader.fileLevel(new java.io.EOFException("Unexpected end of input stream")))
+    assert(ArchiveReader.fileLevel(new java.util.zip.ZipException("invalid block type")))
+    assert(ArchiveReader.fileLevel(new java.io.FileNotFoundException("gone")))
+    assert(!ArchiveReader.fileLevel(new java.io.InterruptedIOException("interrupted")))
+    assert(!ArchiveReader.fileLevel(new java.net.SocketTimeoutException("read timed out")))
+    assert(!ArchiveReader.fileLevel(new java.io.IOException("read failed", new java.net.SocketException("Connection reset"))))
+    assert(!ArchiveReader.fileLevel(new java.nio.channels.ClosedByInterruptException()))
+  }
+
   test("listing: run folders, ignored entries, markers, zero-byte and hidden files skipped") {
     val dir = temp("archive")
     write(dir.resolve("run=2017-01-01-00-00-00/part-00000"), Seq("x"))

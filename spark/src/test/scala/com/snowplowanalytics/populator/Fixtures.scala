@@ -46,6 +46,30 @@ object Files2 {
     file
   }
 
+  /** Cuts a file to its first `bytes` bytes (a transfer that stopped half way). */
+  def truncate(file: Path, bytes: Long): Path = {
+    val ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)
+    try ch.truncate(bytes) finally ch.close()
+    file
+  }
+
+  /**
+   * The complete lines a gzip file yields before its data ends, computed with the JDK's own
+   * inflater (not Hadoop's codec): everything that decompresses, up to the last newline.
+   */
+  def completeGzipLines(file: Path): Seq[String] = {
+    val in = new java.util.zip.GZIPInputStream(Files.newInputStream(file))
+    val out = new java.io.ByteArrayOutputStream()
+    val buf = new Array[Byte](8192)
+    try {
+      var n = in.read(buf)
+      while (n >= 0) { out.write(buf, 0, n); n = in.read(buf) }
+    } catch { case _: java.io.EOFException => () }
+    finally in.close()
+    val text = new String(out.toByteArray, StandardCharsets.UTF_8)
+    text.substring(0, text.lastIndexOf('\n') + 1).split("\n", -1).dropRight(1).toSeq
+  }
+
   def touch(file: Path): Path = { Files.createDirectories(file.getParent); Files.write(file, Array.emptyByteArray) }
 
   def read(file: File): String = new String(Files.readAllBytes(file.toPath), StandardCharsets.UTF_8)

@@ -213,6 +213,48 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
     } finally proxy.close()
   }
 
+  test("a corrupt file among good ones: set aside and reported, the lines before the failure kept, the job succeeds") {
+    val dir = temp("archive-corrupt")
+    write(dir.resolve("run=2017-01-01-00-00-00/part-00000"), Seq(ev(A, "2017-01-01 00:10:00.500"), ev(B, "2017-01-01 00:05:00.100")))
+    val run2 = dir.resolve("run=2017-01-02-00-00-00")
+    write(run2.resolve("part-00000.gz"), Seq(ev(C, "2017-01-02 00:00:01.000")), gzip = true)
+    // Many keys, all later than C: the run's etlTime stays C's whatever the cut keeps.
+    val many = (1 to 3000).map(i => ev((uuid(1000 + i), s"fp$i"), "2017-01-02 00:30:00.000"))
+    val truncated = write(run2.resolve("part-00001.gz"), many, gzip = true)
+    truncate(truncated, java.nio.file.Files.size(truncated) / 2)
+    val kept = completeGzipLines(truncated)
+    assert(kept.nonEmpty && kept.size < many.size && kept == many.take(kept.size))
+    write(run2.resolve("part-00002.gzip"), Seq("a .gzip that is plain text"))
+
+    val table = newTable()
+    val r = runJob(table, archiveDir = dir.toString)
+    assert(r.code == Contract.Exit.ok, r.err)
+    val keptKeys = kept.indices.map(i => (uuid(1001 + i), s"fp${i + 1}"))
+    val expected = Seq(A, B).map(k => k -> expectedItem(k, epoch("2017-01-01 00:05:00"))).toMap ++
+      (C +: keptKeys).map(k => k -> expectedItem(k, epoch("2017-01-02 00:00:01"))).toMap
+    assert(Dynalite.scan(table) == expected)
+
+    val s = r.summary
+    val unreadable = (s \ "unreadableFiles").extract[List[Map[String, JValue]]]
+    assert(unreadable.map(u => new File(new java.net.URI(u("path").extract[String]).getPath).getName) == List("part-00001.gz", "part-00002.gzip"))
+    assert(unreadable.map(_("linesRead").extract[Long]) == List(kept.size.toLong, 0L))
+    assert(unreadable.forall(_("error").extract[String].nonEmpty))
+    assert((s \ "filesRead").extract[Long] == 4)
+    assert(r.counter("linesRead") == 3 + kept.size && r.counter("written") == 3 + kept.size && r.counter("bad") == 0)
+    assert(r.balanced)
+    assert((s \ "badByReason").extract[Map[String, Long]].values.forall(_ == 0L))
+    assert(r.err.contains("warning: could not read") && r.err.contains("part-00001.gz") && r.err.contains("part-00002.gzip"))
+    assert(r.out.contains("2 unreadable file(s)"))
+
+    val badRows = Option(r.output.resolve(Contract.Output.badRows).toFile.listFiles()).toList.flatten
+      .filter(_.getName.endsWith(".json"))
+      .flatMap(f => read(f).split("\n").filter(_.nonEmpty))
+      .map(JsonMethods.parse(_))
+    assert(badRows.map(r => (r \ "reason").extract[String]) == List("UNREADABLE_FILE", "UNREADABLE_FILE"))
+    assert(badRows.forall(r => (r \ "line") == JNull && (r \ "error").extract[String].nonEmpty))
+    assert(badRows.map(r => (r \ "sourceFile").extract[String]).sorted == unreadable.map(_("path").extract[String]))
+  }
+
   test("access denied on PutItem fails the write tasks and exits 3 saying so") {
     val table = newTable()
     val proxy = new FaultProxy(Dynalite.endpoint, throttleEvery = 1000, errorEvery = 1000, denyPuts = true)

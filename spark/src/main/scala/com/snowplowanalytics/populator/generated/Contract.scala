@@ -54,6 +54,7 @@ object Contract {
     val fieldCount: String = "FIELD_COUNT"
     val eventId: String = "INVALID_EVENT_ID"
     val etlTstamp: String = "INVALID_ETL_TSTAMP"
+    val unreadableFile: String = "UNREADABLE_FILE"
   }
 
   object Exit {
