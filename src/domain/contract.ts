@@ -34,7 +34,7 @@ export const DEFAULT_TTL_SECONDS = 15_552_000;
 /** Default write budget when none is given: a share of provisioned WCU, a cap for on-demand tables. */
 export const DEFAULT_PROVISIONED_WCU_SHARE = 0.8;
 export const DEFAULT_ON_DEMAND_WRITE_RATE = 1000;
-/** Conditional puts in flight per writer task. */
+/** Conditional puts in flight per writer task at the start; the job widens the window while its budget allows. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_TASK = 32;
 
 /** etlTime modes (DESIGN 3.2). */

@@ -290,6 +290,14 @@ object Job {
         )
       }
 
+      // One corrupt file is the archive's problem; no file readable at all is the setup's (permissions,
+      // a wrong kind of file everywhere): stop before writing anything.
+      if (files.nonEmpty && unreadable.size == files.size && totals.lines == 0)
+        throw new InputError(
+          s"none of the ${files.size} file(s) of the selected runs could be read (first: ${unreadable.head.path}: ${unreadable.head.error}): " +
+            "check read access to the archive (s3:GetObject, file permissions) and that it holds enriched TSV files, plain or gzip"
+        )
+
       // 4. Writes, paced to one budget shared by the tasks that really run at once.
       phase = Progress.Writing
       val writerTasks = math.max(1, math.min(writePartitions, concurrentTaskSlots(sc)))

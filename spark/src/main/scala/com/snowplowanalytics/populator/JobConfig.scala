@@ -54,7 +54,7 @@ object JobConfig {
        |  ${Args.etlTime} ${Contract.EtlTimeModes.mkString("|")}       etlTime source (default ${Contract.DefaultEtlTimeMode})
        |  ${Args.ttlSeconds} N           ttl = etlTime + N (default ${Contract.DefaultTtlSeconds})
        |  ${Args.writeRate} N            total write budget in WCU/s (default: derived from the table)
-       |  ${Args.maxInFlight} N          concurrent puts per task (default ${Contract.DefaultMaxInFlightPerTask})
+       |  ${Args.maxInFlight} N          puts in flight per task to start with; grows while the budget allows (default ${Contract.DefaultMaxInFlightPerTask})
        |  ${Args.skipExpired} true|false skip items whose ttl is already past (default false)
        |  ${Args.now} EPOCH_SECONDS      "now" for expiry (default: current time)""".stripMargin
 

@@ -255,6 +255,17 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
     assert(badRows.map(r => (r \ "sourceFile").extract[String]).sorted == unreadable.map(_("path").extract[String]))
   }
 
+  test("no readable file at all is an input problem: exit 3 before anything is written") {
+    val dir = temp("archive-unreadable")
+    write(dir.resolve("run=2017-01-01-00-00-00/part-00000.gz"), Seq("not gzip"))
+    write(dir.resolve("run=2017-01-02-00-00-00/part-00000.gzip"), Seq("not gzip either"))
+    val table = newTable()
+    val r = runJob(table, archiveDir = dir.toString)
+    assert(r.code == Contract.Exit.input, r.err)
+    assert(r.err.contains("none of the 2 file(s) of the selected runs could be read"))
+    assert(Dynalite.scan(table).isEmpty)
+  }
+
   test("access denied on PutItem fails the write tasks and exits 3 saying so") {
     val table = newTable()
     val proxy = new FaultProxy(Dynalite.endpoint, throttleEvery = 1000, errorEvery = 1000, denyPuts = true)
