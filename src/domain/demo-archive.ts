@@ -250,7 +250,8 @@ export function generateDemoArchive(random: Random, opts: DemoArchiveOptions = {
           break;
       }
     });
-    earlierEvents.push(...runEvents);
+    // A loop, not push(...runEvents): a spread of 100k+ arguments overflows the call stack.
+    for (const e of runEvents) earlierEvents.push(e);
 
     const runLines = lines.map((l) => {
       if (l === undefined) throw new Error('internal: a line slot was not filled');

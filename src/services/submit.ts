@@ -319,7 +319,7 @@ export async function checkS3Archive(
     if (id === null) ignored.push(`${folder}/`);
     else runIds.push(id);
   }
-  ignored.push(...listing.files);
+  for (const f of listing.files) ignored.push(f);
   if (runIds.length === 0) {
     const shown = ignored.slice(0, 5).join(', ');
     throw new UserError(

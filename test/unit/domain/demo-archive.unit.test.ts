@@ -236,3 +236,10 @@ describe('writeDemoArchive', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('large demo archives', () => {
+  it('generates 250,000 events without exhausting the call stack', () => {
+    const archive = generateDemoArchive(createRandom(3), { events: 250_000, runs: 2 });
+    expect(archive.runs.reduce((n, r) => n + r.lines.length, 0)).toBe(250_000);
+  }, 120_000);
+});
