@@ -84,6 +84,7 @@ export const EXIT_CODE_DESCRIPTIONS: Readonly<Record<ExitCodeName, string>> = {
   failed: 'Unexpected failure (a bug or an AWS error); details on stderr, the stack trace with --verbose.',
   usage:
     'Invalid usage or invalid inputs: a flag, an argument, the storage config or the resolver (nothing was started).',
-  verifyBelowThreshold: '`verify` ran, but the measured manifest coverage is below the required threshold.',
+  verifyBelowThreshold:
+    'Reserved for `verify` (not yet available): the measured manifest coverage is below the required threshold.',
   jobFailed: 'The job started but failed or was stopped; the message gives its reason and where its log is.',
 };
