@@ -182,27 +182,20 @@ async function main(): Promise<void> {
       proxy.resetCounts();
       console.error(`running ${s.label} ...`);
       const t0 = performance.now();
-      const result = await submitLocal({
-        archive: archive.dir,
-        storageConfigPath: stack.storageConfig(table),
-        resolverPath: stack.resolver,
-        etlTime: 'run',
-        ttlSeconds: DEFAULT_TTL_SECONDS,
-        writeExpired: false,
-        writeRate: s.writeRate,
-        ...(s.maxInFlight === undefined ? {} : { maxInFlight: s.maxInFlight }),
-        dynamodbEndpoint: proxy.endpoint,
-        staging: path.join(work, `staging-${s.id}`),
-        master,
-        driverMemory: '1g',
-        projectRoot: root,
-        cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),
-        cwd: work,
-        env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: undefined, AWS_ENDPOINT_URL: undefined },
-        now,
-        log: (l) => console.error(`  ${l}`),
-        onProgress: () => {},
-      });
+      const result = await submitLocal(
+        stack.submitOptions(
+          { archive: archive.dir, table, staging: path.join(work, `staging-${s.id}`), now },
+          {
+            writeRate: s.writeRate,
+            ...(s.maxInFlight === undefined ? {} : { maxInFlight: s.maxInFlight }),
+            dynamodbEndpoint: proxy.endpoint,
+            master,
+            projectRoot: root,
+            cwd: work,
+            log: (l) => console.error(`  ${l}`),
+          },
+        ),
+      );
       const jobSeconds = (performance.now() - t0) / 1000;
       const stats = proxy.stats();
       const puts = stats.byOperation.PutItem;

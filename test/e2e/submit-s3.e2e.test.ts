@@ -5,7 +5,7 @@
  * DESIGN 3.2 prescribes (the oracle in src/domain/enriched.ts), as for a local archive.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
@@ -16,7 +16,13 @@ import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submitLocal, type SubmitOptions } from '../../src/services/submit.js';
-import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
+import {
+  readBadRows,
+  startLocalStack,
+  TEST_KEYS,
+  TEST_REGION,
+  type LocalStack,
+} from '../helpers/local-stack.js';
 import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator.js';
 
 const NOW = DateTime.utc();
@@ -37,35 +43,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 function options(archiveUri: string, table: string, staging: string): SubmitOptions {
-  return {
-    archive: archiveUri,
-    storageConfigPath: stack.storageConfig(table),
-    resolverPath: stack.resolver,
-    etlTime: 'run',
-    ttlSeconds: DEFAULT_TTL_SECONDS,
-    writeExpired: false,
-    writeRate: 2000,
-    dynamodbEndpoint: stack.dynalite.endpoint,
-    s3Endpoint: s3.endpoint,
-    staging: path.join(stack.dir, staging),
-    master: 'local[2]',
-    driverMemory: '1g',
-    projectRoot: root,
-    cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),
-    cwd: stack.dir,
-    env: cleanEnv(),
-    now: NOW,
-    log: () => {},
-    onProgress: () => {},
-  };
-}
-
-function readBadRows(dir: string): { line: string; reason: string; sourceFile: string }[] {
-  return readdirSync(dir)
-    .filter((f) => !f.startsWith('.') && !f.startsWith('_'))
-    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n'))
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { line: string; reason: string; sourceFile: string });
+  return stack.submitOptions(
+    { archive: archiveUri, table, staging, now: NOW },
+    { s3Endpoint: s3.endpoint, env: cleanEnv() },
+  );
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@
  * modes; a re-run adds and changes nothing; every malformed line lands in the bad rows.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -16,7 +16,13 @@ import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submitLocal, type SubmitOptions } from '../../src/services/submit.js';
-import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
+import {
+  readBadRows,
+  startLocalStack,
+  TEST_KEYS,
+  TEST_REGION,
+  type LocalStack,
+} from '../helpers/local-stack.js';
 
 const NOW = DateTime.utc();
 const root = path.resolve('.');
@@ -24,34 +30,7 @@ let stack: LocalStack;
 let archive: DemoArchiveManifest;
 
 function options(table: string, etlTime: EtlTimeMode, staging: string): SubmitOptions {
-  return {
-    archive: archive.dir,
-    storageConfigPath: stack.storageConfig(table),
-    resolverPath: stack.resolver,
-    etlTime,
-    ttlSeconds: DEFAULT_TTL_SECONDS,
-    writeExpired: false,
-    writeRate: 2000,
-    dynamodbEndpoint: stack.dynalite.endpoint,
-    staging: path.join(stack.dir, staging),
-    master: 'local[2]',
-    driverMemory: '1g',
-    projectRoot: root,
-    cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),
-    cwd: stack.dir,
-    env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: undefined, AWS_ENDPOINT_URL: undefined },
-    now: NOW,
-    log: () => {},
-    onProgress: () => {},
-  };
-}
-
-function readBadRows(dir: string): { line: string; reason: string; sourceFile: string }[] {
-  return readdirSync(dir)
-    .filter((f) => !f.startsWith('.') && !f.startsWith('_'))
-    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n'))
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { line: string; reason: string; sourceFile: string });
+  return stack.submitOptions({ archive: archive.dir, table, staging, now: NOW }, { etlTime });
 }
 
 beforeAll(async () => {

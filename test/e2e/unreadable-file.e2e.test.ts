@@ -92,26 +92,7 @@ describe('submit with a truncated .gz file in the archive', () => {
     const table = 'manifest-unreadable';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
     const staging = path.join(stack.dir, 'staging');
-    const result = await submitLocal({
-      archive: archive.dir,
-      storageConfigPath: stack.storageConfig(table),
-      resolverPath: stack.resolver,
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      writeExpired: false,
-      writeRate: 2000,
-      dynamodbEndpoint: stack.dynalite.endpoint,
-      staging,
-      master: 'local[2]',
-      driverMemory: '1g',
-      projectRoot: path.resolve('.'),
-      cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),
-      cwd: stack.dir,
-      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: undefined, AWS_ENDPOINT_URL: undefined },
-      now: NOW,
-      log: () => {},
-      onProgress: () => {},
-    });
+    const result = await submitLocal(stack.submitOptions({ archive: archive.dir, table, staging, now: NOW }));
     const expected = expectedManifest(readableRuns, {
       etlTime: 'run',
       ttlSeconds: DEFAULT_TTL_SECONDS,

@@ -62,26 +62,12 @@ describe('the write path under throttling, 5xx and dropped connections', () => {
       skipExpired: false,
       nowSeconds: Math.floor(NOW.toSeconds()),
     });
-    const result = await submitLocal({
-      archive: archive.dir,
-      storageConfigPath: stack.storageConfig(TABLE),
-      resolverPath: stack.resolver,
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      writeExpired: false,
-      writeRate: WRITE_RATE,
-      dynamodbEndpoint: proxy.endpoint,
-      staging: path.join(stack.dir, 'staging'),
-      master: 'local[2]',
-      driverMemory: '1g',
-      projectRoot: path.resolve('.'),
-      cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),
-      cwd: stack.dir,
-      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: undefined, AWS_ENDPOINT_URL: undefined },
-      now: NOW,
-      log: () => {},
-      onProgress: () => {},
-    });
+    const result = await submitLocal(
+      stack.submitOptions(
+        { archive: archive.dir, table: TABLE, staging: 'staging', now: NOW },
+        { writeRate: WRITE_RATE, dynamodbEndpoint: proxy.endpoint },
+      ),
+    );
     const stats = proxy.stats();
     const puts = stats.byOperation.PutItem!;
     const summary = result.summary;
