@@ -101,7 +101,7 @@ export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
     throw new UserError('The storage config or the resolver is not valid.', {
       code: 'INVALID_CONFIG',
       issues: inputs.issues,
-      hint: 'Fix the problems listed above and run again (`populator validate` checks without running anything).',
+      hint: 'Fix the problems listed above and run again: nothing was started.',
     });
   }
   const warnings = inputs.warnings.map((w) => `${w.source}: ${w.message}`);
