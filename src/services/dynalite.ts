@@ -5,8 +5,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { listenOnLoopback } from './loopback.js';
 
 /** Options of `startDynalite`. */
 export interface DynaliteOptions {
@@ -70,14 +70,7 @@ export async function startDynalite(opts: DynaliteOptions = {}): Promise<Dynalit
 async function startInProcess(serverOptions: DynaliteServerOptions): Promise<DynaliteHandle> {
   const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
   const server = dynalite(serverOptions);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   let stopping: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,

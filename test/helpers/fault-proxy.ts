@@ -12,8 +12,9 @@
  * It counts every outcome, and keeps per-second time series of accepted and throttled writes.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listenOnLoopback } from '../../src/services/loopback.js';
 
 /** Per-request latency: a fixed number of milliseconds, or uniform in [min, max]. */
 export type LatencySpec = number | { min: number; max: number };
@@ -332,14 +333,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   let stopping: Promise<void> | undefined;
   return {
