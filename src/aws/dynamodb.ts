@@ -18,7 +18,7 @@ import {
 import { ATTR_ETL_TIME, ATTR_EVENT_ID, ATTR_FINGERPRINT, ATTR_TTL } from '../domain/contract.js';
 import type { ManifestKey } from '../domain/enriched.js';
 import { UserError } from '../domain/errors.js';
-import { errorName, connectionCode } from './sdk-errors.js';
+import { errorName, connectionCode, httpStatus } from './sdk-errors.js';
 
 /** How to reach DynamoDB. Without `credentials`, the default chain (or `profile`) is used. */
 export interface DynamoDbClientOptions {
@@ -41,6 +41,8 @@ export interface ExistingManifestTable {
   billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
   /** Provisioned write capacity; undefined for on-demand tables. */
   provisionedWcu: number | undefined;
+  /** An on-demand table's maximum write request units per second (`OnDemandThroughput`); undefined when none is set. */
+  onDemandMaxWriteRequestUnits: number | undefined;
   /** DynamoDB's approximate item count (refreshed about every six hours on AWS). */
   itemCount: number | undefined;
   ttl: TtlStatus;
@@ -56,6 +58,7 @@ export interface MissingManifestTable {
   keySchemaOk: false;
   billingMode: undefined;
   provisionedWcu: undefined;
+  onDemandMaxWriteRequestUnits: undefined;
   itemCount: undefined;
   ttl: 'UNKNOWN';
   ttlAttribute: undefined;
@@ -85,6 +88,20 @@ export interface BatchGetKeysResult {
   items: StoredManifestItem[];
   /** BatchGetItem requests sent, retries of unprocessed keys included. */
   requests: number;
+  /** Requests throttled (after the SDK's own retries) or answered without any progress, then retried. */
+  throttledRetries: number;
+  /** Read capacity units the table reports as consumed (0 where it reports none). */
+  consumedReadUnits: number;
+}
+
+/** How `batchGetKeys` reads. */
+export interface BatchGetKeysOptions {
+  /** Strongly consistent reads (twice the cost); default eventually consistent. */
+  consistentRead?: boolean;
+  /** BatchGetItem calls in flight at once; default 1. */
+  concurrency?: number;
+  /** Called after each batch with the keys looked up so far and in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The DynamoDB operations the CLI uses on a manifest table. */
@@ -97,8 +114,15 @@ export interface DynamoDbClient {
   countItems(table: string): Promise<number>;
   /** Every item of the table (a paginated scan: for tests, the demo and small tables). */
   scanItems(table: string): Promise<StoredManifestItem[]>;
-  /** Looks keys up, 100 per BatchGetItem; unprocessed keys are retried with backoff. */
-  batchGetKeys(table: string, keys: readonly ManifestKey[]): Promise<BatchGetKeysResult>;
+  /**
+   * Looks keys up, 100 per BatchGetItem (eventId, fingerprint, etlTime and ttl only), a few calls
+   * in flight; unprocessed keys and throttled calls are retried with backoff.
+   */
+  batchGetKeys(
+    table: string,
+    keys: readonly ManifestKey[],
+    options?: BatchGetKeysOptions,
+  ): Promise<BatchGetKeysResult>;
   /** Closes the connections. */
   destroy(): void;
 }
@@ -106,6 +130,11 @@ export interface DynamoDbClient {
 /** BatchGetItem's limit of keys per request. */
 export const BATCH_GET_MAX_KEYS = 100;
 const MAX_ROUNDS_WITHOUT_PROGRESS = 10;
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 const TABLE_ACTIVE_TIMEOUT_MS = 5 * 60_000;
 
 const PROJECTION = '#eventId, #fingerprint, #etlTime, #ttl';
@@ -142,7 +171,8 @@ export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClien
       if (errorName(error) === 'ResourceNotFoundException') return missingTable();
       throw mapDynamoDbError(error, { ...where, operation: 'DescribeTable', table });
     }
-    if (description === undefined) return missingTable();
+    // DynamoDB always describes the table it found: an empty answer is some other service's.
+    if (description === undefined) throw notDynamoDb(opts.endpoint, undefined);
     let ttl: TtlStatus = 'UNKNOWN';
     let ttlAttribute: string | undefined;
     try {
@@ -171,6 +201,7 @@ export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClien
       billingMode,
       provisionedWcu:
         billingMode === 'PROVISIONED' ? description.ProvisionedThroughput?.WriteCapacityUnits : undefined,
+      onDemandMaxWriteRequestUnits: onDemandMax(description),
       itemCount: description.ItemCount,
       ttl,
       ttlAttribute,
@@ -256,36 +287,63 @@ export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClien
       return items;
     },
 
-    async batchGetKeys(table, keys) {
+    async batchGetKeys(table, keys, options = {}) {
       // BatchGetItem rejects a request that names one key twice.
       const unique = new Map<string, ManifestKey>();
       for (const k of keys) unique.set(`${k.eventId}\t${k.fingerprint}`, k);
       const all = [...unique.values()];
-      const items: StoredManifestItem[] = [];
-      let requests = 0;
+      const batches: ManifestKey[][] = [];
       for (let offset = 0; offset < all.length; offset += BATCH_GET_MAX_KEYS) {
-        let pending: Record<string, AttributeValue>[] = all
-          .slice(offset, offset + BATCH_GET_MAX_KEYS)
-          .map((k) => ({ [ATTR_EVENT_ID]: { S: k.eventId }, [ATTR_FINGERPRINT]: { S: k.fingerprint } }));
+        batches.push(all.slice(offset, offset + BATCH_GET_MAX_KEYS));
+      }
+      const result: BatchGetKeysResult = {
+        items: [],
+        requests: 0,
+        throttledRetries: 0,
+        consumedReadUnits: 0,
+      };
+      let done = 0;
+
+      const lookUp = async (batch: ManifestKey[]): Promise<void> => {
+        let pending: Record<string, AttributeValue>[] = batch.map((k) => ({
+          [ATTR_EVENT_ID]: { S: k.eventId },
+          [ATTR_FINGERPRINT]: { S: k.fingerprint },
+        }));
         let roundsWithoutProgress = 0;
         let retry = 0;
         while (pending.length > 0) {
           const keysOut = pending;
-          const out = await call('BatchGetItem', table, () =>
-            sdk.send(
+          let out;
+          try {
+            out = await sdk.send(
               new BatchGetItemCommand({
                 RequestItems: {
                   [table]: {
                     Keys: keysOut,
                     ProjectionExpression: PROJECTION,
                     ExpressionAttributeNames: PROJECTION_NAMES,
+                    ConsistentRead: options.consistentRead === true,
                   },
                 },
+                ReturnConsumedCapacity: 'TOTAL',
               }),
-            ),
-          );
-          requests++;
-          for (const item of out.Responses?.[table] ?? []) items.push(fromAttributes(item));
+            );
+          } catch (error) {
+            result.requests++;
+            // The SDK retried throttling already; more of it means the table is short of read
+            // capacity for a while: keep backing off (bounded) rather than failing the whole verify.
+            if (!THROTTLING_ERRORS.has(errorName(error) ?? '')) {
+              throw mapDynamoDbError(error, { ...where, operation: 'BatchGetItem', table });
+            }
+            result.throttledRetries++;
+            if (++roundsWithoutProgress >= MAX_ROUNDS_WITHOUT_PROGRESS)
+              throw outOfCapacity(table, pending.length);
+            await sleep(Math.random() * Math.min(5000, 100 * 2 ** retry++));
+            continue;
+          }
+          result.requests++;
+          for (const c of out.ConsumedCapacity ?? []) result.consumedReadUnits += c.CapacityUnits ?? 0;
+          for (const item of out.Responses?.[table] ?? []) result.items.push(fromAttributes(item));
           const unprocessed = out.UnprocessedKeys?.[table]?.Keys ?? [];
           if (unprocessed.length === 0) break;
           // Keys left over while others came back mean the 16 MB answer limit, not a shortage of capacity:
@@ -293,21 +351,26 @@ export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClien
           const progressed = unprocessed.length < pending.length;
           roundsWithoutProgress = progressed ? 0 : roundsWithoutProgress + 1;
           if (progressed) retry = 0;
-          if (roundsWithoutProgress >= MAX_ROUNDS_WITHOUT_PROGRESS) {
-            throw new UserError(
-              `DynamoDB left ${unprocessed.length} keys of table ${table} unprocessed ${MAX_ROUNDS_WITHOUT_PROGRESS} times in a row`,
-              {
-                hint: 'The table is out of read capacity: raise its RCU (or switch it to on-demand), or sample fewer events.',
-                code: 'DYNAMODB_UNPROCESSED_KEYS',
-              },
-            );
-          }
+          else result.throttledRetries++;
+          if (roundsWithoutProgress >= MAX_ROUNDS_WITHOUT_PROGRESS)
+            throw outOfCapacity(table, unprocessed.length);
           pending = unprocessed;
           // Full jitter, capped: the usual answer to a table that is shedding reads.
           await sleep(Math.random() * Math.min(2000, 50 * 2 ** retry++));
         }
-      }
-      return { items, requests };
+        done += batch.length;
+        options.onProgress?.(done, all.length);
+      };
+
+      // A bounded number of batches in flight: enough to hide the round trip, few enough not to
+      // burst through a provisioned table's read capacity.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < batches.length) await lookUp(batches[next++] as ManifestKey[]);
+      };
+      const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, batches.length));
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      return result;
     },
 
     destroy() {
@@ -365,6 +428,10 @@ export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unk
       cause: error,
     });
   }
+  // An answer that does not parse as DynamoDB's JSON protocol (an HTML page, S3's XML) comes from
+  // something else listening at the endpoint.
+  if (name === 'SyntaxError' || /Deserialization error/.test(message))
+    return notDynamoDb(ctx.endpoint, httpStatus(error), error);
   const code = connectionCode(error);
   if (code !== undefined || name === 'TimeoutError') {
     const target = ctx.endpoint ?? `the DynamoDB endpoint of region ${ctx.region}`;
@@ -380,6 +447,28 @@ export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unk
   return error;
 }
 
+function notDynamoDb(endpoint: string | undefined, status: number | undefined, cause?: unknown): UserError {
+  const where = endpoint ?? 'the DynamoDB endpoint';
+  return new UserError(
+    `${where} does not answer like DynamoDB${status === undefined ? '' : ` (HTTP ${status}, not a DynamoDB response)`}`,
+    {
+      code: 'DYNAMODB_ENDPOINT',
+      hint: 'Point --dynamodb-endpoint (or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL) at DynamoDB or a local stand-in such as dynalite, or leave it out to use AWS.',
+      cause,
+    },
+  );
+}
+
+function outOfCapacity(table: string, keys: number): UserError {
+  return new UserError(
+    `DynamoDB left ${keys} keys of table ${table} unprocessed ${MAX_ROUNDS_WITHOUT_PROGRESS} times in a row`,
+    {
+      hint: 'The table is out of read capacity: raise its RCU (or switch it to on-demand), or sample fewer events.',
+      code: 'DYNAMODB_UNPROCESSED_KEYS',
+    },
+  );
+}
+
 function keySchemaOk(table: TableDescription): boolean {
   const keys = table.KeySchema ?? [];
   const types = new Map((table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
@@ -388,12 +477,19 @@ function keySchemaOk(table: TableDescription): boolean {
   return keys.length === 2 && has(ATTR_EVENT_ID, 'HASH') && has(ATTR_FINGERPRINT, 'RANGE');
 }
 
+/** DynamoDB reports "no maximum" as -1 (or leaves the field out). */
+function onDemandMax(table: TableDescription): number | undefined {
+  const max = table.OnDemandThroughput?.MaxWriteRequestUnits;
+  return max !== undefined && max > 0 ? max : undefined;
+}
+
 function missingTable(): MissingManifestTable {
   return {
     exists: false,
     keySchemaOk: false,
     billingMode: undefined,
     provisionedWcu: undefined,
+    onDemandMaxWriteRequestUnits: undefined,
     itemCount: undefined,
     ttl: 'UNKNOWN',
     ttlAttribute: undefined,

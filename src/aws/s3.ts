@@ -3,7 +3,18 @@
  * (aws-cdk-cli style). SDK errors a user can fix become `UserError`s with a hint here; anything
  * else is rethrown as it came.
  */
-import { ListObjectsV2Command, S3Client as SdkS3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { createReadStream, statSync } from 'node:fs';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client as SdkS3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 
 import { UserError } from '../domain/errors.js';
 import { errorName, httpStatus, connectionCode } from './sdk-errors.js';
@@ -25,6 +36,18 @@ export interface PrefixListing {
   files: string[];
 }
 
+/** One object of a listing. */
+export interface ObjectEntry {
+  key: string;
+  size: number;
+}
+
+/** Which keys a flat listing covers: those after `startAfter` and before `before` (both exclusive). */
+export interface KeyRange {
+  startAfter?: string;
+  before?: string;
+}
+
 /** The S3 operations the CLI uses. */
 export interface S3Client {
   /**
@@ -32,6 +55,33 @@ export interface S3Client {
    * trailing `/` is added), every page of ListObjectsV2 with Delimiter `/`.
    */
   listTopLevel(bucket: string, prefix: string): Promise<PrefixListing>;
+  /**
+   * Every object under `prefix` (recursively, in key order) within `range`, page by page: the
+   * listing stops at the first key not before `range.before`, so a contiguous range of run folders
+   * costs the pages it holds and no more.
+   */
+  listObjects(bucket: string, prefix: string, range?: KeyRange): AsyncIterable<ObjectEntry>;
+  /** Writes a small object. */
+  putObject(bucket: string, key: string, body: string): Promise<void>;
+  /** The object's size, or null when there is none (404). */
+  headObject(bucket: string, key: string): Promise<{ size: number } | null>;
+  /** Bytes [start, end) of an object (one ranged GET); fewer at its end, none past it. */
+  getObjectRange(bucket: string, key: string, start: number, end: number): Promise<Uint8Array>;
+  /** The whole object, or null when there is no such object. */
+  getObject(bucket: string, key: string): Promise<Uint8Array | null>;
+  /** Uploads a local file (multipart above 8 MB, parts in parallel); `onProgress` gets the bytes sent so far. */
+  uploadFile(
+    bucket: string,
+    key: string,
+    file: string,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<void>;
+  /** Creates a bucket (the demo's, on its S3 stand-in); one already there is fine. */
+  createBucket(bucket: string): Promise<void>;
+  /** The object's bytes as a stream, its first `maxBytes` only when given (a ranged GET). */
+  getObjectStream(bucket: string, key: string, maxBytes?: number): Promise<AsyncIterable<Uint8Array>>;
+  /** A small object as UTF-8 text, or null when there is none. */
+  getObjectText(bucket: string, key: string): Promise<string | null>;
   /** Closes the connections. */
   destroy(): void;
 }
@@ -47,6 +97,17 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     maxAttempts: 2,
   });
   const where = { region: opts.region, endpoint: opts.endpoint };
+  const getObject = async (bucket: string, key: string): Promise<Uint8Array | null> => {
+    try {
+      const r = await sdk.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return r.Body === undefined ? new Uint8Array(0) : await r.Body.transformToByteArray();
+    } catch (error) {
+      if (errorName(error) === 'NoSuchKey' || errorName(error) === 'NotFound' || httpStatus(error) === 404) {
+        return null;
+      }
+      throw mapS3Error(error, { ...where, operation: 'GetObject', bucket, prefix: key });
+    }
+  };
 
   return {
     async listTopLevel(bucket, prefix) {
@@ -80,11 +141,139 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
       return { folders, files };
     },
 
+    async *listObjects(bucket, prefix, range = {}) {
+      const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await sdk.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: base,
+              ContinuationToken: token,
+              // StartAfter applies to the first page only; the token carries on from there.
+              ...(token === undefined && range.startAfter !== undefined
+                ? { StartAfter: range.startAfter }
+                : {}),
+            }),
+          );
+        } catch (error) {
+          throw mapS3Error(error, { ...where, operation: 'ListObjectsV2', bucket, prefix: base });
+        }
+        for (const o of page.Contents ?? []) {
+          if (o.Key === undefined) continue;
+          // S3 lists in UTF-8 byte order, which JS string order follows for the ASCII bounds used here.
+          if (range.before !== undefined && o.Key >= range.before) return;
+          yield { key: o.Key, size: o.Size ?? 0 };
+        }
+        token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    },
+
+    async putObject(bucket, key, body) {
+      try {
+        await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      } catch (error) {
+        throw mapS3Error(error, { ...where, operation: 'PutObject', bucket, prefix: key });
+      }
+    },
+
+    async headObject(bucket, key) {
+      try {
+        const out = await sdk.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { size: out.ContentLength ?? 0 };
+      } catch (error) {
+        if (errorName(error) === 'NotFound' || httpStatus(error) === 404) return null;
+        throw mapS3Error(error, { ...where, operation: 'HeadObject', bucket, prefix: key });
+      }
+    },
+
+    async getObjectRange(bucket, key, start, end) {
+      if (end <= start) return new Uint8Array(0);
+      try {
+        const out = await sdk.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+        );
+        return out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
+      } catch (error) {
+        // A range past the end of the object: nothing there.
+        if (errorName(error) === 'InvalidRange' || httpStatus(error) === 416) return new Uint8Array(0);
+        throw mapS3Error(error, { ...where, operation: 'GetObject', bucket, prefix: key });
+      }
+    },
+
+    getObject,
+
+    async getObjectStream(bucket, key, maxBytes) {
+      try {
+        const out = await sdk.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(maxBytes === undefined ? {} : { Range: `bytes=0-${maxBytes - 1}` }),
+          }),
+        );
+        // In Node the body is a Readable: an async iterable of Buffers.
+        return (out.Body as Readable | undefined) ?? (async function* () {})();
+      } catch (error) {
+        throw mapS3Error(error, { ...where, operation: 'GetObject', bucket, prefix: key });
+      }
+    },
+
+    async uploadFile(bucket, key, file, onProgress) {
+      const total = statSync(file).size;
+      const upload = new Upload({
+        client: sdk,
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: createReadStream(file),
+          ContentType: 'application/java-archive',
+        },
+        partSize: UPLOAD_PART_BYTES,
+        queueSize: 4,
+      });
+      upload.on('httpUploadProgress', (p) => onProgress?.(p.loaded ?? 0, p.total ?? total));
+      try {
+        await upload.done();
+      } catch (error) {
+        throw mapS3Error(error, { ...where, operation: 'PutObject', bucket, prefix: key });
+      }
+      onProgress?.(total, total);
+    },
+
+    async createBucket(bucket) {
+      try {
+        await sdk.send(new CreateBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return;
+        throw mapS3Error(error, { ...where, operation: 'CreateBucket', bucket, prefix: '' });
+      }
+    },
+
+    async getObjectText(bucket, key) {
+      const bytes = await getObject(bucket, key);
+      return bytes === null ? null : new TextDecoder('utf-8').decode(bytes);
+    },
+
     destroy() {
       sdk.destroy();
     },
   };
 }
+
+/** Multipart part size: a 12 MB jar goes in two parts, so the progress bar moves. */
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+
+/** The permission an S3 operation needs, for access-denied hints. */
+const S3_PERMISSION: Record<string, string> = {
+  ListObjectsV2: 's3:ListBucket',
+  PutObject: 's3:PutObject',
+  HeadObject: 's3:GetObject',
+  GetObject: 's3:GetObject',
+};
 
 /** Where a failed call went, for the error message. */
 export interface S3ErrorContext {
@@ -134,8 +323,13 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): unknown {
     });
   }
   if (name === 'AccessDenied' || name === 'AllAccessDisabled' || status === 403) {
+    const permission = S3_PERMISSION[ctx.operation] ?? 's3:ListBucket';
+    const resource =
+      permission === 's3:ListBucket'
+        ? `arn:aws:s3:::${ctx.bucket}`
+        : `arn:aws:s3:::${ctx.bucket}/${ctx.prefix}`;
     return new UserError(`S3 ${ctx.operation} on ${url} was refused (access denied).`, {
-      hint: `Grant the identity s3:ListBucket on arn:aws:s3:::${ctx.bucket} (and s3:GetObject on the prefix); \`aws sts get-caller-identity\` shows which identity is used.`,
+      hint: `Grant the identity ${permission} on ${resource}${permission === 's3:ListBucket' ? ' (and s3:GetObject on the prefix)' : ''}; \`aws sts get-caller-identity\` shows which identity is used.`,
       code: 'S3_ACCESS_DENIED',
       cause: error,
     });

@@ -1,4 +1,5 @@
 /** What the adapters read off AWS SDK errors before mapping them to user errors. */
+import { UserError } from '../domain/errors.js';
 
 /** Socket errors that mean "the endpoint cannot be reached" rather than "it said no". */
 const CONNECTION_CODES = new Set([
@@ -38,4 +39,81 @@ export function connectionCode(error: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Error names services use for "this identity may not do that". */
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthorizationError',
+]);
+
+/** True when the service refused the call for lack of permission (not for bad credentials). */
+export function isAccessDenied(error: unknown): boolean {
+  const name = errorName(error);
+  return (name !== undefined && ACCESS_DENIED.has(name)) || (name === undefined && httpStatus(error) === 403);
+}
+
+/** Error names that mean the credentials themselves are missing, expired or not valid. */
+export const CREDENTIAL_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'InvalidAccessKeyId',
+  'TokenRefreshRequired',
+]);
+
+/**
+ * True when the endpoint does not implement the call: an "unknown operation" answer, or one that
+ * is not the service's protocol at all (a stand-in's HTML error page). Only an endpoint override
+ * answers like that; the checks then say they could not run.
+ */
+export function isNotImplemented(error: unknown): boolean {
+  const name = errorName(error);
+  if (name === 'UnknownOperationException' || name === 'InvalidAction' || name === 'NotImplemented')
+    return true;
+  const message = error instanceof Error ? error.message : '';
+  return name === 'SyntaxError' || /Deserialization error/.test(message);
+}
+
+/** A call the endpoint (a stand-in) does not implement: code `NOT_IMPLEMENTED`, reported as a skipped check. */
+export function notImplemented(permission: string, endpoint: string | undefined, cause: unknown): UserError {
+  const operation = permission.split(':')[1] ?? permission;
+  return new UserError(`${endpoint ?? 'the endpoint'} does not implement ${operation}`, {
+    code: 'NOT_IMPLEMENTED',
+    hint: `Run validate against AWS itself (without the endpoint override) to have ${operation} checked.`,
+    cause,
+  });
+}
+
+/** True for an SDK error name that means "fix your credentials" (plus 'InvalidToken', S3's). */
+export function isCredentialErrorName(name: string): boolean {
+  return CREDENTIAL_ERROR_NAMES.has(name) || name === 'InvalidToken';
+}
+
+/** Throttling, as the services name it (the SDK retries these before giving up). */
+const THROTTLING_ERROR_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'SlowDown',
+]);
+
+/** True for an SDK error name that means "slow down". */
+export function isThrottlingErrorName(name: string): boolean {
+  return THROTTLING_ERROR_NAMES.has(name);
+}
+
+/** True when the service throttled the call (by name, or HTTP 429). */
+export function isThrottling(error: unknown): boolean {
+  const name = errorName(error);
+  return (name !== undefined && isThrottlingErrorName(name)) || httpStatus(error) === 429;
 }

@@ -1,4 +1,5 @@
 /** What every populator command shares: --json, --verbose, error rendering and exit codes. */
+import { stripVTControlCharacters } from 'node:util';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { EXIT_CODES, formatIssue, isUserError } from '../domain/errors.js';
 import type { JobProgress } from '../domain/job-report.js';
@@ -8,6 +9,10 @@ import { ProgressPrinter } from '../output/progress.js';
 export interface JobIo {
   log: (line: string) => void;
   onProgress: (p: JobProgress) => void;
+  /** An upload's bytes so far (the job jar). */
+  onUpload: (sent: number, total: number) => void;
+  /** Draws any other progress line (verify's sampling, lookups) on the same bar. */
+  progressLine: (line: string) => void;
   signal: AbortSignal;
 }
 
@@ -33,6 +38,36 @@ export abstract class BaseCommand extends Command {
     }),
   };
 
+  /**
+   * The flags (`--region`) whose value came from their environment variable rather than the
+   * command line, with that variable: messages about such a value name the variable.
+   */
+  protected flagsFromEnv(
+    definitions: Readonly<Record<string, { env?: string }>>,
+    values: Readonly<Record<string, unknown>>,
+  ): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, definition] of Object.entries(definitions)) {
+      if (definition.env === undefined || values[name] === undefined) continue;
+      const onCommandLine = this.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+      if (!onCommandLine && process.env[definition.env] !== undefined) out[`--${name}`] = definition.env;
+    }
+    return out;
+  }
+
+  /** A usage error of the command's own (one line and the usage line, exit 2), as oclif's parse errors are. */
+  protected usageError(message: string): never {
+    this.error(message, { exit: EXIT_CODES.usage });
+  }
+
+  /** The command's one-line usage: `populator validate ARCHIVE STORAGE-CONFIG RESOLVER [FLAGS]`. */
+  protected usageLine(): string {
+    const ctor = this.constructor as typeof Command;
+    const args = Object.keys(ctor.args ?? {}).map((a) => a.toUpperCase());
+    const id = this.id ?? ctor.id ?? '';
+    return `Usage: ${this.config.bin} ${[id, ...args].filter((x) => x !== '').join(' ')} [FLAGS]   (${this.config.bin} ${id} --help lists them)`;
+  }
+
   /** Progress and warnings: always stderr, so stdout holds only results (and only JSON with --json). */
   protected note(line: string): void {
     process.stderr.write(`${line}\n`);
@@ -42,13 +77,16 @@ export abstract class BaseCommand extends Command {
    * Runs a job-running service with a progress bar on stderr and Ctrl-C handling: the first Ctrl-C
    * stops the job (and Maven, dynalite) and lets the service clean up; a second one exits at once.
    */
-  protected async followJob<T>(run: (io: JobIo) => Promise<T>): Promise<T> {
+  protected async followJob<T>(
+    run: (io: JobIo) => Promise<T>,
+    interruptNote = 'Stopping (press Ctrl-C again to quit at once)...',
+  ): Promise<T> {
     const printer = new ProgressPrinter(process.stderr);
     const abort = new AbortController();
     const onSigint = (): void => {
       if (abort.signal.aborted) process.exit(130);
       printer.finish();
-      this.note('\nStopping (press Ctrl-C again to quit at once)...');
+      this.note(`\n${interruptNote}`);
       abort.abort();
     };
     process.on('SIGINT', onSigint);
@@ -59,6 +97,8 @@ export abstract class BaseCommand extends Command {
           this.note(line);
         },
         onProgress: (p) => printer.update(p),
+        onUpload: (sent, total) => printer.transfer('uploading the job jar', sent, total),
+        progressLine: (line) => printer.show(line),
         signal: abort.signal,
       });
     } finally {
@@ -80,7 +120,11 @@ export abstract class BaseCommand extends Command {
         process.exitCode = err.oclif.exit === 0 ? 0 : EXIT_CODES.usage;
         return;
       }
-      return super.catch(err);
+      if (err.oclif.exit === 0) return super.catch(err);
+      // One line saying what was wrong and the usage line: the whole help would bury the error.
+      process.stderr.write(`Error: ${usageErrorLine(err)}\n${this.usageLine()}\n`);
+      process.exitCode = EXIT_CODES.usage;
+      return;
     }
     const verbose = process.argv.includes('--verbose') || Boolean(process.env.DEBUG);
     if (isUserError(err)) {
@@ -124,4 +168,21 @@ export abstract class BaseCommand extends Command {
     }
     return;
   }
+}
+
+/** An oclif parse error in one line: which arguments are missing, which flag value is wrong. */
+export function usageErrorLine(err: Error & { args?: { name?: string }[] }): string {
+  if (err.constructor.name === 'RequiredArgsError' && Array.isArray(err.args)) {
+    const names = err.args.map((a) => a.name).filter((n): n is string => n !== undefined);
+    return `missing ${names.length === 1 ? 'argument' : 'arguments'} ${names.join(', ')}`;
+  }
+  // oclif's messages span lines (a title, a tab-indented reason, "See more help"), in colour on a TTY.
+  return stripVTControlCharacters(err.message)
+    .replace(/\n?See more help with --help\s*$/, '')
+    .replace(/^The following errors? occurred:\s*/, '')
+    .replace(/Parsing (--[\w-]+)\s*\n\s*/g, '$1: ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join('; ');
 }

@@ -1,6 +1,22 @@
 /** Flags shared by the commands that run the job (submit, demo). Every flag has an env-var twin. */
 import { Flags } from '@oclif/core';
 import { DEFAULT_TTL_SECONDS, ETL_TIME_MODES } from '../domain/contract.js';
+import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
+import { DEFAULT_EMR_SIZING, DEFAULT_LOCAL_DRIVER_MEMORY, EMR_WORKER_GRID } from '../domain/emr-sizing.js';
+import { RUNNERS } from '../domain/run-record.js';
+import { DEFAULT_LOCAL_MASTER } from '../local/spark-launcher.js';
+
+/** The selection of run folders (submit, validate). */
+export const rangeFlags = {
+  since: Flags.string({
+    env: 'POPULATOR_SINCE',
+    description: 'First run to include (inclusive, UTC): YYYY-MM-dd or YYYY-MM-dd-HH-mm-ss.',
+  }),
+  until: Flags.string({
+    env: 'POPULATOR_UNTIL',
+    description: 'First run to leave out (exclusive, UTC): YYYY-MM-dd or YYYY-MM-dd-HH-mm-ss.',
+  }),
+};
 
 export const jobFlags = {
   'etl-time': Flags.option({
@@ -14,7 +30,7 @@ export const jobFlags = {
     min: 1,
     env: 'POPULATOR_WRITE_RATE',
     description:
-      "Write budget for the whole job in WCU/s. Default: 80% of the table's provisioned WCU, or 1000 for on-demand tables.",
+      "Write budget for the whole job in WCU/s. Default: 80% of the table's provisioned WCU, or for on-demand tables 1000 (80% of the table's maximum write throughput when that is lower).",
   }),
   'max-in-flight': Flags.integer({
     min: 1,
@@ -27,7 +43,8 @@ export const jobFlags = {
     min: 1,
     default: DEFAULT_TTL_SECONDS,
     env: 'POPULATOR_TTL_SECONDS',
-    description: "Item lifetime: ttl = etlTime + this (the shredder's default is 180 days).",
+    description:
+      "Item lifetime: ttl = etlTime + this (the shredder's default, 180 days). Items already in the table with the same etlTime are rewritten with it too; a value other than the shredder's is warned about.",
   }),
   'write-expired': Flags.boolean({
     default: false,
@@ -35,21 +52,20 @@ export const jobFlags = {
     description:
       'Also write items whose ttl is already past (by default they are skipped when TTL is enabled on the table).',
   }),
-  'driver-memory': Flags.string({
-    default: '2g',
-    env: 'POPULATOR_DRIVER_MEMORY',
-    description: 'Heap of the local Spark JVM (local runner).',
-  }),
   master: Flags.string({
-    default: 'local[*]',
+    default: DEFAULT_LOCAL_MASTER,
     env: 'POPULATOR_SPARK_MASTER',
-    description: 'Spark master for the local runner.',
+    description: 'Spark master for the local runner (default: every core, up to 4 attempts per task).',
     hidden: true,
   }),
 };
 
 export const awsFlags = {
-  profile: Flags.string({ env: 'AWS_PROFILE', description: 'AWS profile for DynamoDB (and S3) access.' }),
+  profile: Flags.string({
+    env: 'AWS_PROFILE',
+    description:
+      'AWS profile: for S3 always, for DynamoDB unless the storage config has its own keys (those are for DynamoDB only).',
+  }),
   region: Flags.string({
     env: 'POPULATOR_REGION',
     description: 'AWS region of the table (default: awsRegion of the storage config).',
@@ -68,3 +84,124 @@ export const s3Flags = {
       'S3 endpoint override for an s3:// archive (e.g. a local emulator; path-style requests); AWS_ENDPOINT_URL applies too.',
   }),
 };
+
+const CPUS = EMR_WORKER_GRID.map((r) => r.cpu).join(', ');
+
+/**
+ * The runner, its EMR Serverless settings, staging and sizing: shared by the commands that submit
+ * or check a run, so that each flag has one definition. No `--runner` default: submit picks
+ * EMR Serverless when an application is given and says which flag is missing otherwise.
+ */
+export const emrFlags = {
+  runner: Flags.option({
+    options: RUNNERS,
+    env: 'POPULATOR_RUNNER',
+    description:
+      'Where the job runs: "emr-serverless" (the default when --application-id or --create-application is given) or "local" (Spark local[*,4] on this machine: every core, up to 4 attempts per task).',
+  })(),
+  'application-id': Flags.string({
+    env: 'POPULATOR_APPLICATION_ID',
+    description: 'EMR Serverless application to run the job on (makes emr-serverless the runner).',
+  }),
+  'execution-role-arn': Flags.string({
+    env: 'POPULATOR_EXECUTION_ROLE_ARN',
+    description:
+      'IAM role the EMR Serverless job runs as: it reads the archive, writes the table and the staging folder (`populator iam-policy` prints what it needs).',
+  }),
+  staging: Flags.string({
+    env: 'POPULATOR_STAGING',
+    description:
+      "Staging root: an s3:// prefix (EMR Serverless) or a local folder (local runner, default .populator). A run's report (summary.json, progress.json) and bad rows go to <staging>/runs/<run name>/, the job jar to <staging>/jars/.",
+  }),
+  'log-path': Flags.string({
+    env: 'POPULATOR_LOG_PATH',
+    description:
+      "Spark driver logs: an s3:// prefix for EMR Serverless (its log URI; default <staging>/logs/), or a local folder (<log-path>/<run name>/driver.log; default the run's folder).",
+  }),
+  executors: Flags.integer({
+    env: 'POPULATOR_EXECUTORS',
+    description: `Executors, pinned for the whole job (EMR Serverless; default ${DEFAULT_EMR_SIZING.executors}).`,
+  }),
+  'executor-cpu': Flags.integer({
+    env: 'POPULATOR_EXECUTOR_CPU',
+    description: `vCPUs per executor: ${CPUS} (EMR Serverless; default ${DEFAULT_EMR_SIZING.executorCpu}).`,
+  }),
+  'executor-memory': Flags.string({
+    env: 'POPULATOR_EXECUTOR_MEMORY',
+    description: `Memory per executor, Spark syntax (EMR Serverless; default ${DEFAULT_EMR_SIZING.executorMemory}); with Spark's 10% overhead it must fit the worker grid for --executor-cpu.`,
+  }),
+  'driver-cpu': Flags.integer({
+    env: 'POPULATOR_DRIVER_CPU',
+    description: `vCPUs of the driver: ${CPUS} (EMR Serverless; default ${DEFAULT_EMR_SIZING.driverCpu}).`,
+  }),
+  'driver-memory': Flags.string({
+    env: 'POPULATOR_DRIVER_MEMORY',
+    description: `Memory of the driver, Spark syntax: the local Spark JVM's heap (default ${DEFAULT_LOCAL_DRIVER_MEMORY}) or the EMR Serverless driver's (default ${DEFAULT_EMR_SIZING.driverMemory}).`,
+  }),
+};
+
+/** How `submit` starts and follows an EMR Serverless job run. */
+export const emrSubmitFlags = {
+  'create-application': Flags.boolean({
+    default: false,
+    env: 'POPULATOR_CREATE_APPLICATION',
+    description: `Create an EMR Serverless application for the job (${DEFAULT_RELEASE_LABEL} or --release-label, x86_64, auto-stop after 15 idle minutes) and print its id to reuse with --application-id.`,
+  }),
+  'release-label': Flags.string({
+    env: 'POPULATOR_RELEASE_LABEL',
+    description: `Release label of the application --create-application makes (an emr-7.x label; default ${DEFAULT_RELEASE_LABEL}).`,
+  }),
+  name: Flags.string({
+    env: 'POPULATOR_NAME',
+    description:
+      'Name of the run (its folder and the job run). Default: derived from the inputs, so the same submit finds the same job run; give another name to start a second run of the same inputs.',
+  }),
+  tag: Flags.string({
+    multiple: true,
+    description:
+      'Tag the job run: --tag KEY=VALUE, once per tag (POPULATOR_TAGS=k=v,k2=v2 when no --tag is given).',
+  }),
+  timeout: Flags.integer({
+    min: 1,
+    env: 'POPULATOR_TIMEOUT',
+    description:
+      'Minutes the job run may take before EMR Serverless cancels it (5 to 10080; the service default is 720).',
+  }),
+};
+
+/** Following a run to its end (submit --wait, status --watch). */
+export const followFlags = {
+  'cancel-on-interrupt': Flags.boolean({
+    default: false,
+    env: 'POPULATOR_CANCEL_ON_INTERRUPT',
+    description: 'On Ctrl-C while waiting, cancel the EMR Serverless job run (by default it keeps running).',
+  }),
+};
+
+/** Picking a recorded run (status, cancel, logs). */
+export const runFlags = {
+  run: Flags.string({
+    env: 'POPULATOR_RUN',
+    description: 'The run to work on, by name (`populator runs` lists them); default the newest.',
+  }),
+  'application-id': Flags.string({
+    env: 'POPULATOR_APPLICATION_ID',
+    description: 'The application of a job run id that was not submitted from here.',
+  }),
+  region: Flags.string({
+    env: 'POPULATOR_REGION',
+    description: 'Region of a job run that was not submitted from here (default AWS_REGION).',
+  }),
+  profile: Flags.string({ env: 'AWS_PROFILE', description: 'AWS profile to use.' }),
+};
+
+/** `POPULATOR_TAGS=k=v,k2=v2`, the environment twin of the repeatable --tag. */
+export function tagsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const v = env.POPULATOR_TAGS;
+  return v === undefined || v.trim() === ''
+    ? []
+    : v
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+}

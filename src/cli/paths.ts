@@ -12,3 +12,11 @@ export function packageRoot(): string {
 export function cacheDir(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'populator');
 }
+
+/**
+ * The per-user config folder (run records): $XDG_CONFIG_HOME/populator or ~/.config/populator, on
+ * macOS too (the XDG layout CLI users expect, rather than ~/Library/Preferences).
+ */
+export function configDir(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'populator');
+}

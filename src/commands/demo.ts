@@ -1,10 +1,14 @@
 import { Flags } from '@oclif/core';
 import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
-import { jobFlags } from '../cli/flags.js';
+import { emrFlags, jobFlags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
+import { DEFAULT_LOCAL_DRIVER_MEMORY } from '../domain/emr-sizing.js';
 import { UserError } from '../domain/errors.js';
+import { RUNNERS } from '../domain/run-record.js';
+import { verifyExitCode } from '../domain/verify.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
+import { renderVerifyProgress, renderVerifyResult } from '../output/verify.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
 import type { DemoResult } from '../services/demo.js';
 
@@ -14,16 +18,28 @@ export default class Demo extends BaseCommand {
   static description = `Generates a realistic enriched archive (several run folders; plain, .gz and .gzip files; duplicates
 within and across runs; events without a fingerprint; malformed lines), starts an embedded DynamoDB
 (dynalite) on a free port, creates the manifest table, runs the real Spark job on local Spark,
-prints its report and the table's item count, and checks the table against what the archive
-prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven, nothing else.`;
+prints its report and the table's item count, checks the table against what the archive
+prescribes, and ends with \`populator verify\` on the table (a random sample looked up, coverage with
+a 95% interval). Everything it starts is stopped at the end. Needs Java 17 and Maven, nothing else.
+With --runner emr-serverless the same submit goes to the EMR Serverless emulator, the archive and the
+staging folder to moto's S3 server (python3 -m pip install 'moto[server]==5.2.5'): plan, jar upload,
+--create-application, the job run followed to its end, its cost; still offline.`;
 
   static examples = [
     '<%= config.bin %> demo',
+    '<%= config.bin %> demo --runner emr-serverless',
     '<%= config.bin %> demo --events 100000 --etl-time event',
     '<%= config.bin %> demo --keep --json',
   ];
 
   static flags = {
+    runner: Flags.option({
+      options: RUNNERS,
+      default: 'local' as const,
+      env: 'POPULATOR_DEMO_RUNNER',
+      description:
+        'Where the job runs: "local" (Spark local[*]) or "emr-serverless": the same submit against the EMR Serverless emulator with moto\'s S3 server (needs Python 3 and moto[server]), all offline.',
+    })(),
     events: Flags.integer({
       default: 5000,
       min: 10,
@@ -43,7 +59,7 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
     dir: Flags.string({ description: 'Work folder (default: a new temporary folder).' }),
     'etl-time': jobFlags['etl-time'],
     'write-rate': jobFlags['write-rate'],
-    'driver-memory': jobFlags['driver-memory'],
+    'driver-memory': emrFlags['driver-memory'],
     master: jobFlags.master,
   };
 
@@ -52,6 +68,7 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
     const { runDemo } = await import('../services/demo.js');
     const result = await this.followJob((io) =>
       runDemo({
+        runner: flags.runner,
         events: flags.events,
         seed: flags.seed,
         etlTime: flags['etl-time'],
@@ -59,18 +76,35 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
         dir: flags.dir,
         writeRate: flags['write-rate'],
         master: flags.master,
-        driverMemory: flags['driver-memory'],
+        driverMemory: flags['driver-memory'] ?? DEFAULT_LOCAL_DRIVER_MEMORY,
         projectRoot: packageRoot(),
         cacheDir: cacheDir(process.env),
         env: process.env,
         now: DateTime.utc(),
         ...io,
+        onVerifyProgress: (p) => io.progressLine(renderVerifyProgress(p)),
       }),
     );
     if (!this.jsonEnabled()) {
       this.log('');
       this.log(
         renderSummary(result.submit.summary, [
+          ...(result.submit.emr
+            ? ([
+                [
+                  'job run',
+                  `${result.submit.emr.jobRunId} on application ${result.submit.emr.applicationId} (emulated)`,
+                ],
+              ] as [string, string][])
+            : []),
+          ...(result.submit.billed
+            ? ([
+                [
+                  'cost (if on AWS)',
+                  `$${result.submit.billed.usd.toFixed(2)} (${result.submit.billed.vCpuHours.toFixed(2)} vCPU-h, ${result.submit.billed.memoryGbHours.toFixed(2)} GB-h)`,
+                ],
+              ] as [string, string][])
+            : []),
           ['table items', `${result.tableItemCount.toLocaleString('en-US')} in ${result.table}`],
           [
             'matches the archive',
@@ -80,6 +114,9 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
         ]),
       );
       for (const m of result.mismatches) this.log(`  mismatch: ${m}`);
+      this.log('');
+      this.log('populator verify on the table:');
+      this.log(renderVerifyResult(result.verify));
     }
     for (const line of renderUnreadableWarning(result.submit.unreadableFiles)) this.note(line);
     if (!result.tableMatchesArchive) {
@@ -89,6 +126,7 @@ prescribes. Everything it starts is stopped at the end. Needs Java 17 and Maven,
         exitCode: 1,
       });
     }
+    process.exitCode = verifyExitCode(result.verify.coverage.verdict, false);
     return result;
   }
 }

@@ -1,116 +1,270 @@
 import { Args, Flags } from '@oclif/core';
 import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
-import { awsFlags, jobFlags, s3Flags } from '../cli/flags.js';
-import { cacheDir, packageRoot } from '../cli/paths.js';
+import {
+  awsFlags,
+  emrFlags,
+  emrSubmitFlags,
+  followFlags,
+  jobFlags,
+  rangeFlags,
+  s3Flags,
+  tagsFromEnv,
+} from '../cli/flags.js';
+import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
+import { EXIT_CODES } from '../domain/errors.js';
+import { renderPlan } from '../output/plan.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
-import type { SubmitResult } from '../services/submit.js';
+import type { ResumableRun } from '../services/resume.js';
+import type { SubmitOutcome } from '../services/submit.js';
+
+const firstLine = (text: string): string => text.split('\n')[0] ?? text;
 
 export default class Submit extends BaseCommand {
   static summary = 'Back-fill the event manifest from an enriched archive.';
 
-  static description = `Checks the inputs, then runs the Spark job that reads every run folder of the archive and writes one
-manifest item per unique (eventId, fingerprint) to the DynamoDB table of the storage config.
-The local runner (--runner local) runs the same jar on Spark local[*] on this machine: no Spark install needed,
-Java 17 and Maven are. Re-running is safe: items already present are counted, never changed.`;
+  static description = `Checks the inputs, prints the plan (runs, objects, bytes, estimated events and writes, duration at the
+write rate, DynamoDB and EMR Serverless cost), then runs the Spark job that writes one manifest item per
+unique (eventId, fingerprint) to the DynamoDB table of the storage config.
+
+On EMR Serverless (the default once --application-id or --create-application is given) it uploads the jar
+to <staging>/jars/ unless that exact jar is there, starts one job run and returns (--wait follows it to its
+end); the job reads and writes with the execution role. The same submit twice finds the same job run; give
+--name to start a second run of the same inputs.
+--runner local runs the same jar on Spark here (Java 17 and Maven needed): by default every core, and up to
+4 attempts per task (local[*,4]). The storage config's keys are used for DynamoDB only; the archive on S3 is
+read with your own credentials (--profile, the environment, SSO, roles).
+Re-running is safe: an item already present with the same etlTime is counted as "already present" (the put
+replaces it with the same key and etlTime, and the ttl of this run's --ttl-seconds); one present with another
+etlTime is counted as "conflicting" (a cross-batch duplicate already recorded, or the live shredder's) and left as it is.
+A run that failed or was stopped is finished with --resume: only what its progress records do not show as written
+is sent again. --skip-present looks keys up before writing them, for ranges written before without records.`;
 
   static examples = [
+    '<%= config.bin %> submit s3://acme-archive/enriched/ dynamodb.json resolver.json --application-id 00f1abc --execution-role-arn arn:aws:iam::111122223333:role/populator --staging s3://acme-ops/populator/ --since 2021-01-01 --wait',
+    '<%= config.bin %> submit s3://acme-archive/enriched/ dynamodb.json resolver.json --application-id 00f1abc --execution-role-arn arn:aws:iam::111122223333:role/populator --staging s3://acme-ops/populator/ --dry-run',
     '<%= config.bin %> submit ./archive ./dynamodb.json ./resolver.json --runner local',
-    '<%= config.bin %> submit s3://my-bucket/enriched/archive/ ./dynamodb.json ./resolver.json --runner local --profile analytics',
-    '<%= config.bin %> submit file:///data/enriched ./dynamodb.json ./resolver.json --runner local --since 2017-01-01 --until 2017-02-01',
-    '<%= config.bin %> submit ./archive ./dynamodb.json ./resolver.json --runner local --etl-time event --write-rate 500 --json',
+    '<%= config.bin %> submit --resume --wait',
+    '<%= config.bin %> submit file:///data/enriched ./dynamodb.json ./resolver.json --runner local --since 2017-01-01 --until 2017-02-01 --json',
   ];
 
   static args = {
     archive: Args.string({
-      required: true,
       description:
-        'Enriched archive holding run=... folders: local folder, file:// URI, or s3://bucket/prefix/ (s3a:// too).',
+        "Enriched archive holding run=... folders: s3://bucket/prefix/ (s3a:// too), or for --runner local a local folder or file:// URI. With --resume: the run's own, unless given.",
     }),
     'storage-config': Args.string({
-      required: true,
-      description: 'Self-describing DynamoDB storage config (amazon_dynamodb_config 1-0-0, 1-0-1 or 2-0-0).',
+      description:
+        "Self-describing DynamoDB storage config (amazon_dynamodb_config 1-0-0, 1-0-1 or 2-0-0). With --resume: the run's own, unless given.",
     }),
     resolver: Args.string({
-      required: true,
-      description: 'Iglu resolver config (resolver-config 1-0-0 .. 1-0-3).',
+      description:
+        "Iglu resolver config (resolver-config 1-0-0 .. 1-0-3). With --resume: the run's own, unless given.",
     }),
   };
 
   static flags = {
-    runner: Flags.option({
-      options: ['local'] as const,
-      default: 'local' as const,
-      env: 'POPULATOR_RUNNER',
-      description: 'Where the job runs: "local" = Spark local[*] on this machine.',
-    })(),
-    since: Flags.string({
-      env: 'POPULATOR_SINCE',
-      description: 'First run to include (inclusive, UTC): YYYY-MM-dd or YYYY-MM-dd-HH-mm-ss.',
-    }),
-    until: Flags.string({
-      env: 'POPULATOR_UNTIL',
-      description: 'First run to leave out (exclusive, UTC): YYYY-MM-dd or YYYY-MM-dd-HH-mm-ss.',
-    }),
+    ...emrFlags,
+    ...emrSubmitFlags,
+    ...rangeFlags,
     ...jobFlags,
     ...awsFlags,
     ...s3Flags,
-    staging: Flags.string({
-      env: 'POPULATOR_STAGING',
+    jar: Flags.string({
+      env: 'POPULATOR_JAR',
       description:
-        "Folder for the job's report (summary.json, progress.json) and bad rows. Default: .populator/runs/<run name>.",
+        'Use this job jar instead of building spark/: a local file (uploaded to <staging>/jars/ for EMR Serverless) or an s3:// URI (used as it is).',
     }),
-    'log-path': Flags.string({
-      env: 'POPULATOR_LOG_PATH',
-      description: 'Folder for the Spark driver log. Default: the staging folder.',
+    'dry-run': Flags.boolean({
+      default: false,
+      env: 'POPULATOR_DRY_RUN',
+      description: 'Print the plan and stop: no write request to any service, no run recorded.',
     }),
-    jar: Flags.string({ env: 'POPULATOR_JAR', description: 'Use this job jar instead of building spark/.' }),
+    wait: Flags.boolean({
+      default: false,
+      env: 'POPULATOR_WAIT',
+      description:
+        'EMR Serverless: follow the job run to its end with a progress bar, then print its report and cost (the local runner always waits). Ctrl-C leaves it running.',
+    }),
+    ...followFlags,
+    'skip-present': Flags.boolean({
+      default: false,
+      env: 'POPULATOR_SKIP_PRESENT',
+      description:
+        "Look every key up first (BatchGetItem, eventually consistent: about a tenth of a write's price) and write only those not in the table; found ones are counted as a put would count them and left as they are (their ttl too). For ranges back-filled before without records, or tables the live shredder already fills; the plan shows the trade-off in dollars.",
+    }),
+    resume: Flags.boolean({
+      default: false,
+      env: 'POPULATOR_RESUME',
+      description:
+        'Go on with a run that failed or was stopped (the newest; --run picks another): the same inputs (its own, unless given: others are refused), and only what its progress records do not show as written is sent again. A new run, with a new name, takes over its counters.',
+    }),
+    run: Flags.string({
+      env: 'POPULATOR_RUN',
+      description:
+        'With --resume: the run to resume, by name (`populator runs` lists them); default the newest.',
+    }),
   };
 
-  async run(): Promise<SubmitResult> {
-    const { args, flags } = await this.parse(Submit);
-    const { submitLocal } = await import('../services/submit.js');
-    const result = await this.followJob((io) =>
-      submitLocal({
-        archive: args.archive,
-        storageConfigPath: args['storage-config'],
-        resolverPath: args.resolver,
-        since: flags.since,
-        until: flags.until,
-        etlTime: flags['etl-time'],
-        writeRate: flags['write-rate'],
-        maxInFlight: flags['max-in-flight'],
-        ttlSeconds: flags['ttl-seconds'],
-        writeExpired: flags['write-expired'],
-        region: flags.region,
-        profile: flags.profile,
-        dynamodbEndpoint: flags['dynamodb-endpoint'],
-        s3Endpoint: flags['s3-endpoint'],
-        staging: flags.staging,
-        logPath: flags['log-path'],
-        jar: flags.jar,
-        master: flags.master,
-        driverMemory: flags['driver-memory'],
-        projectRoot: packageRoot(),
-        cacheDir: cacheDir(process.env),
-        cwd: process.cwd(),
+  async run(): Promise<SubmitOutcome> {
+    const { args, flags, metadata } = await this.parse(Submit);
+    const { submit } = await import('../services/submit.js');
+    const { runRecordsDir } = await import('../services/run-records.js');
+    const recordsDir = runRecordsDir(configDir(process.env));
+    const fromEnv = this.flagsFromEnv(Submit.flags, flags);
+    if (!flags.resume && flags.run !== undefined && fromEnv['--run'] === undefined) {
+      this.usageError('--run picks the run to resume: give --resume too.');
+    }
+    let resume: ResumableRun | undefined;
+    if (flags.resume) {
+      const { findResumableRun } = await import('../services/resume.js');
+      resume = await findResumableRun({
+        recordsDir,
+        run: flags.run,
         env: process.env,
-        now: DateTime.utc(),
-        ...io,
-      }),
-    );
-    for (const w of result.warnings) this.note(`Warning: ${w}`);
-    if (!this.jsonEnabled()) {
-      this.log(
-        renderSummary(result.summary, [
-          ['report', result.staging],
-          ['bad rows', result.badRows],
-        ]),
+        profile: flags.profile,
+      });
+      this.note(
+        `Resuming run ${resume.record.runName} (${resume.state}${resume.stateDetails ? `: ${firstLine(resume.stateDetails)}` : ''}).`,
       );
     }
-    // On stderr, also with --json: the job succeeded (exit 0), but these runs are not complete.
-    for (const line of renderUnreadableWarning(result.unreadableFiles)) this.note(line);
+    const rec = resume?.record;
+    // A resume takes the run's own inputs wherever none is given (a default is not "given").
+    const given = (name: keyof typeof flags): boolean => metadata.flags[name]?.setFromDefault !== true;
+    const archive = args.archive ?? rec?.inputs.archive;
+    const storageConfig = args['storage-config'] ?? rec?.inputs.storageConfig;
+    const resolver = args.resolver ?? rec?.inputs.resolver;
+    if (archive === undefined || storageConfig === undefined || resolver === undefined) {
+      const missing = [
+        archive === undefined ? 'ARCHIVE' : null,
+        storageConfig === undefined ? 'STORAGE-CONFIG' : null,
+        resolver === undefined ? 'RESOLVER' : null,
+      ].filter((x) => x !== null);
+      this.usageError(
+        `Missing ${missing.join(', ')} (all three are needed unless --resume takes them from the run).`,
+      );
+    }
+    const emrRec = rec?.runner === 'emr-serverless' ? rec : undefined;
+    const leaveRunning = flags.runner !== 'local' && !flags['cancel-on-interrupt'];
+    const result = await this.followJob(
+      (io) =>
+        submit({
+          archive,
+          storageConfigPath: storageConfig,
+          resolverPath: resolver,
+          since: flags.since ?? rec?.inputs.since ?? undefined,
+          until: flags.until ?? rec?.inputs.until ?? undefined,
+          etlTime: rec !== undefined && !given('etl-time') ? rec.inputs.etlTime : flags['etl-time'],
+          writeRate: flags['write-rate'],
+          maxInFlight: flags['max-in-flight'],
+          ttlSeconds:
+            rec !== undefined && !given('ttl-seconds') ? rec.inputs.ttlSeconds : flags['ttl-seconds'],
+          writeExpired:
+            rec !== undefined && !given('write-expired') ? rec.inputs.writeExpired : flags['write-expired'],
+          skipPresent: flags['skip-present'],
+          region: flags.region ?? rec?.region,
+          profile: flags.profile ?? rec?.profile,
+          dynamodbEndpoint: flags['dynamodb-endpoint'] ?? rec?.endpoints?.dynamodb,
+          s3Endpoint: flags['s3-endpoint'] ?? rec?.endpoints?.s3,
+          staging: flags.staging ?? rec?.staging,
+          logPath: flags['log-path'] ?? emrRec?.log,
+          // EMR Serverless: the jar the run ran (the same job code reads its records).
+          jar: flags.jar ?? emrRec?.emr?.jar,
+          runner: flags.runner ?? rec?.runner,
+          resume,
+          emr: {
+            applicationId: flags['application-id'] ?? emrRec?.emr?.applicationId,
+            createApplication: flags['create-application'],
+            releaseLabel: flags['release-label'],
+            executionRoleArn: flags['execution-role-arn'] ?? emrRec?.emr?.executionRoleArn,
+            name: flags.name,
+            tags: flags.tag ?? tagsFromEnv(process.env),
+            timeoutMinutes: flags.timeout,
+            sizing: {
+              executors: flags.executors,
+              executorCpu: flags['executor-cpu'],
+              executorMemory: flags['executor-memory'],
+              driverCpu: flags['driver-cpu'],
+              driverMemory: flags['driver-memory'],
+            },
+          },
+          dryRun: flags['dry-run'],
+          wait: flags.wait,
+          cancelOnInterrupt: flags['cancel-on-interrupt'],
+          master: flags.master,
+          driverMemory: flags['driver-memory'],
+          fromEnv,
+          projectRoot: packageRoot(),
+          cacheDir: cacheDir(process.env),
+          recordsDir,
+          cwd: process.cwd(),
+          env: process.env,
+          now: DateTime.utc(),
+          onPlan: (plan) => {
+            if (!this.jsonEnabled()) this.log(`${renderPlan(plan)}\n`);
+            for (const w of plan.warnings) this.note(`Warning: ${w}`);
+          },
+          ...io,
+        }),
+      leaveRunning
+        ? 'Leaving the job run running; press Ctrl-C again to quit at once...'
+        : 'Stopping (press Ctrl-C again to quit at once)...',
+    );
+    for (const w of result.warnings) this.note(`Warning: ${w}`);
+    switch (result.status) {
+      case 'PLANNED':
+        this.note('Dry run: nothing was uploaded, started or recorded.');
+        break;
+      case 'SUBMITTED':
+      case 'RUNNING': {
+        const r = result;
+        if (!this.jsonEnabled()) {
+          this.log(`run          ${r.runName}`);
+          this.log(
+            `job run      ${r.emr.jobRunId} on application ${r.emr.applicationId} (${r.jobRun.state})`,
+          );
+          this.log(`report       ${r.output}`);
+          this.log(`driver logs  ${r.emr.logUri}`);
+        }
+        this.note(
+          r.status === 'RUNNING'
+            ? `The job run keeps running. Follow it: populator status --watch --run ${r.runName}; stop it: populator cancel --run ${r.runName}`
+            : `Follow it: populator status --watch (or submit with --wait); stop it: populator cancel`,
+        );
+        if (r.status === 'RUNNING') process.exitCode = EXIT_CODES.notFinal;
+        break;
+      }
+      case 'SUCCEEDED': {
+        const r = result;
+        if (!this.jsonEnabled()) {
+          this.log(
+            renderSummary(r.summary, [
+              ['run', r.runName],
+              ...(r.emr
+                ? ([['job run', `${r.emr.jobRunId} on application ${r.emr.applicationId}`]] as [
+                    string,
+                    string,
+                  ][])
+                : []),
+              ...(r.billed
+                ? ([
+                    [
+                      'cost (EMR)',
+                      `$${r.billed.usd.toFixed(2)} (${r.billed.vCpuHours.toFixed(2)} vCPU-h, ${r.billed.memoryGbHours.toFixed(2)} GB-h billed)`,
+                    ],
+                  ] as [string, string][])
+                : []),
+              ['report', r.output],
+              ['bad rows', r.badRows],
+            ]),
+          );
+        }
+        // On stderr, also with --json: the job succeeded (exit 0), but these runs are not complete.
+        for (const line of renderUnreadableWarning(r.unreadableFiles)) this.note(line);
+        break;
+      }
+    }
     return result;
   }
 }

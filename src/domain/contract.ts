@@ -10,6 +10,17 @@ export const ETL_TSTAMP_INDEX = 2;
 export const EVENT_ID_INDEX = 6;
 export const EVENT_FINGERPRINT_INDEX = 129;
 
+/**
+ * A line longer than this (UTF-8 bytes, without its line end) is a bad line (`LINE_TOO_LONG`):
+ * no enriched event comes near it (a collector payload is at most ~1 MB), and a binary file read
+ * as text is one huge "line". The job never holds more than this much of a line in memory.
+ */
+export const MAX_LINE_BYTES = 1_048_576;
+
+/** DynamoDB's key size limits (UTF-8 bytes): a fingerprint over the sort key's is a bad line. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
 /** Timestamp format of the TSV (UTC, no zone): luxon and java.time patterns. */
 export const TSV_TIMESTAMP_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSS';
 
@@ -58,6 +69,20 @@ export const JOB_ARGS = {
   maxInFlight: '--max-in-flight',
   skipExpired: '--skip-expired',
   now: '--now',
+  /** An earlier run's output folder whose progress records say what is already written (submit --resume). */
+  resumeFrom: '--resume-from',
+  /** `true`: look every key up (BatchGetItem, eventually consistent) and put only those not in the table. */
+  skipPresent: '--skip-present',
+} as const;
+
+/**
+ * Environment variables of the local job's JVM (never arguments: they carry the secret). Static
+ * keys of a storage config are for DynamoDB only: the job's DynamoDB client uses these when both
+ * are set, and reads S3 with the caller's own chain (standard variables, AWS_PROFILE, roles).
+ */
+export const JOB_ENV = {
+  dynamodbAccessKeyId: 'POPULATOR_DYNAMODB_ACCESS_KEY_ID',
+  dynamodbSecretAccessKey: 'POPULATOR_DYNAMODB_SECRET_ACCESS_KEY',
 } as const;
 
 /** Files the job writes under its output prefix. */
@@ -65,19 +90,33 @@ export const JOB_OUTPUT = {
   summary: 'summary.json',
   progress: 'progress.json',
   badRows: 'bad-rows',
+  /** The executors the write budget is split over, rewritten by the driver as they come and go. */
+  executors: 'executors.json',
+  /** Progress records for `submit --resume`: the write plan, finished and running write partitions. */
+  resume: 'resume',
 } as const;
 
+/** How often a running write partition records how far it got (seconds; the issue asks for <= 10). */
+export const RESUME_RECORD_INTERVAL_SECONDS = 5;
+
 /**
- * Bad-row reasons (stable identifiers). The line reasons are counted per reason in the summary;
- * `unreadableFile` marks a file that could not be read to its end (one row per file, `line: null`),
- * listed in the summary's `unreadableFiles` and never counted as a line.
+ * Bad-row reasons (stable identifiers), in the order a line is checked. The line reasons are
+ * counted per reason in the summary; `unreadableFile` marks a file that could not be read to its
+ * end (one row per file, `line: null`), listed in the summary's `unreadableFiles` and never
+ * counted as a line. `lineTooLong`: over MAX_LINE_BYTES (the bad row keeps only its start);
+ * `fingerprintTooLong`: a fingerprint over MAX_SORT_KEY_BYTES, which DynamoDB would refuse.
  */
 export const BAD_ROW_REASONS = {
+  lineTooLong: 'LINE_TOO_LONG',
   fieldCount: 'FIELD_COUNT',
   eventId: 'INVALID_EVENT_ID',
   etlTstamp: 'INVALID_ETL_TSTAMP',
+  fingerprintTooLong: 'FINGERPRINT_TOO_LONG',
   unreadableFile: 'UNREADABLE_FILE',
 } as const;
+
+/** Characters of a too-long line kept in its bad row. */
+export const BAD_ROW_LINE_PREFIX_CHARS = 1024;
 
 /** Job exit codes (the process's exit status). */
 export const JOB_EXIT = {

@@ -11,6 +11,8 @@ import {
   ETL_TSTAMP_INDEX,
   EVENT_FINGERPRINT_INDEX,
   EVENT_ID_INDEX,
+  MAX_LINE_BYTES,
+  MAX_SORT_KEY_BYTES,
   TSV_TIMESTAMP_FORMAT,
   type EtlTimeMode,
 } from './contract.js';
@@ -21,10 +23,13 @@ export type BadRowReason = Exclude<
   typeof BAD_ROW_REASONS.unreadableFile
 >;
 
-const LINE_BAD_ROW_REASONS: readonly BadRowReason[] = [
+/** Every reason a line can be bad for, in the order the checks run. */
+export const LINE_BAD_ROW_REASONS: readonly BadRowReason[] = [
+  BAD_ROW_REASONS.lineTooLong,
   BAD_ROW_REASONS.fieldCount,
   BAD_ROW_REASONS.eventId,
   BAD_ROW_REASONS.etlTstamp,
+  BAD_ROW_REASONS.fingerprintTooLong,
 ];
 
 /** A manifest item's key. */
@@ -70,11 +75,15 @@ export function parseEtlTimeSeconds(value: string): number | undefined {
     number,
     number,
   ];
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return undefined;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
-  // Date.UTC rolls 2017-02-30 over to March: a day that does not exist comes back different.
-  if (new Date(ms).getUTCDate() !== d) return undefined;
-  return Math.floor(ms / 1000);
+  // Year 0 does not exist in the format's calendar (years of the era, from 1), as for the job.
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return undefined;
+  // Not Date.UTC(y, ...): it maps years 0-99 to 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, sec, 0);
+  // A day that does not exist (2017-02-30) rolls over to the next month: it comes back different.
+  if (date.getUTCDate() !== d) return undefined;
+  return Math.floor(date.getTime() / 1000);
 }
 
 /** Epoch seconds (truncated) of a valid TSV timestamp; throws on an invalid one. */
@@ -86,16 +95,81 @@ export function etlTimeSeconds(value: string): number {
   return seconds;
 }
 
-/** Splits a TSV line on tabs, keeping trailing empty fields (a line end, LF or CRLF, is dropped). */
-export function splitTsvLine(line: string): string[] {
-  // Hadoop's LineRecordReader strips CRLF and LF; do the same so a line means the same thing here.
-  const end = line.endsWith('\r\n') ? 2 : line.endsWith('\n') || line.endsWith('\r') ? 1 : 0;
-  return (end === 0 ? line : line.slice(0, line.length - end)).split('\t');
+const REPLACEMENT_UTF8 = Buffer.from([0xef, 0xbf, 0xbd]);
+
+/**
+ * Bytes to text exactly as the job decodes a line (Hadoop's `Text.toString`: the JDK's UTF-8
+ * decoder, U+FFFD for what is malformed). It differs from Node's (WHATWG) decoding in one case:
+ * an encoded surrogate (`ED` followed by `A0`-`BF`, with its continuation byte if there is one) is
+ * one U+FFFD for the JDK, one per byte for Node; such sequences are replaced first. Checked against
+ * the JDK on 20,000 random malformed sequences. Matters for any key read outside the job (verify):
+ * a fingerprint with such bytes must be the same string the job wrote.
+ */
+export function decodeUtf8AsJob(bytes: Buffer): string {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const next = bytes[i + 1];
+    if (bytes[i] === 0xed && next !== undefined && next >= 0xa0 && next <= 0xbf) {
+      parts.push(bytes.subarray(from, i), REPLACEMENT_UTF8);
+      const third = bytes[i + 2];
+      i += third !== undefined && third >= 0x80 && third <= 0xbf ? 2 : 1;
+      from = i + 1;
+    }
+  }
+  if (parts.length === 0) return bytes.toString('utf8');
+  parts.push(bytes.subarray(from));
+  return Buffer.concat(parts).toString('utf8');
 }
 
-/** Classifies one enriched-event TSV line exactly as the job does (DESIGN 3.1). */
+/**
+ * The lines the job reads from a file's (decompressed) bytes, as Hadoop's LineReader yields them:
+ * LF, CR and CRLF all end a line and are dropped, a last line without a line end still counts,
+ * nothing after a final line end does; each line decoded by `decodeUtf8AsJob`.
+ */
+export function hadoopLines(bytes: Buffer): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b === 0x0a || b === 0x0d) {
+      lines.push(decodeUtf8AsJob(bytes.subarray(start, i)));
+      i += b === 0x0d && bytes[i + 1] === 0x0a ? 2 : 1;
+      start = i;
+    } else i++;
+  }
+  if (start < bytes.length) lines.push(decodeUtf8AsJob(bytes.subarray(start)));
+  return lines;
+}
+
+/** A line without its line end (CRLF, LF or CR), as Hadoop's LineReader yields it. */
+function stripLineEnd(line: string): string {
+  const end = line.endsWith('\r\n') ? 2 : line.endsWith('\n') || line.endsWith('\r') ? 1 : 0;
+  return end === 0 ? line : line.slice(0, line.length - end);
+}
+
+/** Splits a TSV line on tabs, keeping trailing empty fields (a line end, LF or CRLF, is dropped). */
+export function splitTsvLine(line: string): string[] {
+  return stripLineEnd(line).split('\t');
+}
+
+/** UTF-8 length of a string, without encoding it (lone surrogates count as U+FFFD's 3 bytes). */
+export function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/**
+ * Classifies one enriched-event TSV line exactly as the job does (DESIGN 3.1), checks in the order
+ * of LINE_BAD_ROW_REASONS: length, field count, event_id, etl_tstamp, fingerprint size.
+ */
 export function classifyLine(line: string): ClassifiedLine {
-  const fields = splitTsvLine(line);
+  const text = stripLineEnd(line);
+  // Cheap bound first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
+  if (text.length * 3 > MAX_LINE_BYTES && utf8Length(text) > MAX_LINE_BYTES) {
+    return { kind: 'bad', reason: BAD_ROW_REASONS.lineTooLong };
+  }
+  const fields = text.split('\t');
   if (fields.length !== ENRICHED_COLUMN_COUNT) return { kind: 'bad', reason: BAD_ROW_REASONS.fieldCount };
   const eventId = fields[EVENT_ID_INDEX] ?? '';
   if (!UUID_PATTERN.test(eventId)) return { kind: 'bad', reason: BAD_ROW_REASONS.eventId };
@@ -103,6 +177,10 @@ export function classifyLine(line: string): ClassifiedLine {
   if (etlTime === undefined) return { kind: 'bad', reason: BAD_ROW_REASONS.etlTstamp };
   const fingerprint = fields[EVENT_FINGERPRINT_INDEX] ?? '';
   if (fingerprint === '') return { kind: 'noFingerprint', eventId, etlTime };
+  // DynamoDB refuses a longer sort key (ValidationException); an event id is a UUID, far below
+  // the partition key's limit, and etlTime/ttl are small integers: nothing else can break an item.
+  if (utf8Length(fingerprint) > MAX_SORT_KEY_BYTES)
+    return { kind: 'bad', reason: BAD_ROW_REASONS.fingerprintTooLong };
   return { kind: 'valid', eventId, fingerprint, etlTime };
 }
 

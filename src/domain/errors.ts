@@ -73,6 +73,7 @@ export const EXIT_CODES = {
   usage: 2,
   verifyBelowThreshold: 3,
   jobFailed: 4,
+  notFinal: 5,
 } as const;
 
 export type ExitCodeName = keyof typeof EXIT_CODES;
@@ -83,8 +84,11 @@ export const EXIT_CODE_DESCRIPTIONS: Readonly<Record<ExitCodeName, string>> = {
   ok: 'Success.',
   failed: 'Unexpected failure (a bug or an AWS error); details on stderr, the stack trace with --verbose.',
   usage:
-    'Invalid usage or invalid inputs: a flag, an argument, the storage config or the resolver (nothing was started).',
+    'Invalid usage or invalid inputs: a flag, an argument, the storage config, the resolver, or a failed `validate` check (nothing was started).',
   verifyBelowThreshold:
-    'Reserved for `verify` (not yet available): the measured manifest coverage is below the required threshold.',
-  jobFailed: 'The job started but failed or was stopped; the message gives its reason and where its log is.',
+    '`verify`: the sample shows manifest coverage below --min-coverage (the 95% upper bound is under it); with --strict, also when it does not prove it.',
+  jobFailed:
+    'The job started but failed, was stopped or was cancelled; the message gives its reason and where its log is.',
+  notFinal:
+    'The job is not in a final state yet (submitted, queued or running): `status` without `--watch`, or `--wait` / `--watch` left with Ctrl-C.',
 };

@@ -280,12 +280,15 @@ function issueFromError(error: ErrorObject, source: string, basePath: string): V
         hint: allowed.length === 1 ? `Set it to ${list}.` : `Set it to one of ${list}.`,
       };
     }
-    case 'type':
+    case 'type': {
+      const wanted = String(params.type).replaceAll(',', ' or ');
       return {
         source,
         path: at,
-        message: `must be ${String(params.type).replaceAll(',', ' or ')}, not ${describeType(error.data)}`,
+        message: `must be ${wanted}, not ${describeType(error.data)}`,
+        hint: `Write ${wanted === 'array' || wanted === 'object' || wanted === 'integer' ? `an ${wanted}` : `a ${wanted}`} there.`,
       };
+    }
     case 'format':
       return {
         source,
@@ -303,7 +306,7 @@ function issueFromError(error: ErrorObject, source: string, basePath: string): V
     default: {
       const detail = error.message ?? `fails "${error.keyword}"`;
       const value = SAFE_TO_ECHO.has(error.keyword) ? ` (value ${JSON.stringify(error.data)})` : '';
-      return { source, path: at, message: `${detail}${value}` };
+      return { source, path: at, message: `${detail}${value}`, hint: `Change the value: it ${detail}.` };
     }
   }
 }
@@ -504,10 +507,15 @@ export function prioritizeRepositories(
  */
 export function embeddedSchemaFiles(repoPath: string, resolverDir: string, key: SchemaKey): string[] {
   const below = path.join('schemas', ...schemaKeyPath(key).split('/'));
+  return embeddedRepositoryRoots(repoPath, resolverDir).map((root) => path.join(root, below));
+}
+
+/** The folders an embedded repository's path may name (see `embeddedSchemaFiles`). */
+export function embeddedRepositoryRoots(repoPath: string, resolverDir: string): string[] {
   const candidates = path.isAbsolute(repoPath)
-    ? [path.join(repoPath, below), path.join(resolverDir, repoPath, below)]
-    : [path.join(resolverDir, repoPath, below)];
-  return [...new Set(candidates)];
+    ? [repoPath, path.join(resolverDir, repoPath)]
+    : [path.join(resolverDir, repoPath)];
+  return [...new Set(candidates.map((c) => path.normalize(c)))];
 }
 
 /** The URL of a schema in an HTTP repository: `<uri>/schemas/<vendor>/<name>/<format>/<version>`. */

@@ -46,20 +46,67 @@ export interface JobSummary {
   skipExpired: boolean;
   writeRate: number;
   writerTasks: number;
+  /** Executor JVMs the write budget was split over (1 on local Spark); absent from older jars. */
+  writerExecutors?: number;
+  /** Write partitions: a multiple of the writer task slots; absent from older jars. */
+  writePartitions?: number;
   runsSelected: string[];
   runsExcluded: number;
   ignoredPaths: string[];
   filesRead: number;
   bytesRead: number;
+  /** Unique keys the job handled. */
+  uniqueKeys?: number;
+  /**
+   * Each selected run's etlTime in run mode (its earliest etl_tstamp over valid lines), epoch
+   * seconds, by run id; runs without a valid line are absent. Absent from jars before it existed.
+   */
+  runEtlTimes?: Record<string, number>;
   /** Files set aside because they could not be read to their end; empty normally. */
   unreadableFiles: UnreadableFile[];
   counters: JobCounters;
   badByReason: Record<string, number>;
   throttledRetries: number;
   otherRetries: number;
+  /** The longest one item waited, through retries, from its first put to its answer (absent from older jars). */
+  longestWaitSeconds?: number;
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;
+  /** A resumed run (`submit --resume`): what the records of the run it resumed spared; null otherwise. */
+  resume?: JobResumeReport | null;
+  /** `--skip-present`: the lookups and the keys they found (counted as already present or conflicting, never put). */
+  skipPresent?: JobSkipPresentReport | null;
+}
+
+export interface JobSkipPresentReport {
+  lookedUp: number;
+  skippedPresent: number;
+  skippedConflicting: number;
+  putsSaved: number;
+  /** BatchGetItem requests, and those retried (throttled or with unprocessed keys). */
+  requests: number;
+  throttledRetries: number;
+}
+
+/** The outcomes of a set of keys, as progress records count them. */
+export interface KeyOutcomes {
+  written: number;
+  alreadyPresent: number;
+  conflicting: number;
+  expired: number;
+}
+
+/** summary.json's `resume`: the counters are `recorded` (never sent again) plus `thisRun`. */
+export interface JobResumeReport {
+  /** The output folder of the run that was resumed. */
+  resumedFrom: string;
+  /** Puts the records spared: keys recorded as settled that this run did not send again. */
+  writesSaved: number;
+  /** Write partitions the resumed run had finished (not run again). */
+  partitionsAlreadyDone: number;
+  recorded: KeyOutcomes;
+  thisRun: KeyOutcomes;
 }
 
 /** progress.json, rewritten by the job every few seconds while it runs. */
@@ -104,6 +151,23 @@ export function parseJobSummary(text: string): JobSummary {
   }
   if (raw.unreadableFiles !== undefined && !Array.isArray(raw.unreadableFiles)) {
     throw new Error('summary.json: unreadableFiles is not a list');
+  }
+  if (raw.runEtlTimes !== undefined) {
+    const r = raw.runEtlTimes as unknown;
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      Array.isArray(r) ||
+      Object.values(r).some((v) => typeof v !== 'number')
+    ) {
+      throw new Error('summary.json: runEtlTimes is not an object of run id -> epoch seconds');
+    }
+  }
+  if (raw.resume !== undefined && raw.resume !== null) {
+    const r = raw.resume as unknown as Record<string, unknown>;
+    if (typeof r !== 'object' || typeof r.resumedFrom !== 'string' || typeof r.writesSaved !== 'number') {
+      throw new Error('summary.json: resume has no resumedFrom or writesSaved');
+    }
   }
   // A job jar from before unreadableFiles existed (--jar) writes none: it then had none to report.
   return { ...raw, unreadableFiles: raw.unreadableFiles ?? [] } as JobSummary;

@@ -30,13 +30,10 @@ export async function resolveSparkClasspath(
   opts: ClasspathOptions = {},
 ): Promise<string[]> {
   const pomPath = path.join(sparkDir, 'pom.xml');
-  const hash = createHash('sha256').update(readFileSync(pomPath)).digest('hex').slice(0, 16);
   const s3 = opts.s3 === true;
-  const cacheFile = path.join(cacheDir, `spark-classpath-${s3 ? 's3-' : ''}${hash}.txt`);
-  if (existsSync(cacheFile)) {
-    const entries = splitClasspath(readFileSync(cacheFile, 'utf8'));
-    if (entries.length > 0 && entries.every((e) => existsSync(e))) return entries;
-  }
+  const cacheFile = classpathCacheFile(sparkDir, cacheDir, s3);
+  const cached = cachedSparkClasspath(sparkDir, cacheDir, s3);
+  if (cached !== null) return cached;
   log(
     s3
       ? 'Resolving the Spark classpath with S3 support (hadoop-aws + AWS SDK bundle, ~280 MB) from Maven (once; cached afterwards)...'
@@ -66,6 +63,23 @@ export async function resolveSparkClasspath(
   writeFileSync(cacheFile, entries.join(path.delimiter));
   rmSync(tmp, { force: true });
   return entries;
+}
+
+/** Where the classpath of this pom is cached: keyed by a hash of the pom, so a changed pom resolves again. */
+function classpathCacheFile(sparkDir: string, cacheDir: string, s3: boolean): string {
+  const hash = createHash('sha256')
+    .update(readFileSync(path.join(sparkDir, 'pom.xml')))
+    .digest('hex')
+    .slice(0, 16);
+  return path.join(cacheDir, `spark-classpath-${s3 ? 's3-' : ''}${hash}.txt`);
+}
+
+/** The cached classpath when every entry is still there, else null (Maven must resolve it). */
+export function cachedSparkClasspath(sparkDir: string, cacheDir: string, s3: boolean): string[] | null {
+  const cacheFile = classpathCacheFile(sparkDir, cacheDir, s3);
+  if (!existsSync(cacheFile)) return null;
+  const entries = splitClasspath(readFileSync(cacheFile, 'utf8'));
+  return entries.length > 0 && entries.every((e) => existsSync(e)) ? entries : null;
 }
 
 /** The Maven command line that writes the classpath to `outputFile`. */

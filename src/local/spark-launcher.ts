@@ -1,4 +1,4 @@
-/** Launches the job jar on Spark local[*] in a child JVM and follows its progress file. */
+/** Launches the job jar on local Spark (local[*,4] by default) in a child JVM and follows its progress file. */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,14 @@ import { JOB_MAIN_CLASS } from '../domain/contract.js';
 import type { JobProgress } from '../domain/job-report.js';
 import type { Toolchain } from './toolchain.js';
 
+/**
+ * The local runner's Spark master (the `--master` default): every core, and up to 4 attempts per
+ * task. Plain `local[N]` gives a task one attempt (spark.task.maxFailures does not apply in local
+ * mode), so one dropped S3 connection or one failed write would end a multi-hour job although the
+ * reader and the writer rely on Spark retrying the task.
+ */
+export const DEFAULT_LOCAL_MASTER = 'local[*,4]';
+
 export interface LaunchOptions {
   toolchain: Toolchain;
   jar: string;
@@ -14,8 +22,8 @@ export interface LaunchOptions {
   jobArgs: readonly string[];
   /** Extra environment for the job JVM (credentials from the CLI's resolution, endpoints). */
   env: NodeJS.ProcessEnv;
-  /** Local directory where the job writes progress.json (its output prefix). */
-  progressFile: string;
+  /** Local progress.json the job writes (its output prefix); not polled when absent (S3 output). */
+  progressFile?: string;
   /** File that receives the JVM's stdout and stderr (Spark's and the job's logs). */
   logFile: string;
   /** Spark master, `local[*]` unless told otherwise. */
@@ -23,8 +31,16 @@ export interface LaunchOptions {
   driverMemory: string;
   /** Set when the archive is on S3: S3A settings for Spark's Hadoop configuration (no credentials). */
   s3?: S3HadoopAccess;
+  /** The class to run; the job's own main class unless told otherwise (an emulated `--class`). */
+  mainClass?: string;
+  /** More Spark properties (`--conf k=v` of spark-submit), passed as `-Dk=v`; never a secret. */
+  sparkConf?: Readonly<Record<string, string>>;
   onProgress: (progress: JobProgress) => void;
+  /** Every chunk the JVM prints, per stream (for a caller that keeps stdout and stderr apart). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
   pollMs?: number;
+  /** Told the JVM's pid once it is started (a caller that must be able to kill it for good). */
+  onSpawn?: (pid: number | undefined) => void;
   /** Lets the caller stop the job (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -98,7 +114,10 @@ export function s3HadoopProperties(s3: S3HadoopAccess): Record<string, string> {
 
 /** The JVM command line for a local run (exported so a test can check it carries no secret). */
 export function buildJavaArgs(
-  o: Pick<LaunchOptions, 'jar' | 'classpath' | 'jobArgs' | 'master' | 'driverMemory' | 's3'>,
+  o: Pick<
+    LaunchOptions,
+    'jar' | 'classpath' | 'jobArgs' | 'master' | 'driverMemory' | 's3' | 'mainClass' | 'sparkConf'
+  >,
   log4jFile: string,
 ): string[] {
   const hadoop = o.s3 === undefined ? {} : s3HadoopProperties(o.s3);
@@ -116,9 +135,11 @@ export function buildJavaArgs(
     `-Dlog4j2.configurationFile=${log4jFile}`,
     // SparkConf reads spark.* system properties; spark.hadoop.* go into the Hadoop configuration.
     ...Object.entries(hadoop).map(([k, v]) => `-Dspark.hadoop.${k}=${v}`),
+    // After the launcher's own: the JVM keeps the last -D of a key, so these can override defaults.
+    ...Object.entries(o.sparkConf ?? {}).map(([k, v]) => `-D${k}=${v}`),
     '-cp',
     [o.jar, ...o.classpath].join(path.delimiter),
-    JOB_MAIN_CLASS,
+    o.mainClass ?? JOB_MAIN_CLASS,
     ...o.jobArgs,
   ];
 }
@@ -137,15 +158,18 @@ export async function launchLocalJob(o: LaunchOptions): Promise<LaunchResult> {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  o.onSpawn?.(child.pid);
   const stderrTail: string[] = [];
   let stdout = '';
   let pending = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
     log.write(d);
+    o.onOutput?.('stdout', d);
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     log.write(d);
+    o.onOutput?.('stderr', d);
     pending += d;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
@@ -155,10 +179,11 @@ export async function launchLocalJob(o: LaunchOptions): Promise<LaunchResult> {
     }
   });
   let lastProgress = '';
+  const progressFile = o.progressFile;
   const readProgress = (): void => {
-    if (!existsSync(o.progressFile)) return;
+    if (progressFile === undefined || !existsSync(progressFile)) return;
     try {
-      const text = readFileSync(o.progressFile, 'utf8');
+      const text = readFileSync(progressFile, 'utf8');
       if (text === lastProgress) return;
       lastProgress = text;
       o.onProgress(JSON.parse(text) as JobProgress);

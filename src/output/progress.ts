@@ -38,6 +38,12 @@ export function renderProgressLine(p: JobProgress, rate?: number): string {
   }
 }
 
+/** `uploading the job jar [#####.....] 6.0/12.1 MB`. */
+export function renderTransferLine(label: string, sent: number, total: number): string {
+  const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
+  return `${label} ${bar(total > 0 ? sent / total : 1)} ${mb(sent)}/${mb(total)} MB`;
+}
+
 /** Follows progress updates and draws them on a stream: redraws in place on a TTY, one line per change elsewhere. */
 export class ProgressPrinter {
   private lastKeys?: { t: number; keys: number };
@@ -60,7 +66,17 @@ export class ProgressPrinter {
       }
       this.lastKeys = { t: now, keys };
     }
-    const line = renderProgressLine(p, this.rate);
+    this.show(renderProgressLine(p, this.rate));
+  }
+
+  /** Bytes of an upload so far, as a bar. */
+  transfer(label: string, sent: number, total: number): void {
+    this.show(renderTransferLine(label, sent, total));
+  }
+
+  /** Draws one progress line (any command's): redrawn in place on a TTY, throttled elsewhere. */
+  show(line: string): void {
+    const now = this.clock();
     if (line === this.lastLine) return;
     if (this.out.isTTY) {
       this.out.write(`\r\x1b[2K${line}`);

@@ -28,16 +28,73 @@ export function renderSummary(s: JobSummary, extra: [string, string][] = []): st
     ['  expired (skipped)', n(c.expired)],
     ['  duplicates in archive', n(c.duplicatesInSelection)],
     ['  written', n(c.written)],
-    ['  already present', n(c.alreadyPresent)],
-    ['  conflicting etlTime', n(c.conflicting)],
+    ['  already present', alreadyPresent(c.alreadyPresent, s.ttlSeconds, s.skipPresent?.skippedPresent ?? 0)],
+    ['  conflicting etlTime', conflicting(c.conflicting)],
     ['counters add up', countersAddUp(c) ? 'yes' : 'NO (please report this)'],
-    ['write rate budget', `${n(s.writeRate)} WCU/s over ${s.writerTasks} writer task(s)`],
+    [
+      'write rate budget',
+      `${n(s.writeRate)} WCU/s over ` +
+        (s.writerExecutors !== undefined ? `${n(s.writerExecutors)} executor(s), ` : '') +
+        `${s.writerTasks} writer task(s)` +
+        (s.writePartitions !== undefined ? ` (${n(s.writePartitions)} write partitions)` : ''),
+    ],
     ['throttled retries', n(s.throttledRetries)],
+    ...(s.longestWaitSeconds !== undefined
+      ? ([['longest wait (one item)', `${s.longestWaitSeconds.toFixed(1)} s`]] as [string, string][])
+      : []),
     ['duration', `${s.durationSeconds.toFixed(1)} s`],
+    ...resumeRows(s),
+    ...(s.skipPresent
+      ? ([
+          [
+            'skip present',
+            `${n(s.skipPresent.lookedUp)} keys looked up in ${n(s.skipPresent.requests)} request(s): ${n(s.skipPresent.putsSaved)} found, not written ` +
+              `(${n(s.skipPresent.skippedPresent)} with this etlTime, ${n(s.skipPresent.skippedConflicting)} with another; counted above, left as they were)`,
+          ],
+        ] as [string, string][])
+      : []),
     ...extra,
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** A resumed run: what it took over, and the puts that spared. */
+function resumeRows(s: JobSummary): [string, string][] {
+  const r = s.resume;
+  if (r === undefined || r === null) return [];
+  const rec = r.recorded;
+  return [
+    ['resumed from', r.resumedFrom],
+    [
+      '  writes saved',
+      `${n(r.writesSaved)} (recorded as done there: ${n(rec.written)} written, ${n(rec.alreadyPresent)} already present, ` +
+        `${n(rec.conflicting)} conflicting, ${n(rec.expired)} expired; ${n(r.partitionsAlreadyDone)} write partition(s) finished)`,
+    ],
+    [
+      '  sent by this run',
+      `${n(r.thisRun.written + r.thisRun.alreadyPresent + r.thisRun.conflicting)} put(s) (${n(r.thisRun.written)} written, ${n(r.thisRun.alreadyPresent)} already present, ${n(r.thisRun.conflicting)} conflicting)`,
+    ],
+  ];
+}
+
+// A put with the same etlTime passes its condition and replaces the item: same key and etlTime,
+// the ttl of this run's --ttl-seconds.
+function alreadyPresent(count: number, ttlSeconds: number, found: number): string {
+  if (count === 0) return '0';
+  if (found === 0) return `${n(count)} (same etlTime: rewritten with ttl = etlTime + ${n(ttlSeconds)})`;
+  const rewritten = count - found;
+  return (
+    `${n(count)} (same etlTime: ${n(found)} found by --skip-present and left as they were` +
+    (rewritten > 0 ? `, ${n(rewritten)} rewritten with ttl = etlTime + ${n(ttlSeconds)})` : ')')
+  );
+}
+
+function conflicting(count: number): string {
+  return count === 0
+    ? '0'
+    : `${n(count)} (already in the manifest with another etlTime: a cross-batch duplicate already recorded, ` +
+        'or an item the live shredder wrote; left as it is)';
 }
 
 const SHOWN_FILES = 3;
@@ -62,7 +119,7 @@ export function renderUnreadableWarning(files: readonly UnreadableFile[]): strin
     ),
     'The rest of the archive was read and written; the lines before each failure were kept.',
     'Check or replace these files, then run again with --since/--until covering their runs: a re-run is safe',
-    '(items already written are counted as already present, never changed).',
+    "(items already written are counted as already present: rewritten with the same etlTime and this run's ttl).",
   ];
 }
 

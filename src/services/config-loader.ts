@@ -3,6 +3,7 @@
  * resolver's repositories (the bundled Iglu Central copies are the offline fallback) and validates
  * both, returning every problem at once. File reads and HTTP are injectable.
  */
+import { statSync } from 'node:fs';
 import { readFile as fsReadFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import {
   RESOLVER_VERSIONS,
   checkSchemaKey,
   compileIgluSchema,
+  embeddedRepositoryRoots,
   embeddedSchemaFiles,
   httpSchemaUrl,
   normalizeResolverConfig,
@@ -65,6 +67,8 @@ export interface LoadInputsOptions {
   bundledSchemasDir?: string;
   /** Fall back to the bundled copy when the resolver's repositories do not yield the storage config's schema; default true. */
   bundledFallback?: boolean;
+  /** Ask no HTTP repository (validate --offline): the bundled copy stands in for them, without a warning. */
+  skipHttp?: boolean;
 }
 
 /** Where the storage config's schema came from. */
@@ -96,9 +100,20 @@ export function defaultBundledSchemasDir(): string {
 interface Deps {
   fetch: FetchLike;
   readFile: ReadTextFile;
+  /** Whether a folder exists; undefined when files are injected (their folders are not real). */
+  dirExists: ((dir: string) => boolean) | undefined;
   httpTimeoutMs: number;
   bundledSchemasDir: string;
   bundledFallback: boolean;
+  skipHttp: boolean;
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -222,9 +237,15 @@ async function lookupInRepository(
 ): Promise<{ schema: unknown; location: string } | null> {
   const connection = repository.connection;
   if (connection.kind === 'embedded') {
-    for (const file of embeddedSchemaFiles(connection.path, resolverDir, key)) {
+    const files = embeddedSchemaFiles(connection.path, resolverDir, key);
+    for (const file of files) {
       const schema = await readSchemaFile(file, key, deps);
       if (schema !== null) return { schema, location: file };
+    }
+    // A repository whose folder is not there is a broken path, not a schema it lacks.
+    const roots = embeddedRepositoryRoots(connection.path, resolverDir);
+    if (deps.dirExists !== undefined && !roots.some((r) => deps.dirExists?.(r))) {
+      throw new UnreachableError(`there is no folder ${roots.join(' or ')}`);
     }
     return null;
   }
@@ -269,7 +290,12 @@ async function resolveThroughResolver(
 ): Promise<Resolution> {
   const attempts: Attempt[] = [];
   const resolverDir = path.dirname(paths.resolver);
+  let skippedHttp = 0;
   for (const repository of prioritizeRepositories(resolver.repositories, key)) {
+    if (deps.skipHttp && repository.connection.kind === 'http') {
+      skippedHttp++;
+      continue;
+    }
     try {
       const found = await lookupInRepository(repository, key, resolverDir, deps);
       if (found !== null) {
@@ -299,7 +325,9 @@ async function resolveThroughResolver(
   const bundled = deps.bundledFallback ? await readBundledSafely(key, deps) : null;
   if (bundled !== null) {
     const warnings = attemptWarnings(attempts, key, paths.resolver, 'the bundled copy was used');
-    if (warnings.length === 0) {
+    // Offline, the HTTP repositories were not asked: the bundled copy is what they would have served.
+    const onlyHttpSkipped = skippedHttp > 0 && attempts.every((a) => a.outcome === 'not-found');
+    if (warnings.length === 0 && !onlyHttpSkipped) {
       const tried = attempts.map((a) => `"${a.repository.name}"`).join(', ');
       warnings.push({
         source: paths.resolver,
@@ -365,12 +393,26 @@ function attemptWarnings(
       path: repositoryPointer(attempt.repository),
       message: `${repositoryLabel(attempt.repository)} ${what} for ${schemaKeyToUri(key)} (${attempt.detail}); ${outcome}`,
       hint:
-        attempt.outcome === 'unreachable'
-          ? 'Check the network, proxy or apikey; offline, an embedded repository avoids the lookup.'
-          : 'Fix or remove the schema file in that repository.',
+        attempt.outcome !== 'unreachable'
+          ? 'Fix or remove the schema file in that repository.'
+          : attempt.repository.connection.kind === 'embedded'
+            ? "Fix the embedded repository's path: relative to the resolver file's folder, or absolute."
+            : 'Check the network, proxy or apikey; offline, an embedded repository avoids the lookup.',
     });
   }
   return warnings;
+}
+
+/** A wrong `purpose` is nearly always a config of the other major version: say which goes with which. */
+function explainPurpose(issues: ValidationIssue[], version: string): ValidationIssue[] {
+  return issues.map((i) =>
+    i.path === '/data/purpose'
+      ? {
+          ...i,
+          hint: `${version} configs have purpose ${version === '2-0-0' ? 'EVENTS_MANIFEST' : 'DUPLICATE_TRACKING'}; DUPLICATE_TRACKING goes with 1-0-0 and 1-0-1, EVENTS_MANIFEST with 2-0-0: change the purpose, or the schema version to the one this config was written for.`,
+        }
+      : i,
+  );
 }
 
 const STORAGE_FAMILY_HINT =
@@ -414,9 +456,11 @@ export async function loadInputs(options: LoadInputsOptions): Promise<LoadInputs
   const deps: Deps = {
     fetch: options.fetch ?? ((url, init) => globalThis.fetch(url, init)),
     readFile: options.readFile ?? ((file) => fsReadFile(file, 'utf8')),
+    dirExists: options.readFile === undefined ? isDirectory : undefined,
     httpTimeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
     bundledSchemasDir: options.bundledSchemasDir ?? defaultBundledSchemasDir(),
     bundledFallback: options.bundledFallback ?? true,
+    skipHttp: options.skipHttp ?? false,
   };
   const paths = { storage: options.storageConfigPath, resolver: options.resolverPath };
   const [storageDoc, resolverDoc] = await Promise.all([
@@ -478,7 +522,7 @@ export async function loadInputs(options: LoadInputsOptions): Promise<LoadInputs
             hint: 'Fix that schema in its repository, or remove the repository from the resolver.',
           });
         } else {
-          const dataIssues = compiled.validate(data, paths.storage, '/data');
+          const dataIssues = explainPurpose(compiled.validate(data, paths.storage, '/data'), key.version);
           issues.push(...dataIssues);
           if (dataIssues.length === 0) {
             const normalized = normalizeStorageConfig(
@@ -512,4 +556,53 @@ export async function loadInputs(options: LoadInputsOptions): Promise<LoadInputs
   const rank = (issue: ValidationIssue) =>
     issue.source === paths.storage ? 0 : issue.source === paths.resolver ? 1 : 2;
   return { ok: false, issues: [...issues].sort((a, b) => rank(a) - rank(b)), warnings };
+}
+
+/** Options of `loadStorageConfig`. */
+export interface LoadStorageConfigOptions {
+  storageConfigPath: string;
+  readFile?: ReadTextFile;
+  bundledSchemasDir?: string;
+}
+
+export type LoadStorageConfigResult =
+  | { ok: true; storage: StorageConfig }
+  | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Reads and validates the storage config alone, against the bundled copy of its schema: for the
+ * commands that take no resolver (`verify`, `iam-policy`), which only need the table, region and credentials.
+ */
+export async function loadStorageConfig(options: LoadStorageConfigOptions): Promise<LoadStorageConfigResult> {
+  const deps: Deps = {
+    fetch: () => Promise.reject(new Error('no resolver: nothing is fetched')),
+    readFile: options.readFile ?? ((file) => fsReadFile(file, 'utf8')),
+    dirExists: undefined,
+    httpTimeoutMs: DEFAULT_HTTP_TIMEOUT_MS,
+    bundledSchemasDir: options.bundledSchemasDir ?? defaultBundledSchemasDir(),
+    bundledFallback: true,
+    skipHttp: true,
+  };
+  const file = options.storageConfigPath;
+  const doc = await readDocument(file, 'storage config', deps);
+  if (!doc.ok) return doc;
+  const { key, data } = doc.doc;
+  const keyIssues = checkSchemaKey(
+    key,
+    STORAGE_CONFIG_SCHEMA,
+    STORAGE_CONFIG_VERSIONS,
+    file,
+    sameSchemaFamily(key, RESOLVER_SCHEMA) ? SWAPPED_HINT : STORAGE_FAMILY_HINT,
+  );
+  if (keyIssues.length > 0) return { ok: false, issues: keyIssues };
+  const bundled = await readBundled(key, deps);
+  if (bundled === null)
+    throw new Error(`bundled schema ${schemaKeyToUri(key)} is missing from ${deps.bundledSchemasDir}`);
+  const compiled = compileIgluSchema(bundled.schema);
+  if (!compiled.ok)
+    throw new Error(`bundled schema ${schemaKeyToUri(key)} does not compile: ${compiled.message}`);
+  const issues = explainPurpose(compiled.validate(data, file, '/data'), key.version);
+  if (issues.length > 0) return { ok: false, issues };
+  const normalized = normalizeStorageConfig(key.version as StorageConfigVersion, data, file);
+  return normalized.ok ? { ok: true, storage: normalized.config } : { ok: false, issues: normalized.issues };
 }

@@ -1,30 +1,68 @@
 /**
- * `populator submit --runner local`: checks the inputs, resolves credentials and the write budget,
- * builds (if needed) and runs the job jar on Spark local[*], follows it and returns its report.
+ * `populator submit`: three steps. The checks (the validator of `populator validate`, then
+ * `checkSubmitInputs`, which resolves what the runner needs), the plan (printed first; all
+ * `--dry-run` does), then the runner: the local one runs the jar on
+ * Spark local[*] here and follows it; the EMR Serverless one stages the jar, starts one job run
+ * (the same submit twice finds the same run) and, with `--wait`, follows it to its end.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
-import { parseArchiveLocation, type ArchiveLocation } from '../domain/archive.js';
-import { ATTR_TTL, JOB_ARGS, JOB_EXIT, JOB_OUTPUT, type EtlTimeMode } from '../domain/contract.js';
-import { EXIT_CODES, UserError } from '../domain/errors.js';
-import {
-  parseJobSummary,
-  type JobProgress,
-  type JobSummary,
-  type UnreadableFile,
-} from '../domain/job-report.js';
-import { requireTimeRange, toJobRunId } from '../domain/time-range.js';
-import { defaultWriteRate } from '../domain/write-rate.js';
-import type { StorageConfig } from '../domain/storage-config.js';
-import { createDynamoDbClient, type ManifestTableDescription } from '../aws/dynamodb.js';
 import { createS3Client, type S3ClientOptions } from '../aws/s3.js';
-import { runIdFromFolderName } from '../domain/run-id.js';
+import type { ArchiveLocation } from '../domain/archive.js';
+import {
+  DEFAULT_TTL_SECONDS,
+  JOB_ARGS,
+  JOB_ENV,
+  JOB_EXIT,
+  JOB_MAIN_CLASS,
+  JOB_OUTPUT,
+  type EtlTimeMode,
+} from '../domain/contract.js';
+import {
+  clientTokenFor,
+  DEFAULT_RELEASE_LABEL,
+  sparkSubmitParameters,
+  type ResourceHours,
+} from '../domain/emr.js';
+import { sizingSparkConf } from '../domain/emr-sizing.js';
+import { EXIT_CODES, UserError } from '../domain/errors.js';
+import type { JobProgress, JobSummary, UnreadableFile } from '../domain/job-report.js';
+import { buildPlan, type Plan, type PlanCompute } from '../domain/plan.js';
+import {
+  resumeDifferences,
+  RUN_RECORD_VERSION,
+  runNameAt,
+  type RunnerName,
+  type RunRecord,
+} from '../domain/run-record.js';
+import { joinS3Uri } from '../domain/s3-uri.js';
+import type { StorageConfig } from '../domain/storage-config.js';
+import { toJobRunId } from '../domain/time-range.js';
+import type { WriteRateSource } from '../domain/write-rate.js';
 import { resolveSparkClasspath } from '../local/classpath.js';
 import { ensureJobJar } from '../local/jar.js';
-import { launchLocalJob } from '../local/spark-launcher.js';
 import { findToolchain } from '../local/toolchain.js';
-import { loadInputs } from './config-loader.js';
+import { createEmrServerlessRunner, type EmrJobSpec } from '../runners/emr-serverless.js';
+import { createLocalRunner } from '../runners/local.js';
+import type { Runner, RunSnapshot } from '../runners/runner.js';
+import { inventoryArchive } from './archive-inventory.js';
+import { ensureApplication } from './emr-application.js';
+import { stageJar } from './package-jar.js';
+import type { ResumableRun } from './resume.js';
+import { listRunRecords, saveRunRecord, uniqueRunName } from './run-records.js';
+import { listS3ArchiveRuns, type S3ArchiveListing } from './s3-archive.js';
+import {
+  checkSubmitInputs,
+  chooseRunner,
+  submitOnlyFlagIssues,
+  type CheckedSubmit,
+  type EmrSubmitFlags,
+} from './submit-checks.js';
+import { requireValid, validateInputs, warningLines, type ValidateOptions } from './validate.js';
+
+export { DEFAULT_LOCAL_STAGING } from './submit-checks.js';
 
 export interface SubmitOptions {
   archive: string;
@@ -39,19 +77,40 @@ export interface SubmitOptions {
   ttlSeconds: number;
   /** Write items whose TTL is already past (skipped by default when TTL is on). */
   writeExpired: boolean;
+  /** Look every key up first (BatchGetItem, eventually consistent) and write only the missing ones. */
+  skipPresent?: boolean;
   region?: string;
   profile?: string;
   dynamodbEndpoint?: string;
-  /** S3 endpoint override for an s3:// archive; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
+  /** S3 endpoint override; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
   s3Endpoint?: string;
-  /** Local folder for the job's report and bad rows; default `.populator/runs/<run name>`. */
+  /**
+   * Staging root: a local folder (local runner; default `.populator` under `cwd`) or an `s3://`
+   * prefix (EMR Serverless). Runs go to `<staging>/runs/<run name>/`, jars to `<staging>/jars/`.
+   */
   staging?: string;
-  /** Folder for the driver log; default: the staging folder. */
+  /** Local: folder for `<log-path>/<run name>/driver.log`. EMR: the S3 log URI (default `<staging>/logs/`). */
   logPath?: string;
-  /** A prebuilt job jar instead of building spark/. */
+  /** Where run records are kept; no record when absent (the demo). */
+  recordsDir?: string;
+  /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
   jar?: string;
+  /** Where the job runs; undefined: EMR Serverless when an application is given, else a usage error. */
+  runner?: RunnerName;
+  emr?: EmrSubmitFlags;
+  /** The identity the CLI uses instead of the default chain (the demo's stand-ins). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The plan only: no write request to any service, no run record. */
+  dryRun?: boolean;
+  /** EMR Serverless: follow the job run to its end (the local runner always does). */
+  wait?: boolean;
+  /** EMR Serverless with `wait`: cancel the job run on Ctrl-C instead of leaving it running. */
+  cancelOnInterrupt?: boolean;
   master: string;
-  driverMemory: string;
+  /** The local JVM's heap, or the EMR driver's memory. */
+  driverMemory?: string;
+  /** Flags whose value came from an environment variable, with that variable (for messages). */
+  fromEnv?: Readonly<Record<string, string>>;
   /** Where the package lives (spark/ and schemas/ are found from here). */
   projectRoot: string;
   cacheDir: string;
@@ -60,13 +119,38 @@ export interface SubmitOptions {
   now: DateTime;
   log: (line: string) => void;
   onProgress: (p: JobProgress) => void;
+  /** The plan, as soon as it is known (before anything is written). */
+  onPlan?: (plan: Plan) => void;
+  /** Bytes of the jar uploaded so far. */
+  onUpload?: (sent: number, total: number) => void;
   signal?: AbortSignal;
+  /** Between looks at an EMR job run; default 10 s. */
+  followIntervalMs?: number;
+  /**
+   * `--resume`: the failed or stopped run to go on from. The job gets `--resume-from <its folder>`
+   * and sends only what its progress records do not show as written; the inputs must be its own.
+   */
+  resume?: ResumableRun;
 }
 
-export interface SubmitResult {
-  status: 'SUCCEEDED';
-  runner: 'local';
-  runName: string;
+/** EMR Serverless coordinates of a submitted run. */
+export interface SubmittedEmrRun {
+  applicationId: string;
+  jobRunId: string;
+  /** The application was created by this submit. */
+  createdApplication: boolean;
+  /** This submit found the job run an earlier identical submit started: nothing new was started. */
+  reused: boolean;
+  clientToken: string;
+  jar: string;
+  jarUploaded: boolean;
+  logUri: string;
+  releaseLabel: string;
+}
+
+/** What every outcome has. */
+interface SubmitFacts {
+  runner: RunnerName;
   archive: string;
   table: string;
   region: string;
@@ -74,297 +158,278 @@ export interface SubmitResult {
   since: string | null;
   until: string | null;
   writeRate: number;
-  writeRateSource: 'flag' | 'provisioned' | 'on-demand';
+  writeRateSource: 'flag' | WriteRateSource;
   skipExpired: boolean;
+  /** The staging root. */
   staging: string;
+  /** `--resume`: the run this one goes on from. */
+  resumedFrom: string | null;
+  plan: Plan;
+  warnings: string[];
+}
+
+/** `--dry-run`: the plan, nothing else. */
+export interface PlannedSubmit extends SubmitFacts {
+  status: 'PLANNED';
+}
+
+/** Started and not followed to its end (no `--wait`, or Ctrl-C while waiting). */
+export interface PendingSubmit extends SubmitFacts {
+  status: 'SUBMITTED' | 'RUNNING';
+  runName: string;
+  output: string;
+  recordFile: string | null;
+  emr: SubmittedEmrRun;
+  jobRun: RunSnapshot;
+}
+
+/** The job ran and succeeded. */
+export interface SubmitResult extends SubmitFacts {
+  status: 'SUCCEEDED';
+  runName: string;
+  /** The run's own folder: summary.json, progress.json, bad-rows/. */
+  output: string;
+  recordFile: string | null;
+  /** The local driver log, or the EMR driver's stderr object. */
   logFile: string;
   badRows: string;
   /** Files the job could not read to their end (also in `summary`); the job still succeeded. */
   unreadableFiles: UnreadableFile[];
   summary: JobSummary;
-  warnings: string[];
+  emr: SubmittedEmrRun | null;
+  /** What EMR Serverless billed, priced at us-east-1 x86 rates (null for the local runner). */
+  billed: (ResourceHours & { usd: number }) | null;
 }
 
-/** Thrown when the job ran and failed: the message is the job's own reason. Exit code 4. */
+export type SubmitOutcome = PlannedSubmit | PendingSubmit | SubmitResult;
+
+/** Thrown when the job ran and failed, or was stopped: the message is its own reason. Exit code 4. */
 export class JobFailedError extends UserError {}
 
-/** Runs a whole local back-fill and returns the job's report. */
+/** Runs a whole local back-fill and returns the job's report (`submit --runner local`). */
 export async function submitLocal(o: SubmitOptions): Promise<SubmitResult> {
-  const range = requireTimeRange({ since: o.since, until: o.until });
-  const archive = parseArchiveLocation(o.archive, o.cwd);
-  const inputs = await loadInputs({
-    storageConfigPath: path.resolve(o.cwd, o.storageConfigPath),
-    resolverPath: path.resolve(o.cwd, o.resolverPath),
-    bundledSchemasDir: path.join(o.projectRoot, 'schemas', 'iglu'),
-  });
-  if (!inputs.ok) {
-    throw new UserError('The storage config or the resolver is not valid.', {
-      code: 'INVALID_CONFIG',
-      issues: inputs.issues,
-      hint: 'Fix the problems listed above and run again: nothing was started.',
-    });
-  }
-  const warnings = inputs.warnings.map((w) => `${w.source}: ${w.message}`);
-  const storage = inputs.storage;
-  const region = o.region ?? storage.region;
-  // A plain object: the config's secret is a non-enumerable property, which a copy would lose.
-  const staticCredentials =
-    storage.credentials.kind === 'static'
-      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
-      : undefined;
-  let s3Endpoint: string | undefined;
-  if (archive.kind === 's3') {
-    s3Endpoint = checkEndpoint(o.s3Endpoint ?? o.env.AWS_ENDPOINT_URL_S3 ?? o.env.AWS_ENDPOINT_URL);
-    const listing = await checkS3Archive(archive, {
-      region,
-      endpoint: s3Endpoint,
-      credentials: staticCredentials,
-      profile: o.profile,
-    });
-    if (listing.ignored.length > 0) {
-      const shown = listing.ignored.slice(0, 5).join(', ');
-      const more = listing.ignored.length > 5 ? ` and ${listing.ignored.length - 5} more` : '';
-      o.log(`Ignoring what is not a run=YYYY-MM-dd-HH-mm-ss folder under ${archive.uri}: ${shown}${more}`);
-    }
-  } else {
-    checkLocalArchive(archive);
-  }
+  const r = await submit({ ...o, runner: 'local', dryRun: false });
+  if (r.status !== 'SUCCEEDED') throw new Error(`a local run ended ${r.status}`);
+  return r;
+}
 
-  const endpoint = o.dynamodbEndpoint ?? o.env.AWS_ENDPOINT_URL_DYNAMODB ?? o.env.AWS_ENDPOINT_URL;
-  const dynamo = createDynamoDbClient({
-    region,
-    endpoint,
-    credentials: staticCredentials,
-    profile: o.profile,
-  });
-  let table: ManifestTableDescription;
+/** Checks, plans and (unless a dry run) runs a back-fill. */
+/** The validator's view of a submit: the same inputs, the runner submit picks, no write for --dry-run. */
+function validateOptionsFor(o: SubmitOptions): ValidateOptions {
+  const runner = chooseRunner(o.runner, o.emr);
+  return {
+    ...o,
+    runner,
+    applicationId: o.emr?.applicationId,
+    ...(o.emr?.createApplication === true
+      ? { createApplication: { releaseLabel: o.emr.releaseLabel ?? DEFAULT_RELEASE_LABEL } }
+      : {}),
+    executionRoleArn: o.emr?.executionRoleArn,
+    sizing:
+      runner === 'local'
+        ? { driverMemory: o.driverMemory }
+        : { driverMemory: o.driverMemory, ...o.emr?.sizing },
+    offline: false,
+    writes: o.dryRun !== true,
+  };
+}
+
+export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
+  // Every check `validate` makes comes first: all problems at once, and nothing is planned, built,
+  // uploaded or started (not even Java) for inputs validate would refuse.
+  const validation = await validateInputs(validateOptionsFor(o));
+  requireValid(validation, o.runner === 'local' ? [] : submitOnlyFlagIssues(o.emr ?? {}));
+  const c = await checkSubmitInputs(o);
+  c.warnings = [...new Set([...warningLines(validation), ...c.warnings, ...ttlWarnings(o.ttlSeconds)])];
   try {
-    table = await dynamo.describeManifestTable(storage.table);
+    if (o.resume !== undefined) requireSameInputs(o.resume.record, c, o);
+    const s3 = c.clients.s3;
+    const inventory = await inventoryArchive({
+      archive: c.archive,
+      range: c.range,
+      runIds: c.runIds,
+      s3,
+      log: o.log,
+    });
+    const compute: PlanCompute =
+      c.emr !== undefined
+        ? {
+            runner: 'emr-serverless',
+            workers: 1 + c.emr.sizing.executors,
+            executorCpu: c.emr.sizing.executors * c.emr.sizing.executor.cpu,
+            totalCpu: c.emr.sizing.totalCpu,
+            totalMemoryGb: c.emr.sizing.totalMemoryGb,
+            billedStorageGb: 0,
+          }
+        : { runner: 'local', cores: localCores(o.master) };
+    const plan = buildPlan({
+      archive: c.archive.uri,
+      runsInArchive: inventory.runsInArchive,
+      runs: inventory.runs,
+      sample: inventory.sample,
+      table: {
+        name: c.storage.table,
+        region: c.region,
+        billingMode: c.table.billingMode,
+        provisionedWcu: c.table.provisionedWcu,
+        ttlEnabled: c.table.ttl === 'ENABLED',
+      },
+      writeRate: c.rate.rate,
+      ttlSeconds: o.ttlSeconds,
+      skipExpired: c.skipExpired,
+      nowSeconds: Math.floor(o.now.toSeconds()),
+      compute,
+      ...(o.resume !== undefined
+        ? { resume: { from: o.resume.record.runName, keysSettled: o.resume.keysSettled } }
+        : {}),
+      skipPresent: o.skipPresent === true,
+    });
+    if (
+      c.emr !== undefined &&
+      c.emr.timeoutMinutes === undefined &&
+      plan.duration.totalSeconds > 0.8 * 720 * 60
+    ) {
+      plan.warnings.push(
+        `The job may run about ${(plan.duration.totalSeconds / 3600).toFixed(1)} hours, near or beyond EMR Serverless's default 12-hour timeout: give --timeout MINUTES (up to 10080).`,
+      );
+    }
+    o.onPlan?.(plan);
+    const facts: SubmitFacts = {
+      runner: c.runner,
+      archive: c.archive.uri,
+      table: c.storage.table,
+      region: c.region,
+      etlTime: o.etlTime,
+      since: c.range.since ? toJobRunId(c.range.since) : null,
+      until: c.range.until ? toJobRunId(c.range.until) : null,
+      writeRate: c.rate.rate,
+      writeRateSource: c.rate.source,
+      skipExpired: c.skipExpired,
+      staging: c.emr?.staging ?? c.local?.staging ?? '',
+      resumedFrom: o.resume?.record.runName ?? null,
+      plan,
+      warnings: c.warnings,
+    };
+    if (o.dryRun === true) return { ...facts, status: 'PLANNED' };
+    return c.runner === 'local' ? await runLocal(c, facts, o) : await runEmr(c, facts, o);
   } finally {
-    dynamo.destroy();
+    c.close();
   }
-  if (!table.exists) {
-    throw new UserError(`The manifest table ${storage.table} does not exist in ${region}.`, {
-      code: 'TABLE_NOT_FOUND',
-      hint: 'Create it with partition key eventId (S) and sort key fingerprint (S), or fix dynamodbTable/awsRegion in the storage config.',
-    });
-  }
-  if (!table.keySchemaOk) {
-    throw new UserError(`The table ${storage.table} does not have the event manifest's key schema.`, {
-      code: 'TABLE_KEY_SCHEMA',
-      hint: 'An event manifest has partition key eventId (S) and sort key fingerprint (S): point the storage config at such a table.',
-    });
-  }
-  const rate =
-    o.writeRate !== undefined ? { rate: o.writeRate, source: 'flag' as const } : defaultWriteRate(table);
-  // Only TTL on the shredder's own attribute deletes our items.
-  const skipExpired = table.ttl === 'ENABLED' && table.ttlAttribute === ATTR_TTL && !o.writeExpired;
+}
 
-  const runName = `populator-${o.now.toUTC().toFormat("yyyyMMdd'T'HHmmss")}`;
-  const staging = path.resolve(o.cwd, o.staging ?? path.join('.populator', 'runs', runName));
-  const logDir = path.resolve(o.cwd, o.logPath ?? staging);
-  mkdirSync(staging, { recursive: true });
-  const logFile = path.join(logDir, 'driver.log');
+/** N of `local[N]`, or this machine's cores for `local[*]`. */
+function localCores(master: string): number {
+  const n = /^local\[(\d+)/.exec(master)?.[1];
+  return n === undefined ? os.availableParallelism() : Number(n);
+}
 
-  const jobArgs = [
+/** The job's arguments (never a secret). `now` only locally: on EMR the request must not change with the clock. */
+export function jobArguments(
+  c: Pick<
+    CheckedSubmit,
+    'archive' | 'storage' | 'region' | 'dynamodbEndpoint' | 'range' | 'rate' | 'skipExpired'
+  >,
+  o: Pick<SubmitOptions, 'etlTime' | 'ttlSeconds' | 'maxInFlight' | 'resume' | 'skipPresent'>,
+  output: string,
+  now: DateTime | undefined,
+): string[] {
+  return [
     JOB_ARGS.archive,
-    archive.uri,
+    // A plain absolute path for a local archive: Hadoop's Path(String) does not decode a file:
+    // URI's percent-escapes (a space, #, non-ASCII letters), and would look for another folder.
+    c.archive.kind === 'local' ? c.archive.path : c.archive.uri,
     JOB_ARGS.output,
-    staging,
+    output,
     JOB_ARGS.table,
-    storage.table,
+    c.storage.table,
     JOB_ARGS.region,
-    region,
-    ...(endpoint ? [JOB_ARGS.dynamodbEndpoint, endpoint] : []),
-    ...(range.since ? [JOB_ARGS.since, toJobRunId(range.since)] : []),
-    ...(range.until ? [JOB_ARGS.until, toJobRunId(range.until)] : []),
+    c.region,
+    ...(c.dynamodbEndpoint ? [JOB_ARGS.dynamodbEndpoint, c.dynamodbEndpoint] : []),
+    ...(c.range.since ? [JOB_ARGS.since, toJobRunId(c.range.since)] : []),
+    ...(c.range.until ? [JOB_ARGS.until, toJobRunId(c.range.until)] : []),
     JOB_ARGS.etlTime,
     o.etlTime,
     JOB_ARGS.ttlSeconds,
     String(o.ttlSeconds),
     JOB_ARGS.writeRate,
-    String(rate.rate),
+    String(c.rate.rate),
     ...(o.maxInFlight !== undefined ? [JOB_ARGS.maxInFlight, String(o.maxInFlight)] : []),
     JOB_ARGS.skipExpired,
-    String(skipExpired),
-    JOB_ARGS.now,
-    String(Math.floor(o.now.toSeconds())),
+    String(c.skipExpired),
+    ...(now !== undefined ? [JOB_ARGS.now, String(Math.floor(now.toSeconds()))] : []),
+    ...(o.resume !== undefined ? [JOB_ARGS.resumeFrom, o.resume.record.output] : []),
+    ...(o.skipPresent === true ? [JOB_ARGS.skipPresent, 'true'] : []),
   ];
+}
 
-  const toolchain = await findToolchain(o.env, { needMaven: true });
-  let jar: string;
-  let classpath: string[];
-  try {
-    jar = o.jar
-      ? checkJar(path.resolve(o.cwd, o.jar))
-      : (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
-    classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
-      s3: archive.kind === 's3',
-      signal: o.signal,
-    });
-  } catch (e) {
-    throwIfInterrupted(o.signal); // a Maven run stopped by Ctrl-C is an interruption, not a failure
-    throw e;
-  }
-  throwIfInterrupted(o.signal);
-
-  o.log(`Running the job on Spark ${o.master} (log: ${logFile})`);
-  const launched = await launchLocalJob({
-    toolchain,
-    jar,
-    classpath,
-    jobArgs,
-    env: jobEnvironment(o.env, storage, region, o.profile),
-    progressFile: path.join(staging, JOB_OUTPUT.progress),
-    logFile,
-    master: o.master,
-    driverMemory: o.driverMemory,
-    // S3A settings only; the keys stay in the environment above.
-    s3: archive.kind === 's3' ? { region, endpoint: s3Endpoint } : undefined,
-    onProgress: o.onProgress,
-    signal: o.signal,
-  });
-  const summaryFile = path.join(staging, JOB_OUTPUT.summary);
-  if (o.signal?.aborted) {
-    throw new JobFailedError('The job was stopped (Ctrl-C).', {
-      code: 'INTERRUPTED',
-      exitCode: EXIT_CODES.jobFailed,
-      hint: 'Items written so far stay in the table; running the same command again is safe and finishes the rest.',
-    });
-  }
-  if (launched.exitCode !== JOB_EXIT.ok || !existsSync(summaryFile)) {
-    throw jobFailure(launched.exitCode, launched.signal, launched.stderrTail, staging, logFile);
-  }
-  const summary = parseJobSummary(readFileSync(summaryFile, 'utf8'));
+/** The inputs a run's record keeps (what a resume must reproduce). */
+function recordedInputs(c: CheckedSubmit, o: SubmitOptions): RunRecord['inputs'] {
   return {
-    status: 'SUCCEEDED',
-    runner: 'local',
-    runName,
-    archive: archive.uri,
-    table: storage.table,
-    region,
+    archive: c.archive.uri,
+    storageConfig: path.resolve(o.cwd, o.storageConfigPath),
+    resolver: path.resolve(o.cwd, o.resolverPath),
+    since: c.range.since ? toJobRunId(c.range.since) : null,
+    until: c.range.until ? toJobRunId(c.range.until) : null,
     etlTime: o.etlTime,
-    since: range.since ? toJobRunId(range.since) : null,
-    until: range.until ? toJobRunId(range.until) : null,
-    writeRate: rate.rate,
-    writeRateSource: rate.source,
-    skipExpired,
-    staging,
-    logFile,
-    badRows: path.join(staging, JOB_OUTPUT.badRows),
-    unreadableFiles: summary.unreadableFiles,
-    summary,
-    warnings,
+    ttlSeconds: o.ttlSeconds,
+    writeExpired: o.writeExpired,
   };
 }
 
-/**
- * The job JVM's environment: credentials go here (never into arguments). Static keys from the
- * storage config become the standard variables; otherwise the SDK's default chain applies, with
- * --profile as AWS_PROFILE.
- */
-export function jobEnvironment(
-  env: NodeJS.ProcessEnv,
-  storage: StorageConfig,
-  region: string,
-  profile: string | undefined,
-): NodeJS.ProcessEnv {
-  // SPARK_LOCAL_IP keeps local Spark on loopback (and quiet about the host name resolving there).
-  const out: NodeJS.ProcessEnv = { AWS_REGION: region, SPARK_LOCAL_IP: '127.0.0.1' };
-  if (storage.credentials.kind === 'static') {
-    out.AWS_ACCESS_KEY_ID = storage.credentials.accessKeyId;
-    out.AWS_SECRET_ACCESS_KEY = storage.credentials.secretAccessKey;
-    // Static keys win over a session token or profile lingering in the caller's environment.
-    out.AWS_SESSION_TOKEN = '';
-    out.AWS_PROFILE = '';
-  } else if (profile) {
-    out.AWS_PROFILE = profile;
-  } else if (env.AWS_PROFILE) {
-    out.AWS_PROFILE = env.AWS_PROFILE;
-  }
-  return out;
+/** A resume runs the inputs of the run it resumes, or is refused with every difference named. */
+function requireSameInputs(resumed: RunRecord, c: CheckedSubmit, o: SubmitOptions): void {
+  const diff = resumeDifferences(resumed, {
+    inputs: recordedInputs(c, o),
+    table: c.storage.table,
+    region: c.region,
+    runner: c.runner,
+  });
+  if (diff.length === 0) return;
+  throw new UserError(`Run ${resumed.runName} cannot be resumed with other inputs: ${diff.join('; ')}.`, {
+    code: 'RESUME_INPUTS_DIFFER',
+    hint: `Leave those flags out (a resume takes the run's own), or start a new run without --resume.`,
+  });
 }
 
-/** What the top of an S3 archive holds: its run ids (sorted) and what is not a run folder. */
-export interface S3ArchiveListing {
-  runIds: string[];
-  ignored: string[];
+/** The record of a run, before the runner adds its coordinates. */
+function baseRecord(
+  c: CheckedSubmit,
+  o: SubmitOptions,
+  f: { runName: string; createdAt: string; staging: string; output: string; log: string; plan: Plan },
+): RunRecord {
+  const emrEndpoint =
+    c.runner === 'emr-serverless'
+      ? (o.env.AWS_ENDPOINT_URL_EMR_SERVERLESS ?? o.env.AWS_ENDPOINT_URL)
+      : undefined;
+  const endpoints = {
+    ...(c.dynamodbEndpoint ? { dynamodb: c.dynamodbEndpoint } : {}),
+    ...(c.s3Endpoint ? { s3: c.s3Endpoint } : {}),
+    ...(emrEndpoint ? { emrServerless: emrEndpoint } : {}),
+  };
+  return {
+    version: RUN_RECORD_VERSION,
+    runName: f.runName,
+    runner: c.runner,
+    createdAt: f.createdAt,
+    region: c.region,
+    table: c.storage.table,
+    staging: f.staging,
+    output: f.output,
+    log: f.log,
+    ...(Object.keys(endpoints).length > 0 ? { endpoints } : {}),
+    ...(o.profile ? { profile: o.profile } : {}),
+    inputs: recordedInputs(c, o),
+    plan: {
+      objects: f.plan.objects,
+      bytes: f.plan.bytes,
+      events: f.plan.events.estimated,
+      writes: f.plan.writes,
+    },
+    ...(o.resume !== undefined ? { resumedFrom: o.resume.record.runName } : {}),
+  };
 }
 
-/**
- * Lists the top of an S3 archive before Spark starts: a missing bucket, an empty or missing prefix,
- * or a prefix without any run=YYYY-MM-dd-HH-mm-ss folder is a `UserError` here, not a failed job.
- */
-export async function checkS3Archive(
-  archive: Extract<ArchiveLocation, { kind: 's3' }>,
-  access: S3ClientOptions,
-): Promise<S3ArchiveListing> {
-  const s3 = createS3Client(access);
-  let listing;
-  try {
-    listing = await s3.listTopLevel(archive.bucket, archive.prefix);
-  } finally {
-    s3.destroy();
-  }
-  if (listing.folders.length === 0 && listing.files.length === 0) {
-    throw new UserError(`The archive ${archive.uri} is empty or does not exist.`, {
-      code: 'ARCHIVE_NOT_FOUND',
-      hint: `Pass the S3 prefix that holds the run=YYYY-MM-dd-HH-mm-ss folders of enriched events (\`aws s3 ls ${archive.uri}\` shows what is there).`,
-    });
-  }
-  const runIds: string[] = [];
-  const ignored: string[] = [];
-  for (const folder of listing.folders) {
-    const id = runIdFromFolderName(folder);
-    if (id === null) ignored.push(`${folder}/`);
-    else runIds.push(id);
-  }
-  for (const f of listing.files) ignored.push(f);
-  if (runIds.length === 0) {
-    const shown = ignored.slice(0, 5).join(', ');
-    throw new UserError(
-      `The archive ${archive.uri} holds no run=YYYY-MM-dd-HH-mm-ss folder (found: ${shown}${ignored.length > 5 ? ', ...' : ''}).`,
-      {
-        code: 'ARCHIVE_NO_RUNS',
-        hint: 'Pass the prefix directly above the run=... folders (e.g. s3://bucket/enriched/archive/), not a run folder or a parent of the archive.',
-      },
-    );
-  }
-  return { runIds: runIds.sort(), ignored };
-}
-
-/** An endpoint override must be an http(s) URL (the SDK and S3A both need the scheme). */
-function checkEndpoint(endpoint: string | undefined): string | undefined {
-  if (endpoint === undefined || endpoint.trim() === '') return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new UserError(`The S3 endpoint ${endpoint} is not an http:// or https:// URL.`, {
-      code: 'S3_ENDPOINT_INVALID',
-      hint: 'Write it with its scheme, e.g. --s3-endpoint http://127.0.0.1:5000 (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL likewise).',
-    });
-  }
-  return endpoint;
-}
-
-function checkLocalArchive(archive: Extract<ArchiveLocation, { kind: 'local' }>): void {
-  if (!existsSync(archive.path)) {
-    throw new UserError(`The archive ${archive.path} does not exist.`, {
-      code: 'ARCHIVE_NOT_FOUND',
-      hint: 'Pass the folder that holds the run=YYYY-MM-dd-HH-mm-ss folders of enriched events.',
-    });
-  }
-  if (!statSync(archive.path).isDirectory()) {
-    throw new UserError(`The archive ${archive.path} is a file, not a folder.`, {
-      code: 'ARCHIVE_NOT_FOLDER',
-      hint: 'Pass the folder that holds the run=YYYY-MM-dd-HH-mm-ss folders, not one file.',
-    });
-  }
-}
+const isoNow = (now: DateTime): string => now.toUTC().toISO() ?? new Date(now.toMillis()).toISOString();
 
 /** Stops before the next step once the user pressed Ctrl-C. */
 function throwIfInterrupted(signal: AbortSignal | undefined): void {
@@ -377,43 +442,347 @@ function throwIfInterrupted(signal: AbortSignal | undefined): void {
   }
 }
 
-function checkJar(jar: string): string {
-  if (!existsSync(jar)) {
-    throw new UserError(`The job jar ${jar} does not exist.`, {
-      code: 'JAR_NOT_FOUND',
-      hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to let populator build it.',
+async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions): Promise<SubmitResult> {
+  const local = c.local;
+  if (local === undefined) throw new Error('local runner without local settings');
+  const runName =
+    o.recordsDir === undefined ? runNameAt(o.now) : uniqueRunName(o.recordsDir, runNameAt(o.now));
+  const output = path.join(local.staging, 'runs', runName);
+  const logDir = local.logPath === undefined ? output : path.join(local.logPath, runName);
+  mkdirSync(output, { recursive: true });
+  const logFile = path.join(logDir, 'driver.log');
+
+  const toolchain = await findToolchain(o.env, { needMaven: true });
+  let jar: string;
+  let classpath: string[];
+  try {
+    jar =
+      local.jar ?? (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
+    classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
+      s3: c.archive.kind === 's3',
+      signal: o.signal,
+    });
+  } catch (e) {
+    throwIfInterrupted(o.signal); // a Maven run stopped by Ctrl-C is an interruption, not a failure
+    throw e;
+  }
+  throwIfInterrupted(o.signal);
+
+  const runner = createLocalRunner({
+    pid: process.pid,
+    hostname: os.hostname(),
+    launch: {
+      toolchain,
+      jar,
+      classpath,
+      env: jobEnvironment(o.env, c.storage, c.region, o.profile),
+      master: o.master,
+      driverMemory: local.driverMemory,
+      // S3A settings only; the keys stay in the environment above.
+      s3: c.archive.kind === 's3' ? { region: c.region, endpoint: c.s3Endpoint } : undefined,
+    },
+  });
+  let record: RunRecord = {
+    ...baseRecord(c, o, {
+      runName,
+      createdAt: isoNow(o.now),
+      staging: local.staging,
+      output,
+      log: logFile,
+      plan: facts.plan,
+    }),
+    local: { pid: process.pid, hostname: os.hostname() },
+  };
+  // Recorded before the job starts, so that another terminal finds it while it runs.
+  const recordFile = o.recordsDir === undefined ? null : saveRunRecord(o.recordsDir, record);
+  o.log(`Running the job on Spark ${o.master} (log: ${logFile})`);
+  record = await runner.start({
+    record,
+    // A resume judges expiry at the resumed run's "now" (the job takes it from its write plan).
+    jobArgs: jobArguments(c, o, output, o.resume === undefined ? o.now : undefined),
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  const last = await runner.follow(record);
+  if (last.state === 'CANCELLED') {
+    throw new JobFailedError('The job was stopped (Ctrl-C).', {
+      code: 'INTERRUPTED',
+      exitCode: EXIT_CODES.jobFailed,
+      hint: `Items written so far stay in the table. ${againHint(o, runName)}`,
     });
   }
-  return jar;
+  if (last.state !== 'SUCCESS' || last.summary === null) {
+    const inputProblem = last.exitCode === JOB_EXIT.input;
+    throw new JobFailedError(last.stateDetails ?? 'The job failed.', {
+      exitCode: inputProblem ? EXIT_CODES.usage : EXIT_CODES.jobFailed,
+      code: inputProblem ? 'JOB_INPUT' : 'JOB_FAILED',
+      hint: inputProblem
+        ? 'Fix the input named above and submit again; nothing was written.'
+        : `See the driver log for details: ${logFile}. ${againHint(o, runName)}`,
+    });
+  }
+  return {
+    ...facts,
+    status: 'SUCCEEDED',
+    runName,
+    output,
+    recordFile,
+    logFile,
+    badRows: path.join(output, JOB_OUTPUT.badRows),
+    unreadableFiles: last.summary.unreadableFiles,
+    summary: last.summary,
+    emr: null,
+    billed: null,
+  };
 }
 
-/** Turns a failed job run into an error carrying the job's own reason. */
-function jobFailure(
-  exitCode: number | null,
-  signal: NodeJS.Signals | null,
-  stderrTail: string[],
-  staging: string,
-  logFile: string,
-): JobFailedError {
-  const progressFile = path.join(staging, JOB_OUTPUT.progress);
-  let reason: string | undefined;
-  if (existsSync(progressFile)) {
-    try {
-      const p = JSON.parse(readFileSync(progressFile, 'utf8')) as JobProgress;
-      if (p.phase === 'failed' && p.message) reason = p.message;
-    } catch {
-      // fall back to the log
-    }
-  }
-  const jobLines = stderrTail.filter((l) => /^(ERROR|populator|Error)/.test(l) || l.includes('populator'));
-  reason ??= jobLines.slice(-5).join('\n') || stderrTail.slice(-10).join('\n');
-  const how = signal ? `was stopped by ${signal}` : `exited with code ${exitCode}`;
-  const inputProblem = exitCode === JOB_EXIT.input;
-  return new JobFailedError(`The job ${how}: ${reason}`, {
-    exitCode: inputProblem ? EXIT_CODES.usage : EXIT_CODES.jobFailed,
-    code: inputProblem ? 'JOB_INPUT' : 'JOB_FAILED',
-    hint: inputProblem
-      ? 'Fix the input named above and submit again; nothing was written.'
-      : `See the driver log for details: ${logFile}. A re-run is safe: items already written are kept and counted as already present.`,
+/** How to finish a run that stopped: a resume when it is recorded, else the same command again. */
+function againHint(o: Pick<SubmitOptions, 'recordsDir'>, runName: string): string {
+  return o.recordsDir === undefined
+    ? "Running the same command again is safe and finishes the rest (items already there are rewritten with the same etlTime and this run's ttl)."
+    : `Finish the rest without paying again for what was written: populator submit --resume --run ${runName}.`;
+}
+
+/** How a second, identical submit is told it found the first one's job run. */
+const REUSED_AFTER_MS = 5 * 60_000;
+
+async function runEmr(
+  c: CheckedSubmit,
+  facts: SubmitFacts,
+  o: SubmitOptions,
+): Promise<PendingSubmit | SubmitResult> {
+  const e = c.emr;
+  const s3 = c.clients.s3;
+  const emr = c.clients.emr;
+  if (e === undefined || s3 === undefined || emr === undefined)
+    throw new Error('EMR runner without its settings');
+
+  const jar = await stageJar({
+    jar: e.jar,
+    info: e.jarInfo,
+    staging: e.staging,
+    s3,
+    projectRoot: o.projectRoot,
+    env: o.env,
+    log: o.log,
+    onUpload: o.onUpload,
+    signal: o.signal,
   });
+  throwIfInterrupted(o.signal);
+  const app = await ensureApplication({
+    emr,
+    application: e.application,
+    region: c.region,
+    log: o.log,
+    signal: o.signal,
+  });
+  throwIfInterrupted(o.signal);
+
+  const params = sparkSubmitParameters(JOB_MAIN_CLASS, sizingSparkConf(e.sizing));
+  const outputOf = (runName: string): string => joinS3Uri(e.staging, 'runs', runName);
+  // The token covers the whole request, the run's name aside (it is derived from the token unless
+  // given): the same inputs give the same request, and EMR Serverless answers with the same run.
+  const clientToken = clientTokenFor({
+    applicationId: app.applicationId,
+    executionRoleArn: e.executionRoleArn,
+    entryPoint: jar.uri,
+    jarSha256: jar.sha256,
+    entryPointArguments: jobArguments(c, o, outputOf('<run>'), undefined),
+    sparkSubmitParameters: params,
+    logUri: e.logUri,
+    tags: e.tags,
+    executionTimeoutMinutes: e.timeoutMinutes,
+    name: e.name ?? null,
+  });
+  const runName = e.name ?? `populator-${clientToken.slice(-12)}`;
+  const output = outputOf(runName);
+  const previous =
+    o.recordsDir === undefined
+      ? undefined
+      : listRunRecords(o.recordsDir).records.find((r) => r.runName === runName);
+  const spec: EmrJobSpec = {
+    applicationId: app.applicationId,
+    executionRoleArn: e.executionRoleArn,
+    releaseLabel: app.releaseLabel,
+    entryPoint: jar.uri,
+    sparkSubmitParameters: params,
+    logUri: e.logUri,
+    tags: { ...e.tags, 'populator-run': runName },
+    executionTimeoutMinutes: e.timeoutMinutes,
+    clientToken,
+  };
+  const runner = createEmrServerlessRunner({ emr, s3, job: spec });
+  let record = baseRecord(c, o, {
+    runName,
+    createdAt: previous?.createdAt ?? isoNow(o.now),
+    staging: e.staging,
+    output,
+    log: e.logUri,
+    plan: facts.plan,
+  });
+  record = await runner.start({ record, jobArgs: jobArguments(c, o, output, undefined) });
+  const recordFile = o.recordsDir === undefined ? null : saveRunRecord(o.recordsDir, record);
+  let snapshot = await runner.status(record);
+  const jobRunId = snapshot.jobRunId ?? '';
+  const createdMs = snapshot.createdAt === null ? NaN : Date.parse(snapshot.createdAt);
+  const reused =
+    previous?.emr?.jobRunId === jobRunId ||
+    (Number.isFinite(createdMs) && o.now.toMillis() - createdMs > REUSED_AFTER_MS);
+  if (reused) {
+    o.log(
+      `This submit matches job run ${jobRunId}, started ${snapshot.createdAt ?? 'earlier'} with the same inputs (now ${snapshot.state}): nothing new was started. ` +
+        'To start another run of the same inputs, give it a name of its own: --name NAME.',
+    );
+  } else {
+    o.log(`Started job run ${jobRunId} on application ${app.applicationId} (run ${runName}).`);
+  }
+  const emrRun: SubmittedEmrRun = {
+    applicationId: app.applicationId,
+    jobRunId,
+    createdApplication: app.created,
+    reused,
+    clientToken,
+    jar: jar.uri,
+    jarUploaded: jar.uploaded,
+    logUri: e.logUri,
+    releaseLabel: app.releaseLabel,
+  };
+  const pending = (status: 'SUBMITTED' | 'RUNNING', jobRun: RunSnapshot): PendingSubmit => ({
+    ...facts,
+    status,
+    runName,
+    output,
+    recordFile,
+    emr: emrRun,
+    jobRun,
+  });
+  if (o.wait !== true && !snapshot.final) return pending('SUBMITTED', snapshot);
+
+  snapshot = await followToEnd(runner, record, o);
+  if (!snapshot.final) return pending('RUNNING', snapshot);
+  const done = finalOutcome(snapshot, record);
+  return {
+    ...facts,
+    status: 'SUCCEEDED',
+    runName,
+    output,
+    recordFile,
+    logFile: snapshot.logs.stderr ?? e.logUri,
+    badRows: joinS3Uri(output, JOB_OUTPUT.badRows),
+    unreadableFiles: done.unreadableFiles,
+    summary: done,
+    emr: emrRun,
+    billed: snapshot.billed,
+  };
+}
+
+/**
+ * Follows an EMR job run (progress on `onProgress`, state changes logged) until it is final, or
+ * until Ctrl-C: then it is left running (its snapshot is returned, not final), or with
+ * `cancelOnInterrupt` cancelled and followed to CANCELLED.
+ */
+export async function followToEnd(
+  runner: Runner,
+  record: RunRecord,
+  o: Pick<SubmitOptions, 'signal' | 'log' | 'onProgress' | 'cancelOnInterrupt' | 'followIntervalMs'>,
+): Promise<RunSnapshot> {
+  let lastState = '';
+  const onSnapshot = (s: RunSnapshot): void => {
+    if (s.state !== lastState) {
+      o.log(`Job run ${s.jobRunId ?? s.runName}: ${s.state}${s.stateDetails ? ` (${s.stateDetails})` : ''}`);
+      lastState = s.state;
+    }
+    if (s.progress !== null) o.onProgress(s.progress);
+  };
+  const last = await runner.follow(record, { signal: o.signal, onSnapshot, intervalMs: o.followIntervalMs });
+  if (last.final || o.cancelOnInterrupt !== true) return last;
+  o.log(`Cancelling job run ${last.jobRunId ?? record.runName} (--cancel-on-interrupt)...`);
+  await runner.cancel(record);
+  return runner.follow(record, { onSnapshot, intervalMs: Math.min(o.followIntervalMs ?? 5000, 5000) });
+}
+
+/** A final run's summary, or the error that says why it has none. */
+export function finalOutcome(s: RunSnapshot, record: RunRecord): JobSummary {
+  if (s.state === 'SUCCESS' && s.summary !== null) return s.summary;
+  if (s.state === 'SUCCESS') {
+    throw new JobFailedError(
+      `The job run succeeded but wrote no report at ${joinS3Uri(record.output, JOB_OUTPUT.summary)}.`,
+      {
+        code: 'JOB_NO_REPORT',
+        exitCode: EXIT_CODES.jobFailed,
+        hint: `See its driver log: populator logs --run ${record.runName} --stderr.`,
+      },
+    );
+  }
+  const cancelled = s.state === 'CANCELLED';
+  throw new JobFailedError(
+    `The job run ${s.jobRunId ?? record.runName} ${cancelled ? 'was cancelled' : 'failed'}${s.stateDetails ? `: ${s.stateDetails}` : '.'}`,
+    {
+      code: cancelled ? 'JOB_CANCELLED' : 'JOB_FAILED',
+      exitCode: EXIT_CODES.jobFailed,
+      hint:
+        `Driver log: ${s.logs.stderr ?? 'none'} (populator logs --run ${record.runName} --stderr). ` +
+        `populator submit --resume --run ${record.runName} goes on from where it stopped, sending only what it did not write.`,
+    },
+  );
+}
+
+/**
+ * The job JVM's environment (it inherits the caller's): credentials go here, never into
+ * arguments. A storage config's static keys are for DynamoDB only (JOB_ENV: the job's DynamoDB
+ * client uses them); S3 is read with the caller's own chain, as the CLI reads it. A profile
+ * (--profile or AWS_PROFILE) wins over keys in the environment, as it does for the CLI's own
+ * clients: they are blanked (the launcher removes empty variables).
+ */
+export function jobEnvironment(
+  env: NodeJS.ProcessEnv,
+  storage: StorageConfig,
+  region: string,
+  profile: string | undefined,
+): NodeJS.ProcessEnv {
+  // SPARK_LOCAL_IP keeps local Spark on loopback (and quiet about the host name resolving there).
+  const out: NodeJS.ProcessEnv = { AWS_REGION: region, SPARK_LOCAL_IP: '127.0.0.1' };
+  if (storage.credentials.kind === 'static') {
+    out[JOB_ENV.dynamodbAccessKeyId] = storage.credentials.accessKeyId;
+    out[JOB_ENV.dynamodbSecretAccessKey] = storage.credentials.secretAccessKey;
+  }
+  // The JS SDK skips environment keys once a profile is named (flag or AWS_PROFILE): so does the job.
+  const chosenProfile = profile ?? (env.AWS_PROFILE ? env.AWS_PROFILE : undefined);
+  if (chosenProfile !== undefined) {
+    out.AWS_PROFILE = chosenProfile;
+    out.AWS_ACCESS_KEY_ID = '';
+    out.AWS_SECRET_ACCESS_KEY = '';
+    out.AWS_SESSION_TOKEN = '';
+  }
+  return out;
+}
+
+/**
+ * Warnings about a `--ttl-seconds` other than the shredder's: the manifest's items then expire at
+ * another time than the shredder's own, and a put with the same etlTime replaces an item that is
+ * already there, so existing items get this run's ttl too.
+ */
+export function ttlWarnings(ttlSeconds: number): string[] {
+  if (ttlSeconds === DEFAULT_TTL_SECONDS) return [];
+  const days = (s: number): string => `${Number((s / 86_400).toFixed(2))} days`;
+  return [
+    `--ttl-seconds ${ttlSeconds} (${days(ttlSeconds)}) differs from the shredder's default ${DEFAULT_TTL_SECONDS} (${days(DEFAULT_TTL_SECONDS)}): ` +
+      'items written now expire at etlTime + that, and items already in the manifest with the same etlTime are rewritten with it ' +
+      '(DynamoDB TTL deletes them then, whatever the shredder would have chosen).',
+  ];
+}
+
+export type { S3ArchiveListing } from './s3-archive.js';
+
+/** Lists the top of an S3 archive before anything runs (see `listS3ArchiveRuns`). */
+export async function checkS3Archive(
+  archive: Extract<ArchiveLocation, { kind: 's3' }>,
+  access: S3ClientOptions,
+): Promise<S3ArchiveListing> {
+  const s3 = createS3Client(access);
+  try {
+    return await listS3ArchiveRuns(archive, s3);
+  } finally {
+    s3.destroy();
+  }
 }

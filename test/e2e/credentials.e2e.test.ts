@@ -85,6 +85,8 @@ describe('credentials from the default chain', () => {
         archive.dir,
         storage,
         stack.resolver,
+        '--runner',
+        'local',
         '--profile',
         'analytics',
         '--master',
@@ -108,7 +110,7 @@ describe('credentials from the default chain', () => {
   }, 300_000);
 
   it('stops before Spark with a credentials hint when the chain finds nothing', async () => {
-    const r = await run(['submit', archive.dir, storage, stack.resolver], {
+    const r = await run(['submit', archive.dir, storage, stack.resolver, '--runner', 'local'], {
       AWS_SHARED_CREDENTIALS_FILE: path.join(stack.dir, 'no-credentials'),
       AWS_CONFIG_FILE: path.join(stack.dir, 'no-config'),
       AWS_EC2_METADATA_DISABLED: 'true',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { countersAddUp, type JobCounters } from '../../src/domain/job-report.js';
+import type { VerifyResult } from '../../src/services/verify.js';
 
 describe('populator demo', () => {
   it('back-fills the generated archive and proves the table matches it', async () => {
@@ -18,6 +19,7 @@ describe('populator demo', () => {
       tableItemCount: number;
       dir: string | null;
       submit: { summary: { counters: JobCounters; filesRead: number } };
+      verify: VerifyResult;
     };
     expect(result.tableMatchesArchive).toBe(true);
     const c = result.submit.summary.counters;
@@ -28,7 +30,43 @@ describe('populator demo', () => {
     expect(c.duplicatesInSelection).toBeGreaterThan(0);
     expect(result.tableItemCount).toBe(c.written);
     expect(result.dir).toBeNull();
+    // It ends with verify on the table it filled: complete, so the default sample proves 99.9%,
+    // with each run's etlTime from the job's report.
+    expect(result.verify.coverage).toMatchObject({ estimate: 1, verdict: 'proven' });
+    expect(result.verify.counts.missing).toBe(0);
+    expect(result.verify.counts.foundOtherEtlTime).toBe(0);
+    expect(result.verify.etlTimeCheck).toBe('exact');
+    expect(result.verify.jobCounters).toEqual(c);
   }, 300_000);
+});
+
+describe('populator demo --runner emr-serverless', () => {
+  it('runs the same submit against the EMR Serverless emulator and moto offline, and the table matches', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.resolve('bin/run.js'), 'demo', '--runner', 'emr-serverless', '--events', '600', '--json'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const result = JSON.parse(stdout) as {
+      runner: string;
+      tableMatchesArchive: boolean;
+      submit: {
+        runner: string;
+        summary: { counters: JobCounters };
+        emr: { applicationId: string; jobRunId: string; createdApplication: boolean };
+        billed: { usd: number } | null;
+        plan: { writes: number };
+      };
+    };
+    expect(result.runner).toBe('emr-serverless');
+    expect(result.tableMatchesArchive).toBe(true);
+    expect(result.submit.runner).toBe('emr-serverless');
+    expect(result.submit.emr.createdApplication).toBe(true);
+    expect(result.submit.emr.jobRunId).not.toBe('');
+    expect(result.submit.billed?.usd).toBeGreaterThan(0);
+    expect(countersAddUp(result.submit.summary.counters)).toBe(true);
+    expect(result.submit.plan.writes).toBeGreaterThan(0);
+  }, 600_000);
 });
 
 describe('populator demo, interrupted', () => {

@@ -3,6 +3,9 @@
  * the real job jar on Spark local[*] reading it through S3A (s3:// and s3a://), writing to dynalite,
  * with the report and bad rows in a local staging folder. The table must hold exactly the items
  * DESIGN 3.2 prescribes (the oracle in src/domain/enriched.ts), as for a local archive.
+ * The storage config's static keys are for DynamoDB only: S3 (the CLI's listing and the job's
+ * S3A reads) uses the caller's own chain, here keys in the environment. Recording proxies in front
+ * of moto and dynalite check which identity reached which service.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,7 +26,12 @@ import {
   TEST_REGION,
   type LocalStack,
 } from '../helpers/local-stack.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startAll } from '../helpers/start-all.js';
 import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator.js';
+
+/** The caller's own identity (the environment): what S3 must be read with. */
+const CALLER_KEYS = { accessKeyId: 'AKIDCALLERS3', secretAccessKey: 'caller-secret-never-printed-9876' };
 
 const NOW = DateTime.utc();
 const BUCKET = 'enriched-archive';
@@ -32,6 +40,9 @@ const root = path.resolve('.');
 let stack: LocalStack;
 let s3: S3Emulator;
 let archive: DemoArchiveManifest;
+/** In front of moto and dynalite: they record the access key ids of the requests. */
+let s3Proxy: FaultProxy;
+let dynamoProxy: FaultProxy;
 
 /** The environment without any endpoint or credential the caller's shell may carry. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -39,21 +50,34 @@ function cleanEnv(): NodeJS.ProcessEnv {
   for (const k of Object.keys(env)) {
     if (k.startsWith('AWS_ENDPOINT_URL') || k === 'AWS_SESSION_TOKEN' || k === 'AWS_PROFILE') delete env[k];
   }
-  return env;
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: CALLER_KEYS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CALLER_KEYS.secretAccessKey,
+  };
+}
+
+/** S3 saw only the caller's identity, DynamoDB only the storage config's; then the counts restart. */
+function expectIdentities(): void {
+  expect(s3Proxy.stats().total.received).toBeGreaterThan(0);
+  expect(s3Proxy.stats().accessKeyIds).toEqual([CALLER_KEYS.accessKeyId]);
+  expect(dynamoProxy.stats().accessKeyIds).toEqual([TEST_KEYS.accessKeyId]);
+  s3Proxy.resetCounts();
+  dynamoProxy.resetCounts();
 }
 
 function options(archiveUri: string, table: string, staging: string): SubmitOptions {
   return stack.submitOptions(
     { archive: archiveUri, table, staging, now: NOW },
-    { s3Endpoint: s3.endpoint, env: cleanEnv() },
+    { s3Endpoint: s3Proxy.endpoint, dynamodbEndpoint: dynamoProxy.endpoint, env: cleanEnv() },
   );
 }
 
 beforeAll(async () => {
-  [stack, s3] = await Promise.all([
+  [stack, s3] = await startAll(
     startLocalStack(),
     startS3Emulator({ region: TEST_REGION, credentials: TEST_KEYS }),
-  ]);
+  );
   archive = await writeDemoArchive({
     dir: path.join(stack.dir, 'archive'),
     seed: 11,
@@ -62,9 +86,17 @@ beforeAll(async () => {
   });
   await s3.createBucket(BUCKET);
   await s3.uploadDir(BUCKET, PREFIX, archive.dir);
+  [s3Proxy, dynamoProxy] = await Promise.all([
+    startFaultProxy({ upstream: s3.endpoint }),
+    startFaultProxy({ upstream: stack.dynalite.endpoint }),
+  ]);
+  // The CLI's own S3 client reads the default chain from this process's environment.
+  process.env.AWS_ACCESS_KEY_ID = CALLER_KEYS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = CALLER_KEYS.secretAccessKey;
 }, 120_000);
 
 afterAll(async () => {
+  await Promise.all([s3Proxy?.stop(), dynamoProxy?.stop()]);
   await Promise.all([stack?.stop(), s3?.stop()]);
 });
 
@@ -93,6 +125,7 @@ describe('submit --runner local with an archive on S3 (moto), end to end', () =>
     );
     expect(bad.every((b) => b.sourceFile.startsWith(`s3://${BUCKET}/${PREFIX}/run=`))).toBe(true);
     expect(readFileSync(r.logFile, 'utf8')).not.toContain(TEST_KEYS.secretAccessKey);
+    expectIdentities();
   }, 300_000);
 
   it('reads s3a:// from the CLI with the endpoint from AWS_ENDPOINT_URL_S3, and prints no secret', async () => {
@@ -129,8 +162,8 @@ describe('submit --runner local with an archive on S3 (moto), end to end', () =>
       {
         env: {
           ...cleanEnv(),
-          AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
-          AWS_ENDPOINT_URL_S3: s3.endpoint,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
+          AWS_ENDPOINT_URL_S3: s3Proxy.endpoint,
         },
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -138,6 +171,7 @@ describe('submit --runner local with an archive on S3 (moto), end to end', () =>
     const result = JSON.parse(stdout) as {
       status: string;
       archive: string;
+      logFile: string;
       summary: { runsSelected: string[]; counters: typeof expected.counters };
     };
     expect(result.status).toBe('SUCCEEDED');
@@ -145,15 +179,22 @@ describe('submit --runner local with an archive on S3 (moto), end to end', () =>
     expect(result.summary.runsSelected).toEqual(archive.runs.slice(1).map((run) => run.runId));
     expect(result.summary.counters).toEqual(expected.counters);
     expect((await stack.dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);
-    const log = readFileSync(path.join(stack.dir, 's3a-cli', 'driver.log'), 'utf8');
-    for (const text of [stdout, stderr, log]) expect(text).not.toContain(TEST_KEYS.secretAccessKey);
+    expect(result.logFile.startsWith(path.join(stack.dir, 's3a-cli', 'runs') + path.sep)).toBe(true);
+    const log = readFileSync(result.logFile, 'utf8');
+    for (const text of [stdout, stderr, log]) {
+      expect(text).not.toContain(TEST_KEYS.secretAccessKey);
+      expect(text).not.toContain(CALLER_KEYS.secretAccessKey);
+    }
+    expectIdentities();
   }, 300_000);
 
   it('refuses an S3 prefix without run folders before starting Spark', async () => {
+    // Its own table: with the archive the only problem, the error is the archive's.
+    await stack.dynamo.createManifestTable('manifest-s3-no-runs', { billingMode: 'PAY_PER_REQUEST' });
     const started = Date.now();
-    const err = await submitLocal(options(`s3://${BUCKET}/snowplow/`, 'manifest-s3', 'no-runs')).catch(
-      (e: unknown) => e,
-    );
+    const err = await submitLocal(
+      options(`s3://${BUCKET}/snowplow/`, 'manifest-s3-no-runs', 'no-runs'),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).code).toBe('ARCHIVE_NO_RUNS');
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -150,18 +150,55 @@ describe('submit --runner local, end to end', () => {
         '--json',
       ],
       {
-        env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint },
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
+          XDG_CONFIG_HOME: path.join(stack.dir, 'config'),
+        },
         maxBuffer: 64 * 1024 * 1024,
       },
     );
     const result = JSON.parse(stdout) as {
       status: string;
+      runName: string;
+      output: string;
+      logFile: string;
       summary: { runsSelected: string[]; counters: { written: number } };
     };
     expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toBe(path.join(stack.dir, 'cli', 'runs', result.runName));
+    // The run is recorded for status, verify and --resume; the record holds no secret.
+    const recordFile = path.join(stack.dir, 'config', 'populator', 'runs', `${result.runName}.json`);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as {
+      runner: string;
+      output: string;
+      table: string;
+      inputs: { since: string | null; archive: string };
+    };
+    expect(record).toMatchObject({ runner: 'local', output: result.output, table });
+    expect(record.inputs.since).toBe(archive.runs[1]!.runId);
     expect(result.summary.runsSelected).toEqual(archive.runs.slice(1).map((r) => r.runId));
     expect(result.summary.counters.written).toBeGreaterThan(0);
-    const log = readFileSync(path.join(stack.dir, 'cli', 'driver.log'), 'utf8');
-    for (const text of [stdout, stderr, log]) expect(text).not.toContain(TEST_KEYS.secretAccessKey);
+    const log = readFileSync(result.logFile, 'utf8');
+    for (const text of [stdout, stderr, log, readFileSync(recordFile, 'utf8')])
+      expect(text).not.toContain(TEST_KEYS.secretAccessKey);
+
+    // The same run afterwards, no id typed: status (exit 0, the report), logs and runs.
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(stack.dir, 'config') },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+    const status = JSON.parse((await cli(['status', '--json'])).stdout) as {
+      run: { runName: string; runner: string };
+      jobRun: { state: string; summary: { counters: { written: number } } | null };
+      exitCode: number;
+    };
+    expect(status.run).toMatchObject({ runName: result.runName, runner: 'local' });
+    expect(status.jobRun.state).toBe('SUCCESS');
+    expect(status.jobRun.summary?.counters.written).toBe(result.summary.counters.written);
+    expect(status.exitCode).toBe(0);
+    expect((await cli(['logs'])).stdout).toContain('populator: ');
+    expect((await cli(['runs'])).stdout).toContain(result.runName);
   }, 300_000);
 });

@@ -99,6 +99,8 @@ describe('the write path under throttling, 5xx and dropped connections', () => {
     // Every throttle the proxy answered is a retry the job reports; every 5xx and drop is a retry too.
     expect(summary.throttledRetries).toBeGreaterThan(0);
     expect(summary.throttledRetries).toBe(puts.throttled);
+    // How long the slowest item waited through its retries is reported.
+    expect(summary.longestWaitSeconds).toBeGreaterThan(0);
     expect(summary.otherRetries).toBeGreaterThanOrEqual(puts.failed + puts.dropped);
     // dynalite accepted each item once, plus once more for each repeat after a lost answer.
     expect(stats.acceptedPuts).toBe(expected.items.length + puts.lostAnswers);

@@ -9,7 +9,9 @@
  * - dropped connections (the client socket is destroyed without an answer).
  * 5xx answers and drops can happen before the request reaches DynamoDB (nothing written) or after
  * (written, answer lost: the client's retry then finds the item already there).
- * It counts every outcome, and keeps per-second time series of accepted and throttled writes.
+ * It counts every outcome, and keeps per-second time series of accepted and throttled writes. Any
+ * HTTP request is forwarded (an S3 endpoint too), and the access key ids requests are signed with
+ * are recorded: which identity reached which service.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -38,6 +40,11 @@ export interface FaultSettings {
   faultPhase?: FaultPhase;
   /** Only these operations (`PutItem`, `BatchWriteItem`, ...) get 5xx and drops; default: all. */
   faultOperations?: readonly string[];
+  /**
+   * The next this many PutItem requests are answered with a 400 ValidationException: a failure no
+   * retry of the put can fix, so the writing task fails (and Spark may retry the task). Default 0.
+   */
+  fatalPuts?: number;
 }
 
 /** Counts of one operation (or of all of them). */
@@ -54,6 +61,8 @@ export interface OperationCounts {
   dropped: number;
   /** 5xx or drops injected after DynamoDB had handled the request (written, answer lost). */
   lostAnswers: number;
+  /** Answered with an injected ValidationException (`fatalPuts`). */
+  fatal: number;
   /** Forwarding failures (DynamoDB unreachable): answered 502. */
   upstreamErrors: number;
 }
@@ -79,6 +88,8 @@ export interface FaultProxyStats {
   byOperation: Record<string, OperationCounts>;
   /** PutItem answers of 200 from DynamoDB. */
   acceptedPuts: number;
+  /** The access key ids requests were signed with (SigV4 `Credential=`), each once, in order of appearance. */
+  accessKeyIds: string[];
   /** Per-second samples from second 0 to the last second with any activity, gaps filled with zeros. */
   series: SecondSample[];
 }
@@ -111,6 +122,10 @@ const THROTTLE_BODY = JSON.stringify({
   __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
   message: 'The level of configured provisioned throughput for the table was exceeded.',
 });
+const FATAL_BODY = JSON.stringify({
+  __type: 'com.amazon.coral.validate#ValidationException',
+  message: 'injected by the fault proxy: a failure no retry of the put can fix',
+});
 const SERVER_ERRORS = [
   {
     status: 500,
@@ -141,6 +156,7 @@ function zeroCounts(): OperationCounts {
     dropped: 0,
     lostAnswers: 0,
     upstreamErrors: 0,
+    fatal: 0,
   };
 }
 
@@ -178,6 +194,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     errorRate: 0,
     dropRate: 0,
     faultPhase: 'before',
+    fatalPuts: 0,
   };
   const applySettings = (s: FaultSettings): void => {
     const defined = Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as FaultSettings;
@@ -212,6 +229,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   let total = zeroCounts();
   let byOperation: Record<string, OperationCounts> = {};
   let acceptedPuts = 0;
+  let accessKeyIds: string[] = [];
   let series: SecondSample[] = [];
   const sample = (): SecondSample => {
     const second = Math.max(0, Math.floor((now() - startedAt) / 1000));
@@ -246,6 +264,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const body = Buffer.concat(chunks);
     const operation = operationOf(req.headers);
     count(operation, 'received');
+    const keyId = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+    if (keyId !== undefined && !accessKeyIds.includes(keyId)) accessKeyIds.push(keyId);
     if (WRITE_OPERATIONS.has(operation)) sample().writesReceived++;
 
     const delay = latency();
@@ -275,6 +295,12 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       }
     };
 
+    if (operation === 'PutItem' && settings.fatalPuts > 0) {
+      settings.fatalPuts--;
+      count(operation, 'fatal');
+      send(res, 400, 'ValidationException', FATAL_BODY);
+      return;
+    }
     if (fault && phase === 'before') return inject(fault);
 
     const units = writeUnits(operation, body);
@@ -312,7 +338,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const headers = { ...answer.headers };
     delete headers['transfer-encoding'];
     delete headers.connection;
-    headers['content-length'] = String(answer.body.length);
+    // A HEAD answer has no body but tells the object's size (S3): keep that length.
+    if (req.method !== 'HEAD') headers['content-length'] = String(answer.body.length);
     res.writeHead(answer.status, headers);
     res.end(answer.body);
   };
@@ -346,10 +373,12 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         total: { ...total },
         byOperation: Object.fromEntries(Object.entries(byOperation).map(([k, v]) => [k, { ...v }])),
         acceptedPuts,
+        accessKeyIds: [...accessKeyIds],
         series: series.map((s) => ({ ...s })),
       };
     },
     resetCounts(): void {
+      accessKeyIds = [];
       startedAt = now();
       total = zeroCounts();
       byOperation = {};

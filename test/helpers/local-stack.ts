@@ -20,7 +20,7 @@ export interface LocalStack {
   /** A resolver with an embedded repository holding the storage config schemas. */
   resolver: string;
   /**
-   * Options for `submitLocal` against this stack: run mode, 2000 WCU/s, local[2], quiet; the
+   * Options for `submitLocal` against this stack: run mode, 2000 WCU/s, local[2,4], quiet; the
    * caller's environment without endpoint variables. `overrides` win.
    */
   submitOptions(
@@ -90,7 +90,7 @@ export async function startLocalStack(): Promise<LocalStack> {
         writeRate: 2000,
         dynamodbEndpoint: dynalite.endpoint,
         staging: path.isAbsolute(o.staging) ? o.staging : path.join(dir, o.staging),
-        master: 'local[2]',
+        master: 'local[2,4]',
         driverMemory: '1g',
         projectRoot: path.resolve('.'),
         cacheDir: path.join(process.env.HOME ?? '/tmp', '.cache', 'populator'),

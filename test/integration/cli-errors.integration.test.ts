@@ -1,17 +1,22 @@
 /** The CLI's answers to inputs a user gets wrong: exit code 2, what was wrong and how to fix it. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const bin = path.resolve('bin/run.js');
 const fixtures = path.resolve('test/fixtures/configs');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [bin, ...args],
-      { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' } },
+      { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9', ...env } },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -23,7 +28,16 @@ const resolver = path.join(fixtures, 'resolver-embedded.json');
 
 describe('submit: inputs a user can get wrong', () => {
   it('names both accepted formats for a bad --since', async () => {
-    const r = await run(['submit', 'test/fixtures', storage, resolver, '--since', '2017/01/01']);
+    const r = await run([
+      'submit',
+      'test/fixtures',
+      storage,
+      resolver,
+      '--runner',
+      'local',
+      '--since',
+      '2017/01/01',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('2017/01/01');
     expect(r.stderr).toMatch(/YYYY-MM-dd\b/);
@@ -36,6 +50,8 @@ describe('submit: inputs a user can get wrong', () => {
       'test/fixtures',
       path.join(fixtures, 'resolver-embedded.json'),
       storage,
+      '--runner',
+      'local',
       '--json',
     ]);
     expect(r.code).toBe(2);
@@ -45,9 +61,70 @@ describe('submit: inputs a user can get wrong', () => {
   });
 
   it('says the archive does not exist', async () => {
-    const r = await run(['submit', 'no/such/archive', storage, resolver]);
+    const r = await run(['submit', 'no/such/archive', storage, resolver, '--runner', 'local']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no\/such\/archive does not exist/);
+  });
+
+  it('names the missing flag when neither an application nor a runner is given', async () => {
+    const r = await run(['submit', 'test/fixtures', storage, resolver]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--application-id is missing');
+    expect(r.stderr).toContain('--create-application');
+    expect(r.stderr).toContain('--runner local');
+  });
+
+  it('lists every EMR Serverless flag problem at once', async () => {
+    const r = await run([
+      'submit',
+      'test/fixtures',
+      storage,
+      resolver,
+      '--application-id',
+      'Not_An_Id',
+      '--executor-cpu',
+      '3',
+      '--tag',
+      'novalue',
+      '--json',
+    ]);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout) as { error: { code: string; issues: { source: string }[] } };
+    // The validator's failures and submit's own flag problems, in one answer.
+    expect(doc.error.code).toBe('VALIDATION_FAILED');
+    expect(doc.error.issues.map((i) => i.source)).toEqual(
+      expect.arrayContaining([
+        '--application-id',
+        '--execution-role-arn',
+        '--executor-cpu',
+        '--staging',
+        '--tag',
+        'archive',
+      ]),
+    );
+  });
+
+  it('names the missing arguments, and that --resume would take them from a run', async () => {
+    const r = await run(['submit', 'test/fixtures', storage]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'Missing RESOLVER (all three are needed unless --resume takes them from the run).',
+    );
+    expect(r.stderr).toMatch(/^Usage: populator submit /m);
+  });
+
+  it('refuses --run without --resume, and --resume with no run recorded', async () => {
+    const r = await run(['submit', 'test/fixtures', storage, resolver, '--run', 'populator-1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--run picks the run to resume: give --resume too.');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'populator-cli-'));
+    try {
+      const none = await run(['submit', '--resume', '--json'], { XDG_CONFIG_HOME: dir });
+      expect(none.code).toBe(2);
+      expect((JSON.parse(none.stdout) as { error: { code: string } }).error.code).toBe('NO_RUNS');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown runner as a usage error', async () => {

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODE_DESCRIPTIONS, EXIT_CODES } from '../../src/domain/errors.js';
+import { CHECK_GROUPS } from '../../src/domain/checks.js';
 import { JOB_ARGS, JOB_MAIN_CLASS } from '../../src/domain/contract.js';
+import IamPolicy from '../../src/commands/iam-policy.js';
+import Validate from '../../src/commands/validate.js';
 
 const readme = readFileSync('README.md', 'utf8');
 
@@ -23,5 +26,35 @@ describe('README', () => {
   it("documents the job's main class and every argument", () => {
     expect(readme).toContain(JOB_MAIN_CLASS);
     for (const arg of Object.values(JOB_ARGS)) expect(readme).toContain(`\`${arg} `);
+  });
+
+  it('documents the flags of validate and iam-policy, and every check group', () => {
+    const section = (title: string) =>
+      readme.slice(readme.indexOf(title), readme.indexOf('\n### ', readme.indexOf(title) + 1));
+    const iam = section('### `populator iam-policy');
+    for (const [name, flag] of Object.entries(IamPolicy.flags)) {
+      expect(iam, `--${name}`).toContain(`--${name}`);
+      if (flag.env) expect(iam, flag.env).toContain(flag.env);
+    }
+    const validate = section('### `populator validate');
+    for (const name of [
+      'runner',
+      'application-id',
+      'execution-role-arn',
+      'staging',
+      'log-path',
+      'executors',
+      'executor-cpu',
+      'executor-memory',
+      'driver-cpu',
+      'driver-memory',
+      'offline',
+      'strict',
+    ]) {
+      const flag = Validate.flags[name as keyof typeof Validate.flags] as { env?: string };
+      expect(validate, `--${name}`).toContain(`--${name}`);
+      expect(validate, flag.env).toContain(flag.env ?? '');
+    }
+    for (const group of CHECK_GROUPS) expect(validate).toMatch(new RegExp(`^\\| ${group}\\s+\\|`, 'm'));
   });
 });

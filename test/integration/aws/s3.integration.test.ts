@@ -1,14 +1,13 @@
 /**
- * The S3 adapter and the S3 archive pre-check against moto's S3 server on 127.0.0.1: listing the
- * top of a prefix, and each failure a user can fix turning into a UserError with a hint.
+ * The S3 adapter against moto's S3 server on 127.0.0.1: listing the top of a prefix and the
+ * objects in a key range, a marker write and read, and each failure a user can fix turning into a
+ * UserError with a hint. (The archive checks built on it are in the validator's tests.)
  */
 import { createServer } from 'node:net';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, mapS3Error } from '../../../src/aws/s3.js';
-import { parseArchiveLocation, type ArchiveLocation } from '../../../src/domain/archive.js';
 import { UserError } from '../../../src/domain/errors.js';
-import { checkS3Archive } from '../../../src/services/submit.js';
 import { startS3Emulator, type S3Emulator } from '../../helpers/s3-emulator.js';
 
 const REGION = 'us-east-1';
@@ -17,11 +16,8 @@ const BUCKET = 'archive-bucket';
 
 let s3: S3Emulator;
 
-function s3Archive(uri: string): Extract<ArchiveLocation, { kind: 's3' }> {
-  const a = parseArchiveLocation(uri, '/');
-  if (a.kind !== 's3') throw new Error(`not an S3 location: ${uri}`);
-  return a;
-}
+const serviceError = (name: string, status: number): S3ServiceException =>
+  new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
 
 async function rejection(p: Promise<unknown>): Promise<UserError> {
   const e = await p.then(
@@ -106,8 +102,6 @@ describe('createS3Client().listTopLevel', () => {
 
 describe('mapS3Error', () => {
   const ctx = { operation: 'ListObjectsV2', bucket: 'b', prefix: 'p/', region: REGION, endpoint: undefined };
-  const serviceError = (name: string, status: number): S3ServiceException =>
-    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
 
   it('maps AccessDenied (and a bare 403) to S3_ACCESS_DENIED with the permission to grant', () => {
     for (const e of [serviceError('AccessDenied', 403), serviceError('Forbidden', 403)]) {
@@ -137,40 +131,57 @@ describe('mapS3Error', () => {
   });
 });
 
-describe('checkS3Archive (before Spark starts)', () => {
-  const access = (): { region: string; endpoint: string; credentials: typeof CREDENTIALS } => ({
-    region: REGION,
-    endpoint: s3.endpoint,
-    credentials: CREDENTIALS,
-  });
-
-  it('returns the run ids and what it ignores, for s3:// and s3a:// alike', async () => {
-    for (const uri of [`s3://${BUCKET}/enriched/archive/`, `s3a://${BUCKET}/enriched/archive`]) {
-      const listing = await checkS3Archive(s3Archive(uri), access());
-      expect(listing.runIds).toEqual(['2017-01-26-00-01-25', '2017-01-27-10-00-00']);
-      expect([...listing.ignored].sort()).toEqual(['manifest.json', 'notes/', 'run=2017-13-01-00-00-00/']);
+describe('createS3Client().listObjects, putObject, headObject', () => {
+  it('lists every object under a prefix in key order, within a key range', async () => {
+    const client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: CREDENTIALS });
+    try {
+      const all: string[] = [];
+      for await (const o of client.listObjects(BUCKET, 'enriched/archive')) all.push(o.key);
+      expect(all).toEqual([
+        'enriched/archive/manifest.json',
+        'enriched/archive/notes/readme.txt',
+        'enriched/archive/run=2017-01-26-00-01-25/_SUCCESS',
+        'enriched/archive/run=2017-01-26-00-01-25/part-00000.gz',
+        'enriched/archive/run=2017-01-27-10-00-00/sub/part-00001',
+        'enriched/archive/run=2017-13-01-00-00-00/part-00000',
+      ]);
+      const ranged: { key: string; size: number }[] = [];
+      for await (const o of client.listObjects(BUCKET, 'enriched/archive/', {
+        startAfter: 'enriched/archive/run=2017-01-27-10-00-00',
+        before: 'enriched/archive/run=2017-01-27-10-00-000',
+      }))
+        ranged.push(o);
+      expect(ranged).toEqual([{ key: 'enriched/archive/run=2017-01-27-10-00-00/sub/part-00001', size: 1 }]);
+    } finally {
+      client.destroy();
     }
   });
 
-  it('refuses a prefix that holds nothing (or does not exist) with ARCHIVE_NOT_FOUND', async () => {
-    const e = await rejection(checkS3Archive(s3Archive(`s3://${BUCKET}/enriched/no-such-prefix/`), access()));
-    expect(e.code).toBe('ARCHIVE_NOT_FOUND');
-    expect(e.message).toContain(`s3://${BUCKET}/enriched/no-such-prefix/`);
-    expect(e.hint).toMatch(/run=YYYY-MM-dd-HH-mm-ss/);
+  it('writes a small object and reads its size back; a missing one is null', async () => {
+    const client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: CREDENTIALS });
+    try {
+      await client.putObject(BUCKET, 'staging/.marker', 'hello');
+      expect(await client.headObject(BUCKET, 'staging/.marker')).toEqual({ size: 5 });
+      expect(await client.headObject(BUCKET, 'staging/none')).toBeNull();
+      const e = await rejection(client.putObject('no-such-bucket', 'k', 'x'));
+      expect(e.code).toBe('S3_BUCKET_NOT_FOUND');
+    } finally {
+      client.destroy();
+    }
   });
 
-  it('refuses a prefix without any run= folder with ARCHIVE_NO_RUNS, saying what it found', async () => {
-    const e = await rejection(checkS3Archive(s3Archive(`s3://${BUCKET}/enriched/`), access()));
-    expect(e.code).toBe('ARCHIVE_NO_RUNS');
-    expect(e.message).toContain('archive/');
-    const run = await rejection(
-      checkS3Archive(s3Archive(`s3://${BUCKET}/enriched/archive/run=2017-01-26-00-01-25/`), access()),
-    );
-    expect(run.code).toBe('ARCHIVE_NO_RUNS');
-  });
-
-  it('refuses a missing bucket with S3_BUCKET_NOT_FOUND', async () => {
-    const e = await rejection(checkS3Archive(s3Archive('s3://no-such-bucket/enriched/'), access()));
-    expect(e.code).toBe('S3_BUCKET_NOT_FOUND');
+  it('names the permission a refused write or read needs', () => {
+    const ctx = {
+      operation: 'PutObject',
+      bucket: 'b',
+      prefix: 'staging/.marker',
+      region: REGION,
+      endpoint: undefined,
+    };
+    const put = mapS3Error(serviceError('AccessDenied', 403), ctx) as UserError;
+    expect(put.code).toBe('S3_ACCESS_DENIED');
+    expect(put.hint).toContain('s3:PutObject on arn:aws:s3:::b/staging/.marker');
+    const head = mapS3Error(serviceError('Forbidden', 403), { ...ctx, operation: 'HeadObject' }) as UserError;
+    expect(head.hint).toContain('s3:GetObject');
   });
 });

@@ -225,7 +225,13 @@ describe('expectedManifest', () => {
       { runId: run1.runId, lineIndex: 0, line: run1.lines[0], reason: BAD_ROW_REASONS.eventId },
       { runId: run2.runId, lineIndex: 2, line: run2.lines[2], reason: BAD_ROW_REASONS.fieldCount },
     ]);
-    expect(m.badByReason).toEqual({ FIELD_COUNT: 1, INVALID_EVENT_ID: 1, INVALID_ETL_TSTAMP: 0 });
+    expect(m.badByReason).toEqual({
+      LINE_TOO_LONG: 0,
+      FIELD_COUNT: 1,
+      INVALID_EVENT_ID: 1,
+      INVALID_ETL_TSTAMP: 0,
+      FINGERPRINT_TOO_LONG: 0,
+    });
   });
 
   it('keeps the earliest etlTime of a key whatever the order of the runs', () => {

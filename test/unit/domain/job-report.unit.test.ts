@@ -36,6 +36,16 @@ describe('job report', () => {
     );
   });
 
+  it('reads runEtlTimes (run id -> epoch seconds), absent from older job jars, and refuses another shape', () => {
+    const runEtlTimes = { '2017-01-01-00-00-00': 1483229160 };
+    expect(parseJobSummary(JSON.stringify({ counters, runEtlTimes })).runEtlTimes).toEqual(runEtlTimes);
+    expect(parseJobSummary(JSON.stringify({ counters })).runEtlTimes).toBeUndefined();
+    expect(() => parseJobSummary(JSON.stringify({ counters, runEtlTimes: { x: '1' } }))).toThrow(
+      /runEtlTimes/,
+    );
+    expect(() => parseJobSummary(JSON.stringify({ counters, runEtlTimes: [1] }))).toThrow(/runEtlTimes/);
+  });
+
   it('counts the keys the write stage has handled', () => {
     expect(keysDone({ phase: 'writing', written: 5, alreadyPresent: 2, conflicting: 1, expired: 1 })).toBe(9);
     expect(keysDone({ phase: 'reading' })).toBe(0);

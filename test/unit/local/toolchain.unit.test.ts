@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJavaMajorVersion } from '../../../src/domain/java.js';
 import { UserError } from '../../../src/domain/errors.js';
 import { jarIsStale, jobJarPath, readJobVersion } from '../../../src/local/jar.js';
-import { findToolchain } from '../../../src/local/toolchain.js';
+import { findToolchain, locateJava, locateMaven } from '../../../src/local/toolchain.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -56,6 +56,61 @@ describe('findToolchain', () => {
     );
     expect((err as UserError).code).toBe('MAVEN_NOT_FOUND');
     expect((err as UserError).hint).toMatch(/Maven/);
+  });
+});
+
+describe('locateJava and locateMaven', () => {
+  function fakeJdk(version: string | undefined, says = '17.0.2'): { home: string; marker: string } {
+    const home = tmp();
+    mkdirSync(path.join(home, 'bin'));
+    const marker = path.join(home, 'started');
+    writeFileSync(
+      path.join(home, 'bin', 'java'),
+      `#!/bin/sh\necho started > '${marker}'\necho 'openjdk version "${says}"' >&2\n`,
+      { mode: 0o755 },
+    );
+    if (version !== undefined)
+      writeFileSync(path.join(home, 'release'), `IMPLEMENTOR="x"\nJAVA_VERSION="${version}"\n`);
+    return { home, marker };
+  }
+
+  it('reads the version from the JDK release file without starting Java', async () => {
+    const jdk = fakeJdk('21.0.4');
+    const r = await locateJava({ JAVA_HOME: jdk.home, PATH: '/nonexistent' });
+    expect(r).toMatchObject({ ok: true, value: { major: 21, versionFrom: 'release file' } });
+    expect(existsSync(jdk.marker)).toBe(false);
+  });
+
+  it('falls back to java -version for a JDK without a release file', async () => {
+    const jdk = fakeJdk(undefined, '17.0.9');
+    const r = await locateJava({ JAVA_HOME: jdk.home, PATH: '/nonexistent' });
+    expect(r).toMatchObject({ ok: true, value: { major: 17, versionFrom: 'java -version' } });
+  });
+
+  it('refuses Java 11 and 25, and finds java on PATH through its symlinks', async () => {
+    for (const v of ['11.0.2', '25']) {
+      const r = await locateJava({ JAVA_HOME: fakeJdk(v).home });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('JAVA_VERSION');
+    }
+    const jdk = fakeJdk('17.0.15');
+    const bin = tmp();
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(path.join(jdk.home, 'bin', 'java'), path.join(bin, 'java'));
+    const r = await locateJava({ PATH: bin });
+    expect(r).toMatchObject({ ok: true, value: { major: 17, versionFrom: 'release file' } });
+  });
+
+  it('finds mvn on PATH without running it', () => {
+    const bin = tmp();
+    const marker = path.join(bin, 'ran');
+    writeFileSync(path.join(bin, 'mvn'), `#!/bin/sh\necho ran > '${marker}'\n`, { mode: 0o755 });
+    expect(locateMaven({ PATH: `/nonexistent${path.delimiter}${bin}` })).toEqual({
+      ok: true,
+      value: path.join(bin, 'mvn'),
+    });
+    expect(existsSync(marker)).toBe(false);
+    expect(locateMaven({ PATH: '/nonexistent' }).ok).toBe(false);
   });
 });
 

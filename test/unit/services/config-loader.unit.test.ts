@@ -419,7 +419,7 @@ describe('loadInputs: every problem at once', () => {
     );
     expect(issues.map(formatIssue)).toEqual([
       expect.stringMatching(/^\/virtual\/storage\.json: invalid JSON at line 4, column 2: .*trailing comma/),
-      `${RESOLVER}: /data/repositories/0/priority: must be number, not a string`,
+      `${RESOLVER}: /data/repositories/0/priority: must be number, not a string. Write a number there.`,
     ]);
   });
 

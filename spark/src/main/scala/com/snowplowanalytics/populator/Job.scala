@@ -10,8 +10,8 @@ import scala.concurrent.duration.Duration
 
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.Path
-import org.apache.spark.{SparkContext, TaskContext}
-import org.apache.spark.rdd.RDD
+import org.apache.spark.{Aggregator, SparkContext, TaskContext}
+import org.apache.spark.rdd.{RDD, ShuffledRDD}
 import org.apache.spark.scheduler.{SparkListener, SparkListenerExecutorMetricsUpdate, SparkListenerTaskEnd}
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.util.LongAccumulator
@@ -30,14 +30,13 @@ sealed trait ShuffleValue extends Product with Serializable
 final case class Occurrences(minEventEtl: Long, runs: Set[Int]) extends ShuffleValue
 
 /**
- * Line counts of one run; `minEtl` is over its valid lines (Long.MaxValue if none). `unreadable`
- * lists the run's files that could not be read to its end: few, so they ride along here.
+ * Line counts of one run; `bad` counts per reason, in the order of [[Classify.LineReasons]];
+ * `minEtl` is over its valid lines (Long.MaxValue if none). `unreadable` lists the run's files that
+ * could not be read to its end: few, so they ride along here.
  */
 final case class RunStats(
   lines: Long = 0,
-  badFieldCount: Long = 0,
-  badEventId: Long = 0,
-  badEtlTstamp: Long = 0,
+  bad: Vector[Long] = RunStats.NoBad,
   noFingerprint: Long = 0,
   valid: Long = 0,
   minEtl: Long = Long.MaxValue,
@@ -45,15 +44,18 @@ final case class RunStats(
 ) extends ShuffleValue {
   def +(o: RunStats): RunStats = RunStats(
     lines + o.lines,
-    badFieldCount + o.badFieldCount,
-    badEventId + o.badEventId,
-    badEtlTstamp + o.badEtlTstamp,
+    bad.zip(o.bad).map { case (a, b) => a + b },
     noFingerprint + o.noFingerprint,
     valid + o.valid,
     math.min(minEtl, o.minEtl),
     unreadable ++ o.unreadable
   )
-  def bad: Long = badFieldCount + badEventId + badEtlTstamp
+  def badTotal: Long = bad.sum
+  def badByReason: Map[String, Long] = Classify.LineReasons.zip(bad).toMap
+}
+
+object RunStats {
+  val NoBad: Vector[Long] = Vector.fill(Classify.LineReasons.size)(0L)
 }
 
 /**
@@ -109,31 +111,43 @@ object Job {
     onFileDone: () => Unit
   ): Iterator[(ShuffleKey, ShuffleValue)] = {
     val sink = new ArchiveReader.BadRowSink(output, partition, conf)
-    Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => sink.close()))
+    // One listener for the whole task, closing whatever is open when it ends (a failure, a kill):
+    // one per file would keep every file's reader, and its buffers, alive until the task ends,
+    // and a task can read 100,000 small files. A file read to its end closes itself.
+    var current: Option[ArchiveReader.Lines] = None
+    Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit] { _ =>
+      current.foreach(_.close())
+      sink.close()
+    })
+    // Built once per task: a factory per file costs a scan of the codec classes each time.
+    val codecs = new org.apache.hadoop.io.compress.CompressionCodecFactory(conf)
     // Mutable tallies on the hot path; they become immutable RunStats once the partition is read.
     final class Tally {
-      var lines, badFieldCount, badEventId, badEtlTstamp, noFingerprint, valid = 0L
+      var lines, noFingerprint, valid = 0L
+      val bad = new Array[Long](Classify.LineReasons.size)
       var minEtl = Long.MaxValue
       val unreadable = Vector.newBuilder[UnreadableFile]
-      def stats: RunStats = RunStats(lines, badFieldCount, badEventId, badEtlTstamp, noFingerprint, valid, minEtl, unreadable.result())
+      def stats: RunStats = RunStats(lines, bad.toVector, noFingerprint, valid, minEtl, unreadable.result())
     }
+    val reasonIndex: Map[String, Int] = Classify.LineReasons.zipWithIndex.toMap
     val tallies = mutable.LinkedHashMap.empty[Int, Tally]
     val records = files.iterator.flatMap { file =>
       val run = runIndex(file.runId)
       val t = tallies.getOrElseUpdate(run, new Tally)
       val runs = if (mode == EtlTimeMode.Run) Set(run) else Set.empty[Int]
-      val lines = new ArchiveReader.Lines(file.path, conf)
-      Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => lines.close()))
+      val lines = new ArchiveReader.Lines(file.path, conf, codecs)
+      current = Some(lines)
       lines.flatMap { line =>
         t.lines += 1
-        Classify.classify(line) match {
+        // The reader cut a line over MaxLineBytes: bad whatever its start looks like.
+        val classified = if (lines.tooLong) Classified.Bad(Contract.BadRowReasons.lineTooLong) else Classify.classify(line)
+        classified match {
           case Classified.Bad(reason) =>
-            sink.write(Report.badRowJson(line, reason, file.path))
-            reason match {
-              case Contract.BadRowReasons.fieldCount => t.badFieldCount += 1
-              case Contract.BadRowReasons.eventId    => t.badEventId += 1
-              case _                                 => t.badEtlTstamp += 1
-            }
+            sink.write(
+              if (reason == Contract.BadRowReasons.lineTooLong) Report.tooLongLineJson(line, file.path)
+              else Report.badRowJson(line, reason, file.path)
+            )
+            t.bad(reasonIndex(reason)) += 1
             Iterator.empty
           case Classified.NoFingerprint(_, etl) =>
             t.noFingerprint += 1
@@ -150,6 +164,7 @@ object Job {
           t.unreadable += u
           sink.write(Report.unreadableFileJson(u))
         }
+        current = None
         onFileDone()
         Iterator.empty
       }
@@ -157,16 +172,31 @@ object Job {
     records ++ { sink.close(); tallies.iterator.map { case (run, t) => (RunOf(run): ShuffleKey) -> (t.stats: ShuffleValue) } }
   }
 
-  /** How many tasks can write at once: the real divisor of the write budget. */
-  def concurrentTaskSlots(sc: SparkContext): Int = {
+  /**
+   * How many tasks can write at once: the cores of the executors the driver knows of over
+   * `spark.task.cpus`. With dynamic allocation off (pinned executors, as the CLI submits to EMR)
+   * the executors asked for (`spark.executor.instances` x `spark.executor.cores`) count even before
+   * they have all registered; with it on, those registered.
+   */
+  def concurrentTaskSlots(sc: SparkContext, executors: ExecutorSet): Int = {
     val conf = sc.getConf
     val taskCpus = math.max(1, conf.getInt("spark.task.cpus", 1))
-    val dynamicMax =
-      if (!sc.isLocal && conf.getBoolean("spark.dynamicAllocation.enabled", false))
-        conf.getOption("spark.dynamicAllocation.maxExecutors").map(_.toLong).filter(_ < Int.MaxValue)
-      else None
-    val cores = dynamicMax.fold(sc.defaultParallelism.toLong)(_ * conf.getInt("spark.executor.cores", 1))
-    math.max(1L, cores / taskCpus).toInt
+    val pinned =
+      if (sc.isLocal || conf.getBoolean("spark.dynamicAllocation.enabled", false)) 0L
+      else conf.getLong("spark.executor.instances", 0L) * conf.getInt("spark.executor.cores", 1)
+    math.max(1L, math.max(executors.totalCores.toLong, pinned) / taskCpus).toInt
+  }
+
+  /**
+   * Write partitions for about `estimatedKeys` keys: ~KeysPerWritePartition each, at least one per
+   * slot, and a multiple of the slots, so that the last wave of tasks keeps every slot (and its
+   * share of the budget) busy instead of leaving most executors idle while a few finish.
+   */
+  def writePartitionCount(estimatedKeys: Long, slots: Int): Int = {
+    val wanted = math.max(slots.toLong, math.ceil(estimatedKeys.toDouble / KeysPerWritePartition).toLong)
+    val rounded = (wanted + slots - 1) / slots * slots
+    val capped = if (rounded <= MaxWritePartitions) rounded else math.max(slots.toLong, MaxWritePartitions.toLong / slots * slots)
+    capped.toInt
   }
 
   private def compressed(path: String): Boolean = path.endsWith(".gz") || path.endsWith(".gzip")
@@ -180,7 +210,21 @@ object Job {
 
     val outputPath = new Path(config.output)
     val outFs = ArchiveReader.fileSystem(outputPath, conf)
+    // What the resumed run recorded, read before anything in the output folder changes (it may be the same folder).
+    val recorded: Option[Recorded] = config.resumeFrom.map { from =>
+      val r = Resume.load(from, conf)
+      r.plan.foreach { plan =>
+        val diff = Resume.inputDifferences(plan.inputs, Resume.inputs(config)) ++
+          config.now.filter(_ != plan.now).map(n => s"${Contract.Args.now} was ${plan.now}, now $n")
+        if (diff.nonEmpty)
+          throw new InputError(s"cannot resume $from with other inputs: ${diff.mkString("; ")}: resume with the same inputs, or start a new run")
+      }
+      if (r.plan.isEmpty) log(s"warning: $from recorded no write plan (it stopped before writing): resuming sends every key")
+      r
+    }
+    val plan = recorded.flatMap(_.plan)
     outFs.mkdirs(outputPath)
+    if (!config.resumeFrom.exists(f => new Path(f) == outputPath)) outFs.delete(new Path(outputPath, Contract.Output.resume), true)
     // Leftovers of an earlier attempt with the same output would be mistaken for this run's.
     outFs.delete(new Path(outputPath, Contract.Output.summary), false)
     outFs.delete(new Path(outputPath, Contract.Output.badRows), true)
@@ -209,11 +253,18 @@ object Job {
     )
     val reporter = new ProgressReporter(config.output, conf, () => snapshot(), log)
     reporter.start()
+    val executorsFile = new Path(outputPath, Contract.Output.executors).toString
+    val executorSet = new ExecutorSetPublisher(sc, executorsFile, conf, log)
 
     try {
       // 1. The table, before anything is read.
       val table = ManifestWriter.describeTable(config.table, config.region, config.dynamodbEndpoint)
-      val writeRate = config.writeRate.getOrElse(table.defaultWriteRate)
+      val writeRate = config.writeRate
+      executorSet.start()
+      log(
+        s"table ${config.table}: " + (if (table.onDemand) s"on-demand${table.onDemandMaxWcu.fold("")(m => s", at most $m WCU/s")}" else s"${table.provisionedWcu} WCU provisioned") +
+          s"; write budget $writeRate WCU/s"
+      )
 
       // 2. Runs and files.
       val listing = ArchiveReader.listRuns(config.archive, conf)
@@ -239,6 +290,14 @@ object Job {
         finally pool.shutdown()
       }
       val bytesRead = files.map(_.bytes).sum
+      val (filesDigest, filesPerRun) = Resume.selection(files)
+      plan.foreach { p =>
+        val diff = Resume.selectionDifferences(p, filesDigest, filesPerRun)
+        if (diff.nonEmpty)
+          throw new InputError(
+            s"cannot resume ${config.resumeFrom.getOrElse("")}: the archive changed since it ran (${diff.take(5).mkString("; ")}${if (diff.size > 5) s"; and ${diff.size - 5} more" else ""}): start a new run"
+          )
+      }
       log(s"selected ${selected.size} of ${listing.runs.size} runs: ${files.size} files, $bytesRead bytes")
 
       // 3. One read of every file of every selected run; dedupe and per-run statistics in one shuffle.
@@ -247,8 +306,13 @@ object Job {
       val readPartitions = math.max(2 * parallelism, math.ceil(bytesRead.toDouble / BytesPerReadPartition).toInt)
       val bins = ArchiveReader.pack(files, readPartitions)
       val estimatedLines = files.map(f => f.bytes / (if (compressed(f.path)) BytesPerLineCompressed else BytesPerLinePlain)).sum
-      val writePartitions =
-        math.min(MaxWritePartitions.toLong, math.max(parallelism.toLong, math.ceil(estimatedLines.toDouble / KeysPerWritePartition).toLong)).toInt
+      val slots = concurrentTaskSlots(sc, executorSet.current)
+      // A resume keeps the resumed run's partitions: its records count keys partition by partition.
+      val writePartitions = plan.fold(writePartitionCount(estimatedLines, slots))(_.writePartitions)
+      val now = plan.fold(config.now.getOrElse(Instant.now().getEpochSecond))(_.now)
+      Resume.writePlan(config.output, ResumePlan(Resume.inputs(config), writePartitions, now, filesDigest, filesPerRun), conf)
+      val inherited: Map[Int, PartitionRecord] = if (plan.isDefined) recorded.fold(Map.empty[Int, PartitionRecord])(_.partitions) else Map.empty
+      if (plan.isDefined) Resume.writeInherited(config.output, inherited.values, conf)
       val runIds = selected.map(_._1)
       val runIndex = runIds.zipWithIndex.toMap
       val confB = sc.broadcast(new SerializableConfiguration(conf))
@@ -260,7 +324,12 @@ object Job {
           val c = confB.value.value
           groups.flatMap(g => readPartition(g, runIndex, mode, c, output, pid, () => filesAcc.add(1)))
         }
-      val reduced = tagged.reduceByKey(merge _, writePartitions)
+      // A partition's keys come sorted ([[ShuffleKeyOrder.ordering]]), placed by a JVM-independent hash:
+      // the order progress records count in, the same in a resumed run.
+      val reduced = new ShuffledRDD[ShuffleKey, ShuffleValue, ShuffleValue](tagged, KeyPartitioner(writePartitions))
+        .setAggregator(new Aggregator[ShuffleKey, ShuffleValue, ShuffleValue](identity, merge _, merge _))
+        .setMapSideCombine(true)
+        .setKeyOrdering(ShuffleKeyOrder.ordering)
 
       val perPartition = reduced
         .mapPartitions { it =>
@@ -280,7 +349,7 @@ object Job {
       val keyCount = perPartition.map(_._1).sum
       uniqueKeys = Some(keyCount)
       val runMin: Map[Int, Long] = statsByRun.collect { case (r, s) if s.minEtl != Long.MaxValue => r -> s.minEtl }
-      log(s"read ${totals.lines} lines: ${totals.valid} valid, ${totals.noFingerprint} without fingerprint, ${totals.bad} bad, $keyCount unique keys")
+      log(s"read ${totals.lines} lines: ${totals.valid} valid, ${totals.noFingerprint} without fingerprint, ${totals.badTotal} bad, $keyCount unique keys")
       // Sorted: the concatenation order depends on how the shuffle merged the runs' statistics.
       val unreadable = totals.unreadable.sortBy(_.path)
       unreadable.foreach { u =>
@@ -298,37 +367,81 @@ object Job {
             "check read access to the archive (s3:GetObject, file permissions) and that it holds enriched TSV files, plain or gzip"
         )
 
-      // 4. Writes, paced to one budget shared by the tasks that really run at once.
+      // 4. Writes, paced to one budget split between the executor JVMs by their cores; the tasks
+      // of one JVM share its limiter.
       phase = Progress.Writing
-      val writerTasks = math.max(1, math.min(writePartitions, concurrentTaskSlots(sc)))
+      val published = executorSet.current
+      val writerTasks = math.max(1, math.min(writePartitions, concurrentTaskSlots(sc, published)))
       val settings = WriteSettings(
         table = config.table,
         region = config.region,
         endpoint = config.dynamodbEndpoint,
-        ratePerTask = writeRate.toDouble / writerTasks,
-        maxInFlight = config.maxInFlight
+        writeRate = writeRate.toDouble,
+        maxInFlight = config.maxInFlight,
+        executors = published,
+        executorsFile = Some(executorsFile),
+        runKey = s"${config.output}@${startedAt.toEpochMilli}"
       )
-      log(s"writing $keyCount keys at $writeRate WCU/s over $writerTasks concurrent tasks ($writePartitions partitions)")
+      log(
+        s"writing $keyCount keys at $writeRate WCU/s over ${published.cores.size} executor(s), $writerTasks concurrent tasks ($writePartitions partitions)"
+      )
       val runMinB = sc.broadcast(runMin)
       val ttlSeconds = config.ttlSeconds
       val skipExpired = config.skipExpired
-      val now = config.now.getOrElse(Instant.now().getEpochSecond)
-      val counts = reduced
-        .mapPartitions { it =>
+      val skipPresent = config.skipPresent
+      val inheritedB = sc.broadcast(inherited)
+      val results = reduced
+        .mapPartitionsWithIndex { (partition, it) =>
+          val resumed = inheritedB.value.get(partition)
+          // A retried attempt goes on from where the failed one recorded it got (which started from `resumed`).
+          val earlier =
+            if (Option(TaskContext.get()).exists(_.attemptNumber() > 0)) Resume.loadRecord(output, partition, confB.value.value).filter(_.covered > 0)
+            else None
+          val before = earlier.orElse(resumed)
+          val carriedPrev = resumed.fold(Outcomes())(_.outcomes)
+          val earlierAttempts = earlier.fold(Outcomes())(e => e.outcomes - carriedPrev)
+          if (resumed.exists(_.done)) Iterator.single((WriteCounts(), Outcomes(), Outcomes(), LookupCounts()))
+          else {
+          val tracker = new PartitionTracker(partition, before)
+          val skips = new Resume.Skips(before.fold(Vector.empty[(Long, Long)])(_.ranges))
+          ResumeRecorder.register(tracker, output, () => confB.value.value)
           var expired = 0L
-          val items = it.flatMap {
-            case (KeyOf(eventId, fingerprint), Occurrences(minEventEtl, runs)) =>
-              val etl = mode match {
-                case EtlTimeMode.Run   => runs.iterator.map(runMinB.value).min
-                case EtlTimeMode.Event => minEventEtl
+          var index = -1L
+          var lastIndex = -1L
+          val keyed = it.flatMap {
+            case (k @ KeyOf(eventId, fingerprint), Occurrences(minEventEtl, runs)) =>
+              index += 1
+              if (index == 0) {
+                if (before.exists(b => b.firstKey.exists(_ != k)))
+                  throw new IllegalStateException(
+                    s"the progress records of write partition $partition do not match its keys (recorded first key ${before.flatMap(_.firstKey)}, found $k): start the run afresh"
+                  )
+                tracker.first(k)
               }
-              val item = ManifestItem(eventId, fingerprint, etl, etl + ttlSeconds)
-              if (skipExpired && item.ttl <= now) { expired += 1; expiredAcc.add(1); None }
-              else Some(item)
+              if (skips.contains(index)) None
+              else {
+                val etl = mode match {
+                  case EtlTimeMode.Run   => runs.iterator.map(runMinB.value).min
+                  case EtlTimeMode.Event => minEventEtl
+                }
+                val item = ManifestItem(eventId, fingerprint, etl, etl + ttlSeconds)
+                if (skipExpired && item.ttl <= now) { expired += 1; expiredAcc.add(1); tracker.settle(index, Settled.Expired); None }
+                else Some((index, item))
+              }
             case _ => None
           }
+          // --skip-present: the keys the table holds are settled here, without a put.
+          val filter = if (skipPresent) Some(new PresentFilter(keyed, ManifestWriter.presentLookup(settings), (i, outcome) => {
+            tracker.settle(i, outcome)
+            outcome match {
+              case Settled.Present  => presentAcc.add(1)
+              case Settled.Conflict => conflictAcc.add(1)
+              case _                => ()
+            }
+          })) else None
+          val items = filter.getOrElse(keyed).map { case (i, item) => lastIndex = i; item }
           var reported = WriteCounts()
-          val c = ManifestWriter.writePartition(
+          val c = try ManifestWriter.writePartition(
             settings,
             items,
             now => {
@@ -338,22 +451,43 @@ object Job {
               conflictAcc.add(now.conflicting - reported.conflicting)
               throttledAcc.add(now.throttledRetries - reported.throttledRetries)
               reported = now
-            }
+            },
+            () => confB.value.value,
+            onSettled = (i, outcome) => tracker.settle(i, outcome),
+            indexOfLast = () => lastIndex
           )
-          Iterator.single(c.copy(expired = expired))
+          catch {
+            case e: Throwable =>
+              scala.util.Try(ResumeRecorder.close(tracker, done = false))
+              throw e
+          }
+          // The last record, `done`, before the task reports success; a failure records how far it got.
+          ResumeRecorder.close(tracker, done = true)
+          val looked = filter.fold(LookupCounts())(_.counts)
+          Iterator.single((c.copy(expired = expired, alreadyPresent = c.alreadyPresent + looked.skippedPresent, conflicting = c.conflicting + looked.skippedConflicting), carriedPrev, earlierAttempts, looked))
+          }
         }
         .collect()
-        .foldLeft(WriteCounts())(_ + _)
+      val counts = {
+        val own = results.iterator.map(_._1).foldLeft(WriteCounts())(_ + _)
+        val e = results.iterator.map(_._3).foldLeft(Outcomes())(_ + _)
+        own.copy(written = own.written + e.written, alreadyPresent = own.alreadyPresent + e.alreadyPresent, conflicting = own.conflicting + e.conflicting, expired = own.expired + e.expired)
+      }
+      val carried = results.iterator.map(_._2).foldLeft(Outcomes())(_ + _) +
+        // Partitions the resumed run finished were not run again: their outcomes are the records'.
+        inherited.valuesIterator.filter(_.done).map(_.outcomes).foldLeft(Outcomes())(_ + _)
+      val partitionsDone = inherited.valuesIterator.count(_.done)
 
+      val looked = results.iterator.map(_._4).foldLeft(LookupCounts())(_ + _)
       val counters = Counters(
         linesRead = totals.lines,
-        bad = totals.bad,
+        bad = totals.badTotal,
         noFingerprint = totals.noFingerprint,
-        expired = counts.expired,
+        expired = counts.expired + carried.expired,
         duplicatesInSelection = totals.valid - keyCount,
-        written = counts.written,
-        alreadyPresent = counts.alreadyPresent,
-        conflicting = counts.conflicting
+        written = counts.written + carried.written,
+        alreadyPresent = counts.alreadyPresent + carried.alreadyPresent,
+        conflicting = counts.conflicting + carried.conflicting
       )
       val summary = Summary(
         archive = config.archive,
@@ -366,23 +500,27 @@ object Job {
         skipExpired = config.skipExpired,
         writeRate = writeRate,
         writerTasks = writerTasks,
+        writerExecutors = published.cores.size,
+        writePartitions = writePartitions,
         runsSelected = runIds,
         runsExcluded = listing.runs.size - selected.size,
         ignoredPaths = listing.ignored,
         filesRead = files.size.toLong,
         bytesRead = bytesRead,
         uniqueKeys = keyCount,
+        runEtlTimes = runMin.map { case (r, etl) => runIds(r) -> etl },
         counters = counters,
         unreadableFiles = unreadable,
-        badByReason = Map(
-          Contract.BadRowReasons.fieldCount -> totals.badFieldCount,
-          Contract.BadRowReasons.eventId -> totals.badEventId,
-          Contract.BadRowReasons.etlTstamp -> totals.badEtlTstamp
-        ),
+        badByReason = totals.badByReason,
         throttledRetries = counts.throttledRetries,
         otherRetries = counts.otherRetries,
+        longestWaitSeconds = counts.longestWaitNanos / 1e9,
         startedAt = startedAt,
-        finishedAt = Instant.now()
+        finishedAt = Instant.now(),
+        resume = config.resumeFrom.map { from =>
+          ResumeReport(from, carried, Outcomes(counts.written, counts.alreadyPresent, counts.conflicting, counts.expired), partitionsDone)
+        },
+        skipPresent = if (config.skipPresent) Some(looked) else None
       )
       if (!counters.balanced) throw new IllegalStateException(s"counters do not add up: $counters")
       Report.writeFile(config.output, Contract.Output.summary, Report.summaryJson(summary), conf)
@@ -402,6 +540,9 @@ object Job {
       case e: Throwable =>
         reporter.finish(snapshot().copy(phase = Progress.Failed, message = Some(Main.describe(e))))
         throw e
-    } finally sc.removeSparkListener(live)
+    } finally {
+      executorSet.stop()
+      sc.removeSparkListener(live)
+    }
   }
 }

@@ -33,10 +33,12 @@ final case class JobConfig(
   until: Option[String],
   etlTimeMode: EtlTimeMode,
   ttlSeconds: Long,
-  writeRate: Option[Int],
+  writeRate: Int,
   maxInFlight: Int,
   skipExpired: Boolean,
-  now: Option[Long]
+  now: Option[Long],
+  resumeFrom: Option[String] = None,
+  skipPresent: Boolean = false
 )
 
 object JobConfig {
@@ -53,14 +55,17 @@ object JobConfig {
        |  ${Args.until} RUNID            first run not to read, exclusive (same formats)
        |  ${Args.etlTime} ${Contract.EtlTimeModes.mkString("|")}       etlTime source (default ${Contract.DefaultEtlTimeMode})
        |  ${Args.ttlSeconds} N           ttl = etlTime + N (default ${Contract.DefaultTtlSeconds})
-       |  ${Args.writeRate} N            total write budget in WCU/s (default: derived from the table)
+       |  ${Args.writeRate} N            total write budget in WCU/s (the CLI derives it from the table)  required
        |  ${Args.maxInFlight} N          puts in flight per task to start with; grows while the budget allows (default ${Contract.DefaultMaxInFlightPerTask})
        |  ${Args.skipExpired} true|false skip items whose ttl is already past (default false)
-       |  ${Args.now} EPOCH_SECONDS      "now" for expiry (default: current time)""".stripMargin
+       |  ${Args.now} EPOCH_SECONDS      "now" for expiry (default: current time; on a resume, the resumed run's)
+       |  ${Args.resumeFrom} URI         an earlier run's output folder: send only what its progress records do not show written
+       |  ${Args.skipPresent} true|false look keys up first (BatchGetItem, eventually consistent) and put only the missing ones (default false)""".stripMargin
 
   private val known: Set[String] = Set(
     Args.archive, Args.output, Args.table, Args.region, Args.dynamodbEndpoint, Args.since, Args.until, Args.etlTime,
-    Args.ttlSeconds, Args.writeRate, Args.maxInFlight, Args.skipExpired, Args.now
+    Args.ttlSeconds, Args.writeRate, Args.maxInFlight, Args.skipExpired, Args.now, Args.resumeFrom,
+    Args.skipPresent
   )
 
   /** Parses `--name value` pairs; Left is a usage error naming the offending argument. */
@@ -83,17 +88,18 @@ object JobConfig {
       mode <- optional(m, Args.etlTime)(s =>
         EtlTimeMode.parse(s).toRight(s"must be one of ${Contract.EtlTimeModes.mkString(", ")}, not '$s'"))
       ttl <- optional(m, Args.ttlSeconds)(positiveLong)
-      rate <- optional(m, Args.writeRate)(s => positiveLong(s).filterOrElse(_ <= Int.MaxValue, "too large").map(_.toInt))
+      // Required: the one default (a share of the table's capacity) is the CLI's, src/domain/write-rate.ts.
+      rate <- m.get(Args.writeRate)
+                .toRight(s"missing required argument ${Args.writeRate} (the total write budget in WCU/s; populator derives it from the table)")
+                .flatMap(s => positiveLong(s).filterOrElse(_ <= Int.MaxValue, "too large").map(_.toInt).left.map(e => s"${Args.writeRate}: $e"))
       inFlight <- optional(m, Args.maxInFlight)(s => positiveLong(s).filterOrElse(_ <= 10000, "at most 10000").map(_.toInt))
-      skip <- optional(m, Args.skipExpired) {
-        case "true"  => Right(true)
-        case "false" => Right(false)
-        case other   => Left(s"must be true or false, not '$other'")
-      }
+      skip <- optional(m, Args.skipExpired)(boolean)
+      skipPresent <- optional(m, Args.skipPresent)(boolean)
       now <- optional(m, Args.now)(s => Try(s.toLong).toOption.filter(_ >= 0).toRight(s"'$s' is not epoch seconds"))
+      resumeFrom <- optional(m, Args.resumeFrom)(s => if (s.trim.nonEmpty) Right(plainPath(s)) else Left("must name a run folder"))
     } yield JobConfig(
-      archive = archive,
-      output = output,
+      archive = plainPath(archive),
+      output = plainPath(output),
       table = table,
       region = region,
       dynamodbEndpoint = endpoint,
@@ -104,8 +110,16 @@ object JobConfig {
       writeRate = rate,
       maxInFlight = inFlight.getOrElse(Contract.DefaultMaxInFlightPerTask),
       skipExpired = skip.getOrElse(false),
-      now = now
+      now = now,
+      resumeFrom = resumeFrom,
+      skipPresent = skipPresent.getOrElse(false)
     )
+
+  private def boolean(s: String): Either[String, Boolean] = s match {
+    case "true"  => Right(true)
+    case "false" => Right(false)
+    case other   => Left(s"must be true or false, not '$other'")
+  }
 
   @annotation.tailrec
   private def pairs(rest: List[String], acc: Map[String, String]): Either[String, Map[String, String]] = rest match {
@@ -125,6 +139,18 @@ object JobConfig {
       case None    => Right(None)
       case Some(v) => f(v).left.map(e => s"$name: $e").map(Some(_))
     }
+
+  /**
+   * A `file:` URI as the plain path it names (`file:///data/a%20b` -> `/data/a b`): Hadoop's
+   * `new Path(String)` does not decode percent-escapes and would look for a folder literally called
+   * `a%20b`. Plain paths and other schemes (s3://) are kept as written.
+   */
+  def plainPath(s: String): String =
+    if (!s.regionMatches(true, 0, "file:", 0, 5)) s
+    else
+      Try(new URI(s)).toOption
+        .filter(u => !u.isOpaque && u.getPath != null && u.getPath.nonEmpty && (u.getAuthority == null || u.getAuthority == "localhost"))
+        .fold(s)(_.getPath)
 
   private def positiveLong(s: String): Either[String, Long] =
     Try(s.toLong).toOption.filter(_ > 0).toRight(s"'$s' is not a positive integer")

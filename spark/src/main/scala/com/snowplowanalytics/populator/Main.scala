@@ -52,8 +52,10 @@ object Main {
 
   private def buildSession(): SparkSession = {
     val conf = new SparkConf().setAppName("populator")
-    // Kryo shuffles the (key, value) records far more compactly than Java serialization.
-    if (!conf.contains("spark.serializer")) conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+    // Kryo with the job's classes registered: the shuffle's records without class names.
+    KryoSetup.configure(conf)
+    // Sees every executor from the first: the write budget is split over them by their cores.
+    ExecutorRegistry.addTo(conf)
     SparkSession.builder().config(conf).getOrCreate()
   }
 

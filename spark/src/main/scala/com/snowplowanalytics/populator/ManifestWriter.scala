@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.{AtomicInteger, AtomicLong, AtomicReference}
 
 import scala.collection.JavaConverters._
 
+import software.amazon.awssdk.auth.credentials.{AwsBasicCredentials, AwsCredentialsProvider, DefaultCredentialsProvider, StaticCredentialsProvider}
 import software.amazon.awssdk.awscore.exception.AwsServiceException
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration
@@ -29,7 +30,8 @@ final case class WriteCounts(
   conflicting: Long = 0,
   expired: Long = 0,
   throttledRetries: Long = 0,
-  otherRetries: Long = 0
+  otherRetries: Long = 0,
+  longestWaitNanos: Long = 0
 ) {
   def +(o: WriteCounts): WriteCounts = WriteCounts(
     written + o.written,
@@ -37,30 +39,49 @@ final case class WriteCounts(
     conflicting + o.conflicting,
     expired + o.expired,
     throttledRetries + o.throttledRetries,
-    otherRetries + o.otherRetries
+    otherRetries + o.otherRetries,
+    math.max(longestWaitNanos, o.longestWaitNanos)
   )
 }
 
-/** Where and how fast one task writes; shipped to executors. */
+/**
+ * Where and how fast the job writes; shipped to executors. `writeRate` is the whole job's budget
+ * (WCU/s), split between executor JVMs by [[ExecutorBudget]]: `executors` is the set the driver
+ * published when the write stage was planned, `executorsFile` where it keeps publishing it, and
+ * `runKey` tells this run's JVM-wide limiter from an earlier run's.
+ */
 final case class WriteSettings(
   table: String,
   region: String,
   endpoint: Option[URI],
-  ratePerTask: Double,
+  writeRate: Double,
   maxInFlight: Int,
   maxAttempts: Int = 15,
+  throttleRetryNanos: Long = WriteSettings.ThrottleRetryNanos,
   baseBackoffMillis: Long = 50,
-  maxBackoffMillis: Long = 20000
+  maxBackoffMillis: Long = 20000,
+  executors: ExecutorSet = ExecutorSet(0, Map(ExecutorSet.DriverId -> 1)),
+  executorsFile: Option[String] = None,
+  runKey: String = "",
+  refreshMillis: Long = 2000
 )
 
-/** What the table tells us before anything is read. */
-final case class TableInfo(onDemand: Boolean, provisionedWcu: Long, onDemandMaxWcu: Option[Long]) {
+object WriteSettings {
 
-  /** The default total write budget (WCU/s) when `--write-rate` is absent. */
-  def defaultWriteRate: Int =
-    if (onDemand) onDemandMaxWcu.filter(_ > 0).fold(Contract.DefaultOnDemandWriteRate)(m => math.min(m, Contract.DefaultOnDemandWriteRate.toLong).toInt)
-    else math.max(1L, math.floor(provisionedWcu * Contract.DefaultProvisionedWcuShare).toLong).toInt
+  /**
+   * How long one item is retried while it is throttled: 10 minutes. Throttling is the table
+   * saying "later", not "no": every writer of the JVM slows down on it (the shared limiter), so
+   * an item throttled for minutes is the table being full, and failing the task for it (as a
+   * small count of attempts did) throws away the task's work and starts it again, no faster.
+   */
+  val ThrottleRetryNanos: Long = 10L * 60 * 1000 * 1000 * 1000
 }
+
+/**
+ * What the table tells us before anything is read. The write budget is not derived here: the CLI
+ * derives it (src/domain/write-rate.ts, the one implementation) and always passes `--write-rate`.
+ */
+final case class TableInfo(onDemand: Boolean, provisionedWcu: Long, onDemandMaxWcu: Option[Long])
 
 /** How a failed put is handled. */
 sealed trait FailureKind extends Product with Serializable
@@ -104,8 +125,20 @@ object ManifestWriter {
     math.max(64, cores * InFlightWindow.ceiling(maxInFlightPerTask))
 
   /**
-   * The JVM's client for a region/endpoint/pool size. Credentials come from the SDK's default
-   * chain only. SDK retries are off: with many puts in flight they would overshoot a throttled
+   * The credentials of the job's DynamoDB client: a storage config's static keys when the local
+   * runner put them in the JVM's environment (Contract.Env: they are for DynamoDB only, S3 is read
+   * with the caller's own chain), else the SDK's default chain (on EMR: the execution role).
+   */
+  def credentialsProvider(env: String => Option[String]): AwsCredentialsProvider = {
+    val keys = for {
+      id <- env(Contract.Env.dynamodbAccessKeyId).filter(_.nonEmpty)
+      secret <- env(Contract.Env.dynamodbSecretAccessKey).filter(_.nonEmpty)
+    } yield StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret))
+    keys.getOrElse(DefaultCredentialsProvider.builder().build())
+  }
+
+  /**
+   * The JVM's client for a region/endpoint/pool size, with [[credentialsProvider]]'s credentials. SDK retries are off: with many puts in flight they would overshoot a throttled
    * table, so retries and pacing happen above the SDK, in [[writePartition]]. The pool size is part
    * of the key: in local mode the driver's DescribeTable and the writers share the JVM, and the
    * writers' pool must not be the one sized for the first caller.
@@ -125,7 +158,12 @@ object ManifestWriter {
           .retryStrategy(AwsRetryStrategy.doNotRetry())
           .apiCallAttemptTimeout(Duration.ofSeconds(15))
           .build()
-        val b = DynamoDbAsyncClient.builder().region(Region.of(key.region)).httpClientBuilder(http).overrideConfiguration(overrides)
+        val b = DynamoDbAsyncClient
+          .builder()
+          .region(Region.of(key.region))
+          .credentialsProvider(credentialsProvider(sys.env.get))
+          .httpClientBuilder(http)
+          .overrideConfiguration(overrides)
         key.endpoint.foreach(e => b.endpointOverride(e))
         b.build()
       }
@@ -164,7 +202,25 @@ object ManifestWriter {
     case _                                    => FailureKind.Fatal
   }
 
-  private def isRetryable(t: Throwable): Boolean = classifyFailure(t) match {
+  /**
+   * `--skip-present`'s lookup through the JVM's shared client: the keys of `items` the table
+   * holds (see [[SkipPresent.lookup]]); its fatal failures are reported as the puts' are.
+   */
+  def presentLookup(settings: WriteSettings): Seq[ManifestItem] => (Map[(String, String), Option[Long]], LookupCounts) = {
+    val c = client(settings.region, settings.endpoint, settings.maxInFlight)
+    items =>
+      SkipPresent.lookup(
+        items,
+        req => c.batchGetItem(req),
+        settings,
+        Clock.System,
+        () => scala.util.Random.nextDouble(),
+        e => userFacing(e, "BatchGetItem", settings.table, settings.region, settings.endpoint)
+      )
+  }
+
+  /** Throttling or a transient failure, and not an access problem: worth another attempt. */
+  def isRetryable(t: Throwable): Boolean = classifyFailure(t) match {
     case FailureKind.Throttled | FailureKind.Transient => !isAuthProblem(t)
     case _                                             => false
   }
@@ -184,7 +240,8 @@ object ManifestWriter {
     if (isAuthProblem(e))
       new InputError(
         s"access denied or bad credentials for $action on table $table in region $region (${e.getMessage}): " +
-          "check the default AWS credential chain (env, profile, role) and that it allows dynamodb:DescribeTable and dynamodb:PutItem",
+          "check the default AWS credential chain (env, profile, role) and that it allows dynamodb:DescribeTable and dynamodb:PutItem" +
+          (if (action == "BatchGetItem") " (and dynamodb:BatchGetItem for --skip-present)" else ""),
         e
       )
     else
@@ -279,19 +336,39 @@ object ManifestWriter {
       .build()
   }
 
-  /** Writes one task's items through the JVM's shared client. */
-  def writePartition(settings: WriteSettings, items: Iterator[ManifestItem], onProgress: WriteCounts => Unit): WriteCounts = {
+  /**
+   * Writes one task's items through the JVM's shared client. Only the puts' own failures become
+   * the user-facing DynamoDB errors ("cannot reach", "access denied"); a failure of `items` (the
+   * shuffle read feeding them, e.g. a fetch failure or a disk error) propagates as it is, for
+   * Spark to handle and report as what it is.
+   */
+  def writePartition(
+    settings: WriteSettings,
+    items: Iterator[ManifestItem],
+    onProgress: WriteCounts => Unit,
+    conf: () => org.apache.hadoop.conf.Configuration = () => new org.apache.hadoop.conf.Configuration(),
+    onSettled: (Long, Settled) => Unit = (_, _) => (),
+    indexOfLast: () => Long = null
+  ): WriteCounts = {
     val c = client(settings.region, settings.endpoint, settings.maxInFlight)
-    val limiter = new RateLimiter(settings.ratePerTask, Clock.System)
-    try
-      writeAll(items, item => c.putItem(putRequest(settings.table, item)), limiter, settings, Clock.System, () => scala.util.Random.nextDouble(), onProgress)
-    catch {
-      case e: ManifestWriteException => throw e
-      case e: Throwable              => throw userFacing(e, "PutItem", settings.table, settings.region, settings.endpoint)
-    }
+    // The JVM's limiter, shared by its writer tasks: its pace is what the table allowed so far.
+    val limiter = JvmWriters.budgetFor(settings, conf).limiter
+    writeAll(
+      items,
+      item => c.putItem(putRequest(settings.table, item)),
+      limiter,
+      settings,
+      Clock.System,
+      () => scala.util.Random.nextDouble(),
+      onProgress,
+      putFailure = e => userFacing(e, "PutItem", settings.table, settings.region, settings.endpoint),
+      onSettled = onSettled,
+      indexOfLast = indexOfLast
+    )
   }
 
-  private final class Pending(val item: ManifestItem, val attempt: Int, val readyAt: Long)
+  /** An item on its way: `firstAt` is when it was first sent (how long it has waited). */
+  private final class Pending(val item: ManifestItem, val attempt: Int, val readyAt: Long, val firstAt: Long, val index: Long)
 
   /** Full-jitter exponential backoff before attempt `attempt + 1`. */
   def backoffNanos(settings: WriteSettings, attempt: Int, random: Double): Long = {
@@ -304,9 +381,12 @@ object ManifestWriter {
    * limiter permit and a slot in the task's [[InFlightWindow]]; the window grows whenever the
    * limiter has a permit ready but every slot is taken (so the limiter, not the endpoint's answer
    * time, paces the task) and shrinks when the limiter slows down on throttling. Retryable failures
-   * come back after a backoff, ahead of new items. An item that fails `maxAttempts` times, or
-   * fails fatally, fails the task: nothing is dropped silently. `onProgress` gets the running
-   * totals on the calling thread about once a second (live progress through accumulators).
+   * come back after a backoff, ahead of new items: a throttled item for up to
+   * `throttleRetryNanos` (10 minutes) since its first put, another retryable failure (5xx,
+   * connection) up to `maxAttempts` times. An item beyond that, or failing fatally, fails the
+   * task: nothing is dropped silently. The counts say how long the slowest item waited; `putFailure` maps a put's fatal
+   * failure to what the task throws. `onProgress` gets the running totals on the calling thread
+   * about once a second (live progress through accumulators).
    */
   def writeAll(
     items: Iterator[ManifestItem],
@@ -316,7 +396,10 @@ object ManifestWriter {
     clock: Clock,
     random: () => Double,
     onProgress: WriteCounts => Unit = _ => (),
-    window: Option[InFlightWindow] = None
+    window: Option[InFlightWindow] = None,
+    putFailure: Throwable => Throwable = identity,
+    onSettled: (Long, Settled) => Unit = (_, _) => (),
+    indexOfLast: () => Long = null
   ): WriteCounts = {
     val slots = window.getOrElse(InFlightWindow(settings.maxInFlight))
     val inFlight = new AtomicInteger(0)
@@ -325,35 +408,50 @@ object ManifestWriter {
     val failure = new AtomicReference[Throwable](null)
     val retries = new PriorityBlockingQueue[Pending](16, (a: Pending, b: Pending) => java.lang.Long.compare(a.readyAt, b.readyAt))
     val written, alreadyPresent, conflicting, throttled, otherRetries = new AtomicLong(0)
+    val longestWait = new AtomicLong(0)
     val maxWait = TimeUnit.MILLISECONDS.toNanos(20)
 
-    def done(): Unit = { outstanding.decrementAndGet(); signal.release() }
+    def done(p: Pending): Unit = {
+      if (p.attempt > 1) longestWait.accumulateAndGet(clock.nanoTime() - p.firstAt, math.max)
+      outstanding.decrementAndGet()
+      signal.release()
+    }
 
     def onFailure(p: Pending, err: Throwable): Unit = {
       val kind = classifyFailure(err)
+      val now = clock.nanoTime()
+      val retry = kind match {
+        case FailureKind.Throttled => now - p.firstAt < settings.throttleRetryNanos
+        case FailureKind.Transient => p.attempt < settings.maxAttempts
+        case _                     => false
+      }
       kind match {
-        case FailureKind.Conflict => conflicting.incrementAndGet(); done()
-        case FailureKind.Throttled | FailureKind.Transient if p.attempt < settings.maxAttempts =>
+        case FailureKind.Conflict => conflicting.incrementAndGet(); onSettled(p.index, Settled.Conflict); done(p)
+        case FailureKind.Throttled | FailureKind.Transient if retry =>
           if (kind == FailureKind.Throttled) {
             throttled.incrementAndGet()
             // The table is at capacity: fewer puts in flight, as fewer per second.
             if (limiter.onThrottle()) slots.shrink()
           }
           else otherRetries.incrementAndGet()
-          retries.add(new Pending(p.item, p.attempt + 1, clock.nanoTime() + backoffNanos(settings, p.attempt, random())))
+          retries.add(new Pending(p.item, p.attempt + 1, now + backoffNanos(settings, p.attempt, random()), p.firstAt, p.index))
           signal.release()
         case FailureKind.Throttled | FailureKind.Transient =>
+          val how =
+            if (kind == FailureKind.Throttled)
+              f"still throttled for ${settings.throttleRetryNanos / 60e9}%.0f minutes (${p.attempt} attempts)"
+            else s"still failing after ${settings.maxAttempts} attempts"
           failure.compareAndSet(
             null,
             new ManifestWriteException(
               s"put of ${Contract.AttrEventId}=${p.item.eventId} ${Contract.AttrFingerprint}=${p.item.fingerprint} into ${settings.table} " +
-                s"still failing after ${settings.maxAttempts} attempts (${unwrap(err)}); the task fails so Spark can retry it",
+                s"$how (${unwrap(err)}); the task fails so Spark can retry it",
               unwrap(err)
             )
           )
           signal.release()
         case FailureKind.Fatal =>
-          failure.compareAndSet(null, unwrap(err))
+          failure.compareAndSet(null, putFailure(unwrap(err)))
           signal.release()
       }
     }
@@ -367,8 +465,9 @@ object ManifestWriter {
         // The slot goes back last, so the task thread sees a failure before it sends more.
         try {
           if (err == null) {
-            if (resp.hasAttributes && !resp.attributes().isEmpty) alreadyPresent.incrementAndGet() else written.incrementAndGet()
-            done()
+            if (resp.hasAttributes && !resp.attributes().isEmpty) { alreadyPresent.incrementAndGet(); onSettled(p.index, Settled.Present) }
+            else { written.incrementAndGet(); onSettled(p.index, Settled.Written) }
+            done(p)
           } else onFailure(p, err)
         } catch { case e: Throwable => failure.compareAndSet(null, e); signal.release() }
         finally { inFlight.decrementAndGet(); signal.release() }
@@ -381,11 +480,13 @@ object ManifestWriter {
       alreadyPresent = alreadyPresent.get(),
       conflicting = conflicting.get(),
       throttledRetries = throttled.get(),
-      otherRetries = otherRetries.get()
+      otherRetries = otherRetries.get(),
+      longestWaitNanos = longestWait.get()
     )
     val progressEvery = TimeUnit.SECONDS.toNanos(1)
     var lastProgress = clock.nanoTime()
 
+    var taken = 0L
     var finished = false
     while (!finished) {
       if (clock.nanoTime() - lastProgress >= progressEvery) { onProgress(counts()); lastProgress = clock.nanoTime() }
@@ -395,7 +496,13 @@ object ManifestWriter {
       val head = retries.peek()
       val next =
         if (head != null && head.readyAt <= now) retries.poll()
-        else if (items.hasNext) { outstanding.incrementAndGet(); new Pending(items.next(), 1, now) }
+        else if (items.hasNext) {
+          outstanding.incrementAndGet()
+          val item = items.next()
+          val index = if (indexOfLast == null) taken else indexOfLast()
+          taken += 1
+          new Pending(item, 1, now, now, index)
+        }
         else null
       if (next != null) {
         // A slot; only the task thread takes them, so it stays free until the send.

@@ -59,21 +59,36 @@ final case class Summary(
   skipExpired: Boolean,
   writeRate: Int,
   writerTasks: Int,
+  writerExecutors: Int,
+  writePartitions: Int,
   runsSelected: Seq[String],
   runsExcluded: Int,
   ignoredPaths: Seq[String],
   filesRead: Long,
   bytesRead: Long,
   uniqueKeys: Long,
+  runEtlTimes: Map[String, Long],
   unreadableFiles: Seq[UnreadableFile],
   counters: Counters,
   badByReason: Map[String, Long],
   throttledRetries: Long,
   otherRetries: Long,
+  longestWaitSeconds: Double,
   startedAt: Instant,
-  finishedAt: Instant
+  finishedAt: Instant,
+  resume: Option[ResumeReport] = None,
+  skipPresent: Option[LookupCounts] = None
 ) {
   def durationSeconds: Double = Duration.between(startedAt, finishedAt).toMillis / 1000.0
+}
+
+/**
+ * What a resume took over from the run it resumed (`recorded`: the outcomes of the keys its
+ * records showed settled, never sent again) and what it did itself (`thisRun`); the summary's
+ * counters are their sum. `writesSaved`: the puts the records spared.
+ */
+final case class ResumeReport(resumedFrom: String, recorded: Outcomes, thisRun: Outcomes, partitionsDone: Int) {
+  def writesSaved: Long = recorded.puts
 }
 
 /** JSON rendering (json4s, provided by Spark) and writing through the Hadoop FileSystem API. */
@@ -114,12 +129,16 @@ object Report {
         "skipExpired" -> JBool(s.skipExpired),
         "writeRate" -> JInt(s.writeRate),
         "writerTasks" -> JInt(s.writerTasks),
+        "writerExecutors" -> JInt(s.writerExecutors),
+        "writePartitions" -> JInt(s.writePartitions),
         "runsSelected" -> JArray(s.runsSelected.map(JString(_)).toList),
         "runsExcluded" -> JInt(s.runsExcluded),
         "ignoredPaths" -> JArray(s.ignoredPaths.map(JString(_)).toList),
         "filesRead" -> JLong(s.filesRead),
         "bytesRead" -> JLong(s.bytesRead),
         "uniqueKeys" -> JLong(s.uniqueKeys),
+        // `verify` needs each run's etlTime in run mode, and a sample cannot tell a run's earliest etl_tstamp.
+        "runEtlTimes" -> JObject(s.runEtlTimes.toList.sortBy(_._1).map { case (run, etl) => run -> JLong(etl) }),
         "unreadableFiles" -> JArray(
           s.unreadableFiles.map(u => JObject("path" -> JString(u.path), "error" -> JString(u.error), "linesRead" -> JLong(u.linesRead))).toList
         ),
@@ -136,9 +155,34 @@ object Report {
         "badByReason" -> JObject(s.badByReason.toList.sortBy(_._1).map { case (k, v) => k -> JLong(v) }),
         "throttledRetries" -> JLong(s.throttledRetries),
         "otherRetries" -> JLong(s.otherRetries),
+        // The longest one item took from its first put to the answer that settled it, through retries.
+        "longestWaitSeconds" -> JDouble(s.longestWaitSeconds),
         "startedAt" -> JString(s.startedAt.toString),
         "finishedAt" -> JString(s.finishedAt.toString),
-        "durationSeconds" -> JDouble(s.durationSeconds)
+        "durationSeconds" -> JDouble(s.durationSeconds),
+        "resume" -> s.resume.fold[JValue](JNull) { r =>
+          def o(x: Outcomes): JValue =
+            JObject("written" -> JLong(x.written), "alreadyPresent" -> JLong(x.alreadyPresent), "conflicting" -> JLong(x.conflicting), "expired" -> JLong(x.expired))
+          JObject(
+            "resumedFrom" -> JString(r.resumedFrom),
+            "writesSaved" -> JLong(r.writesSaved),
+            "partitionsAlreadyDone" -> JInt(r.partitionsDone),
+            "recorded" -> o(r.recorded),
+            "thisRun" -> o(r.thisRun)
+          )
+        },
+        // --skip-present: keys looked up, those found (counted above as already present or
+        // conflicting, never put), the BatchGetItem requests and their throttled retries.
+        "skipPresent" -> s.skipPresent.fold[JValue](JNull) { l =>
+          JObject(
+            "lookedUp" -> JLong(l.lookedUp),
+            "skippedPresent" -> JLong(l.skippedPresent),
+            "skippedConflicting" -> JLong(l.skippedConflicting),
+            "putsSaved" -> JLong(l.skippedPresent + l.skippedConflicting),
+            "requests" -> JLong(l.lookups),
+            "throttledRetries" -> JLong(l.throttled)
+          )
+        }
       )
     )
   }
@@ -146,6 +190,20 @@ object Report {
   /** One bad-rows line: `{"line": ..., "reason": ..., "sourceFile": ...}`. */
   def badRowJson(line: String, reason: String, sourceFile: String): String =
     JsonMethods.compact(JObject("line" -> JString(line), "reason" -> JString(reason), "sourceFile" -> JString(sourceFile)))
+
+  /**
+   * The bad-rows line of a line over MaxLineBytes: only its first BadRowLinePrefixChars characters
+   * (a binary file read as text is one huge "line"; nobody wants megabytes of it in a bad row).
+   */
+  def tooLongLineJson(line: String, sourceFile: String): String =
+    JsonMethods.compact(
+      JObject(
+        "line" -> JString(line.take(Contract.BadRowLinePrefixChars)),
+        "reason" -> JString(Contract.BadRowReasons.lineTooLong),
+        "sourceFile" -> JString(sourceFile),
+        "truncated" -> JBool(true)
+      )
+    )
 
   /** The bad-rows line of a file that could not be read to its end; it is not a line, so `line` is null. */
   def unreadableFileJson(u: UnreadableFile): String =
@@ -166,7 +224,8 @@ object Report {
       f"${c.alreadyPresent} already present, ${c.conflicting} conflicting, ${c.expired} expired, " +
       f"${c.duplicatesInSelection} duplicates, ${c.noFingerprint} without fingerprint, ${c.bad} bad; " +
       (if (s.unreadableFiles.nonEmpty) s"${s.unreadableFiles.size} unreadable file(s); " else "") +
-      f"${s.throttledRetries} throttled retries; ${s.durationSeconds}%.1f s"
+      f"${s.throttledRetries} throttled retries; ${s.durationSeconds}%.1f s" +
+      s.resume.fold("")(r => s"; resumed from ${r.resumedFrom}: ${r.writesSaved} writes saved")
   }
 
   /**

@@ -1,5 +1,6 @@
 package com.snowplowanalytics.populator
 
+import java.io.IOException
 import java.nio.file.Path
 
 import org.apache.hadoop.conf.Configuration
@@ -75,14 +76,74 @@ class ArchiveReaderSpec extends AnyFunSuite {
     assert(ok.toList == List("a", "b") && ok.failure.isEmpty && ok.linesRead == 2)
   }
 
-  test("file-level failures are about the file; interruptions and network failures are not") {
-    assert(ArchiveReader.fileLevel(new java.io.EOFException("Unexpected end of input stream")))
-    assert(ArchiveReader.fileLevel(new java.util.zip.ZipException("invalid block type")))
-    assert(ArchiveReader.fileLevel(new java.io.FileNotFoundException("gone")))
-    assert(!ArchiveReader.fileLevel(new java.io.InterruptedIOException("interrupted")))
-    assert(!ArchiveReader.fileLevel(new java.net.SocketTimeoutException("read timed out")))
-    assert(!ArchiveReader.fileLevel(new java.io.IOException("read failed", new java.net.SocketException("Connection reset"))))
-    assert(!ArchiveReader.fileLevel(new java.nio.channels.ClosedByInterruptException()))
+  test("from decoding every failure is about the file; from the storage only a missing object or a refusal; never an interruption") {
+    // The codec or the line reader failed: the bytes are broken, the same on every attempt.
+    assert(ArchiveReader.fileLevel(new java.io.EOFException("Unexpected end of input stream"), fromStorage = false))
+    assert(ArchiveReader.fileLevel(new java.util.zip.ZipException("invalid block type"), fromStorage = false))
+    assert(ArchiveReader.fileLevel(new IOException("incorrect header check"), fromStorage = false)) // native zlib's words
+    assert(ArchiveReader.fileLevel(new RuntimeException("native zStandard library not available"), fromStorage = false))
+    assert(ArchiveReader.fileLevel(new ArrayIndexOutOfBoundsException(900000), fromStorage = false)) // bzip2 on garbage
+    // The storage failed: only "gone" and "not allowed" are about the file.
+    assert(ArchiveReader.fileLevel(new java.io.FileNotFoundException("gone"), fromStorage = true))
+    assert(ArchiveReader.fileLevel(new java.nio.file.AccessDeniedException("s3a://b/k"), fromStorage = true))
+    assert(ArchiveReader.fileLevel(new IOException("Access Denied (Service: Amazon S3; Status Code: 403; Error Code: AccessDenied)"), fromStorage = true))
+    assert(!ArchiveReader.fileLevel(new IOException("Status Code: 503; Error Code: SlowDown"), fromStorage = true))
+    assert(!ArchiveReader.fileLevel(new IOException("We encountered an internal error (Status Code: 500)"), fromStorage = true))
+    assert(!ArchiveReader.fileLevel(new java.net.SocketTimeoutException("read timed out"), fromStorage = true))
+    assert(!ArchiveReader.fileLevel(new IOException("read failed", new java.net.SocketException("Connection reset")), fromStorage = true))
+    assert(!ArchiveReader.fileLevel(new IOException("Input/output error"), fromStorage = true))
+    // The task is being killed.
+    assert(!ArchiveReader.fileLevel(new java.io.InterruptedIOException("interrupted"), fromStorage = false))
+    assert(!ArchiveReader.fileLevel(new java.nio.channels.ClosedByInterruptException(), fromStorage = true))
+  }
+
+  private def flakyConf(): Configuration = { val c = conf(); FlakyFileSystem.register(c); c }
+
+  test("a storage failure part-way through a file is thrown, not taken for a broken file") {
+    val dir = temp("reader")
+    for (name <- Seq("part-slowdown-once.gz", "part-reset-always")) {
+      val f = write(dir.resolve(name), noisy(2000), gzip = name.endsWith(".gz"))
+      val e = intercept[IOException](new ArchiveReader.Lines(FlakyFileSystem.uri(f), flakyConf()).toList)
+      assert(e.getMessage.contains("cannot read") && e.getMessage.contains(name), e.getMessage)
+    }
+    // The next attempt reads the whole file.
+    val again = new ArchiveReader.Lines(FlakyFileSystem.uri(dir.resolve("part-slowdown-once.gz")), flakyConf())
+    assert(again.toList == noisy(2000) && again.failure.isEmpty)
+  }
+
+  test("a missing object or a refused one is set aside as unreadable") {
+    val dir = temp("reader")
+    for (name <- Seq("part-missing", "part-denied")) {
+      val f = write(dir.resolve(name), Seq("a"))
+      val reader = new ArchiveReader.Lines(FlakyFileSystem.uri(f), flakyConf())
+      assert(reader.toList == Nil && reader.failure.isDefined, name)
+    }
+  }
+
+  test("a codec that throws a RuntimeException (zstd without native Hadoop) makes the file unreadable, not a failed task") {
+    val dir = temp("reader")
+    val f = write(dir.resolve("part-00000.zst"), Seq("not really zstd"))
+    val reader = new ArchiveReader.Lines(f.toString, conf())
+    assert(reader.toList == Nil)
+    assert(reader.failure.isDefined, reader.failure)
+  }
+
+  test("a line over MaxLineBytes is cut there and flagged; the next line is read as usual") {
+    val dir = temp("reader")
+    val limit = generated.Contract.MaxLineBytes
+    val atLimit = "a" * limit
+    val over = "b" * (5 * limit)
+    val f = write(dir.resolve("part-00000"), Seq("first", atLimit, over, "last"))
+    val reader = new ArchiveReader.Lines(f.toString, conf())
+    val got = scala.collection.mutable.ArrayBuffer.empty[(Int, Boolean)]
+    while (reader.hasNext) { val l = reader.next(); got += (l.length -> reader.tooLong) }
+    assert(got.toList == List(5 -> false, limit -> false, (limit + 1) -> true, 4 -> false))
+    // Binary garbage without a line end is one huge line, cut the same way.
+    val garbage = dir.resolve("garbage")
+    val rnd = new scala.util.Random(3)
+    java.nio.file.Files.write(garbage, Array.fill(3 * limit)((32 + rnd.nextInt(95)).toByte))
+    val g = new ArchiveReader.Lines(garbage.toString, conf())
+    assert(g.next().length == limit + 1 && g.tooLong && !g.hasNext && g.failure.isEmpty)
   }
 
   test("listing: run folders, ignored entries, markers, zero-byte and hidden files skipped") {
@@ -106,6 +167,15 @@ class ArchiveReaderSpec extends AnyFunSuite {
   test("a missing archive is an input error") {
     val e = intercept[InputError](ArchiveReader.listRuns(temp("x").resolve("nope").toString, conf()))
     assert(e.getMessage.contains("does not exist"))
+  }
+
+  test("packing 200,000 files into 20,000 groups: every file once, groups within one file of each other") {
+    val rnd = new scala.util.Random(5)
+    val files = (1 to 200000).map(i => ArchiveFile("r", f"f$i%06d", 1000L + rnd.nextInt(1000)))
+    val bins = ArchiveReader.pack(files, 20000)
+    assert(bins.size == 20000 && bins.map(_.size).sum == files.size && bins.flatten.map(_.path).toSet.size == files.size)
+    val sizes = bins.map(_.map(_.bytes).sum)
+    assert(sizes.max - sizes.min <= 2000)
   }
 
   test("packing balances bytes and keeps every file once") {

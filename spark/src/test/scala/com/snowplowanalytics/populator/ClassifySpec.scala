@@ -79,3 +79,63 @@ class ClassifySpec extends AnyFunSuite {
     }
   }
 }
+
+/**
+ * The golden vectors of test/fixtures/classification/vectors.json, which the TypeScript oracle
+ * (classification-vectors.unit.test.ts) must pass too: the two classifiers cannot drift apart.
+ */
+class ClassificationVectorsSpec extends AnyFunSuite {
+  import org.json4s._
+  import org.json4s.jackson.JsonMethods
+
+  private implicit val formats: Formats = DefaultFormats
+
+  private val doc = JsonMethods.parse(new String(java.nio.file.Files.readAllBytes(ClassificationVectors.file), "UTF-8"))
+  private val vectors = (doc \ "vectors").children
+
+  private def value(v: JValue): String = v match {
+    case JString(s) => s
+    case o: JObject => (o \ "repeat").extract[String] * (o \ "times").extract[Int]
+    case other      => throw new IllegalArgumentException(s"not a vector value: $other")
+  }
+
+  private def line(v: JValue): String = v \ "line" match {
+    case JNothing =>
+      val f = Lines.sample.split("\t", -1).toBuffer
+      (v \ "recipe" \ "fields") match {
+        case JObject(fs) => fs.foreach { case (i, x) => f(i.toInt) = value(x) }
+        case _           => ()
+      }
+      (v \ "recipe" \ "fieldCount").extractOpt[Int].foreach { n =>
+        while (f.size < n) f += ""
+        f.remove(n, f.size - n)
+      }
+      f.mkString("\t")
+    case l => value(l)
+  }
+
+  private def expected(e: JValue): Classified = (e \ "kind").extract[String] match {
+    case "bad"           => Classified.Bad((e \ "reason").extract[String])
+    case "noFingerprint" => Classified.NoFingerprint((e \ "eventId").extract[String], (e \ "etlTime").extract[Long])
+    case "valid"         => Classified.Valid((e \ "eventId").extract[String], value(e \ "fingerprint"), (e \ "etlTime").extract[Long])
+    case other           => throw new IllegalArgumentException(s"unknown kind $other")
+  }
+
+  test("there are many") { assert(vectors.size > 50) }
+
+  vectors.foreach { v =>
+    val name = (v \ "name").extract[String]
+    test(name) {
+      val actual = Classify.classify(line(v))
+      val want = expected(v \ "expected")
+      // The kind first: a multi-megabyte fingerprint in a failure message helps nobody.
+      assert(actual.getClass == want.getClass && (actual match { case Classified.Bad(r) => want == Classified.Bad(r); case _ => true }), s"$actual")
+      assert(actual == want)
+    }
+  }
+}
+
+object ClassificationVectors {
+  /** The vectors live with the TypeScript fixtures; ScalaTest runs in spark/. */
+  val file: java.nio.file.Path = java.nio.file.Paths.get("..", "test", "fixtures", "classification", "vectors.json")
+}

@@ -11,10 +11,14 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
 
 /**
  * An HTTP proxy in front of dynalite that answers some PutItem calls with DynamoDB's own throttling
- * and 5xx error documents, so the real SDK parses them into the exceptions the job must retry.
+ * and 5xx error documents, so the real SDK parses them into the exceptions the job must retry;
+ * `fatalFirst` answers the first puts with a ValidationException, which fails the task at once;
+ * `fatalAfter` every put after that many (a job that stops part-way through its writes).
  */
-final class FaultProxy(target: URI, throttleEvery: Int, errorEvery: Int, denyPuts: Boolean = false) extends AutoCloseable {
+final class FaultProxy(target: URI, throttleEvery: Int, errorEvery: Int, denyPuts: Boolean = false, fatalFirst: Int = 0, fatalAfter: Int = Int.MaxValue) extends AutoCloseable {
   private val puts = new AtomicInteger()
+  /** PutItem requests received (answered or not). */
+  def putsSeen: Int = puts.get()
   val throttled = new AtomicInteger()
   val failed = new AtomicInteger()
   private val client = HttpClient.newHttpClient()
@@ -29,7 +33,9 @@ final class FaultProxy(target: URI, throttleEvery: Int, errorEvery: Int, denyPut
         val body = ex.getRequestBody.readAllBytes()
         val isPut = Option(ex.getRequestHeaders.getFirst("X-Amz-Target")).exists(_.endsWith(".PutItem"))
         val n = if (isPut) puts.incrementAndGet() else 0
-        if (isPut && denyPuts)
+        if (isPut && (n <= fatalFirst || n > fatalAfter))
+          reply(ex, 400, """{"__type":"com.amazon.coral.validate#ValidationException","message":"injected: a failure no retry of the put can fix"}""")
+        else if (isPut && denyPuts)
           reply(ex, 400, """{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not authorized to perform dynamodb:PutItem"}""")
         else if (isPut && n % throttleEvery == 0) {
           throttled.incrementAndGet()

@@ -8,13 +8,14 @@ import com.snowplowanalytics.populator.generated.Contract
 import com.snowplowanalytics.populator.generated.Contract.Args
 
 class JobConfigSpec extends AnyFunSuite {
-  private val base = Seq(Args.archive, "s3://b/archive", Args.output, "s3://b/out", Args.table, "manifest", Args.region, "eu-west-1")
+  private val base =
+    Seq(Args.archive, "s3://b/archive", Args.output, "s3://b/out", Args.table, "manifest", Args.region, "eu-west-1", Args.writeRate, "800")
 
   test("required arguments and defaults from the contract") {
     val c = JobConfig.parse(base).toOption.get
     assert(c.archive == "s3://b/archive" && c.output == "s3://b/out" && c.table == "manifest" && c.region == "eu-west-1")
     assert(c.etlTimeMode == EtlTimeMode.Run && c.ttlSeconds == Contract.DefaultTtlSeconds)
-    assert(c.maxInFlight == Contract.DefaultMaxInFlightPerTask && c.writeRate.isEmpty && !c.skipExpired && c.now.isEmpty)
+    assert(c.maxInFlight == Contract.DefaultMaxInFlightPerTask && c.writeRate == 800 && !c.skipExpired && c.now.isEmpty)
     assert(c.since.isEmpty && c.until.isEmpty && c.dynamodbEndpoint.isEmpty)
   }
 
@@ -23,7 +24,7 @@ class JobConfigSpec extends AnyFunSuite {
       .parse(
         base ++ Seq(
           Args.dynamodbEndpoint, "http://127.0.0.1:8000", Args.since, "2017-01-01", Args.until, "2017-02-01-12-00-00",
-          Args.etlTime, "event", Args.ttlSeconds, "60", Args.writeRate, "500", Args.maxInFlight, "8", Args.skipExpired, "true",
+          Args.etlTime, "event", Args.ttlSeconds, "60", Args.maxInFlight, "8", Args.skipExpired, "true",
           Args.now, "1500000000"
         )
       )
@@ -31,8 +32,13 @@ class JobConfigSpec extends AnyFunSuite {
       .get
     assert(c.dynamodbEndpoint.contains(new URI("http://127.0.0.1:8000")))
     assert(c.since.contains("2017-01-01-00-00-00") && c.until.contains("2017-02-01-12-00-00"))
-    assert(c.etlTimeMode == EtlTimeMode.Event && c.ttlSeconds == 60 && c.writeRate.contains(500) && c.maxInFlight == 8)
+    assert(c.etlTimeMode == EtlTimeMode.Event && c.ttlSeconds == 60 && c.writeRate == 800 && c.maxInFlight == 8)
     assert(c.skipExpired && c.now.contains(1500000000L))
+  }
+
+  test("--write-rate is required: the CLI derives the default from the table, the job never guesses one") {
+    val e = JobConfig.parse(base.filterNot(Set(Args.writeRate, "800"))).left.toOption
+    assert(e.exists(m => m.contains(s"missing required argument ${Args.writeRate}") && m.contains("WCU/s")), e)
   }
 
   test("usage errors name the argument") {
@@ -42,11 +48,23 @@ class JobConfigSpec extends AnyFunSuite {
     assert(err(base ++ Seq(Args.etlTime, "batch")).contains(Args.etlTime))
     assert(err(base ++ Seq(Args.since, "2017/01/01")).contains(Args.since))
     assert(err(base ++ Seq(Args.since, "2017-02-01", Args.until, "2017-01-01")).contains(Args.until))
-    assert(err(base ++ Seq(Args.writeRate, "0")).contains(Args.writeRate))
+    assert(err(base.dropRight(2) ++ Seq(Args.writeRate, "0")).contains(Args.writeRate))
     assert(err(base ++ Seq(Args.ttlSeconds, "x")).contains(Args.ttlSeconds))
     assert(err(base ++ Seq(Args.skipExpired, "yes")).contains(Args.skipExpired))
     assert(err(base ++ Seq(Args.dynamodbEndpoint, "localhost:8000")).contains(Args.dynamodbEndpoint))
     assert(err(base ++ Seq(Args.region)).contains(Args.region))
     assert(err(base ++ Seq(Args.now, "-1")).contains(Args.now))
+  }
+
+  test("a file: URI is decoded to the path it names; plain paths and s3:// are kept as written") {
+    assert(JobConfig.plainPath("file:///data/arch%20ive%20%231%20%C3%BC/") == "/data/arch ive #1 ü/")
+    assert(JobConfig.plainPath("file:/data/a%20b") == "/data/a b")
+    assert(JobConfig.plainPath("file://localhost/data/x") == "/data/x")
+    assert(JobConfig.plainPath("/data/a%20b") == "/data/a%20b") // a folder literally called a%20b
+    assert(JobConfig.plainPath("/data/a b #c") == "/data/a b #c")
+    assert(JobConfig.plainPath("s3://bucket/a%20b/") == "s3://bucket/a%20b/")
+    assert(JobConfig.plainPath("file:/data/a b") == "file:/data/a b") // not a URI: Hadoop's own form, kept
+    val c = JobConfig.parse(base.updated(1, "file:///data/a%20b").updated(3, "file:///out/r%231")).toOption.get
+    assert(c.archive == "/data/a b" && c.output == "/out/r#1")
   }
 }

@@ -126,13 +126,24 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
     assert((s \ "ignoredPaths").extract[List[String]].map(p => new File(new java.net.URI(p).getPath).getName).toSet == Set("README", "notes", "run=2017-13-01-00-00-00"))
     assert((s \ "filesRead").extract[Long] == 3)
     assert((s \ "uniqueKeys").extract[Long] == 6)
+    // Each run's earliest etl_tstamp over its valid lines (run 1's is a line without fingerprint).
+    assert(
+      (s \ "runEtlTimes").extract[Map[String, Long]] ==
+        Map("2017-01-01-00-00-00" -> runMin1, "2017-01-02-00-00-00" -> runMin2, "2017-01-03-00-00-00" -> runMin3)
+    )
     assert((s \ "since") == JNull && (s \ "until") == JNull)
     assert((s \ "writeRate").extract[Int] == 2000 && (s \ "writerTasks").extract[Int] == 2)
+    // Local Spark: one executor (the driver) with both cores holds the whole budget.
+    assert((s \ "writerExecutors").extract[Int] == 1 && (s \ "writePartitions").extract[Int] % 2 == 0)
+    assert(ExecutorSet.parse(read(first.output.resolve(Contract.Output.executors).toFile)).map(_.cores).contains(Map("driver" -> 2)))
     assert(first.counter("linesRead") == 13 && first.counter("bad") == 3 && first.counter("noFingerprint") == 1)
     assert(first.counter("duplicatesInSelection") == 3 && first.counter("written") == 6)
     assert(first.counter("alreadyPresent") == 0 && first.counter("conflicting") == 0 && first.counter("expired") == 0)
     assert(first.balanced)
-    assert((s \ "badByReason").extract[Map[String, Long]] == Map("FIELD_COUNT" -> 1L, "INVALID_EVENT_ID" -> 1L, "INVALID_ETL_TSTAMP" -> 1L))
+    assert(
+      (s \ "badByReason").extract[Map[String, Long]] ==
+        Map("LINE_TOO_LONG" -> 0L, "FIELD_COUNT" -> 1L, "INVALID_EVENT_ID" -> 1L, "INVALID_ETL_TSTAMP" -> 1L, "FINGERPRINT_TOO_LONG" -> 0L)
+    )
     assert((first.progress \ "phase").extract[String] == "done" && (first.progress \ "written").extract[Long] == 6)
     assert((first.progress \ "uniqueKeys").extract[Long] == 6)
     assert(first.out.contains("6 written"))
@@ -167,6 +178,8 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
       )
     )
     assert((r.summary \ "etlTimeMode").extract[String] == "event" && r.balanced)
+    // The same in either mode: it is a fact of the runs, not of what was written.
+    assert((r.summary \ "runEtlTimes" \ "2017-01-02-00-00-00").extract[Long] == runMin2)
   }
 
   test("since (inclusive) and until (exclusive) select runs") {
@@ -210,6 +223,7 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
       assert(r.counter("written") == 6 && r.balanced)
       assert((r.summary \ "throttledRetries").extract[Long] == proxy.throttled.get().toLong && proxy.throttled.get() > 0)
       assert((r.summary \ "otherRetries").extract[Long] == proxy.failed.get().toLong && proxy.failed.get() > 0)
+      assert((r.summary \ "longestWaitSeconds").extract[Double] > 0.0)
     } finally proxy.close()
   }
 
@@ -303,6 +317,97 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
     val noRuns = runJob(table, archiveDir = archive.resolve("notes").toString)
     assert(noRuns.code == Contract.Exit.input && noRuns.err.contains("no run="))
     assert(Dynalite.scan(table).isEmpty)
+  }
+
+  test("a task that fails once is retried (local[N,4]): the job succeeds and the table is exact") {
+    val table = newTable()
+    val proxy = new FaultProxy(Dynalite.endpoint, throttleEvery = 1000000, errorEvery = 1000000, fatalFirst = 1)
+    try {
+      val r = runJob(table, endpoint = proxy.endpoint.toString)
+      assert(r.code == Contract.Exit.ok, r.err)
+      assert(Dynalite.scan(table).keySet == Set(A, B, C, D, A2, E))
+      // The retried attempt finds what the first one wrote: already present, never twice.
+      assert(r.counter("written") + r.counter("alreadyPresent") == 6 && r.balanced)
+    } finally proxy.close()
+  }
+
+  test("an over-long fingerprint and an over-long line are bad lines, not a failed job") {
+    val dir = temp("archive-long")
+    val longFp = "f" * (Contract.MaxSortKeyBytes + 1)
+    val huge = { val f = enriched(uuid(71), "2017-01-01 00:00:00.000", "fpHuge").split("\t", -1); f(52) = "x" * (5 * 1024 * 1024); f.mkString("\t") }
+    write(
+      dir.resolve("run=2017-01-01-00-00-00/part-00000"),
+      Seq(ev(A, "2017-01-01 00:10:00.500"), enriched(uuid(70), "2017-01-01 00:00:01.000", longFp), huge, ev(B, "2017-01-01 00:05:00.100"))
+    )
+    val table = newTable()
+    val r = runJob(table, archiveDir = dir.toString)
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(Dynalite.scan(table).keySet == Set(A, B))
+    assert(r.counter("bad") == 2 && r.counter("written") == 2 && r.balanced)
+    val byReason = (r.summary \ "badByReason").extract[Map[String, Long]]
+    assert(byReason(Contract.BadRowReasons.fingerprintTooLong) == 1 && byReason(Contract.BadRowReasons.lineTooLong) == 1)
+    val rows = Option(r.output.resolve(Contract.Output.badRows).toFile.listFiles()).toList.flatten.flatMap(f => read(f).split("\n").filter(_.nonEmpty)).map(JsonMethods.parse(_))
+    val tooLong = rows.filter(x => (x \ "reason").extract[String] == Contract.BadRowReasons.lineTooLong)
+    assert(tooLong.size == 1 && (tooLong.head \ "line").extract[String].length == Contract.BadRowLinePrefixChars)
+  }
+
+  test("a local archive whose path has a space, # and non-ASCII letters, given as a file: URI") {
+    val parent = temp("archive-odd")
+    val dir = parent.resolve("arch ive #1 \u00fc")
+    write(dir.resolve("run=2017-01-01-00-00-00/part-00000"), Seq(ev(A, "2017-01-01 00:10:00.500")))
+    val table = newTable()
+    val r = runJob(table, archiveDir = dir.toUri.toString) // file:///tmp/.../arch%20ive%20%231%20%C3%BC/
+    assert(dir.toUri.toString.contains("%20") && dir.toUri.toString.contains("%23"))
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(Dynalite.scan(table).keySet == Set(A) && r.counter("written") == 1)
+  }
+
+  test("a transient storage error (503 SlowDown) part-way through a file fails the task for a retry, never sets the file aside") {
+    FlakyFileSystem.register(TestSpark.session.sparkContext.hadoopConfiguration)
+    val dir = temp("archive-flaky")
+    val many = (1 to 500).map(i => ev((uuid(2000 + i), s"fp$i"), "2017-01-02 00:30:00.000"))
+    write(dir.resolve("run=2017-01-02-00-00-00/part-slowdown-once.gz"), many, gzip = true)
+    write(dir.resolve("run=2017-01-02-00-00-00/part-00000"), Seq(ev(C, "2017-01-02 00:00:01.000")))
+    val table = newTable()
+    val r = runJob(table, archiveDir = FlakyFileSystem.uri(dir))
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert((r.summary \ "unreadableFiles").children.isEmpty, r.summary \ "unreadableFiles")
+    assert(r.counter("linesRead") == 501 && r.counter("written") == 501 && r.balanced)
+    assert(Dynalite.scan(table).size == 501)
+  }
+
+  test("memory does not grow with the files of a task: 100,000 small files read in one task") {
+    val n = 100000
+    val run = "2017-01-01-00-00-00"
+    val files = (1 to n).map(i => ArchiveFile(run, s"synthetic:///run=$run/part-$i", 1400L))
+    val output = temp("output-many").toUri.toString
+    val sc = TestSpark.session.sparkContext
+    val (keys, opened, reachable) = sc
+      .parallelize(Seq(files), 1)
+      .mapPartitions { groups =>
+        val conf = new org.apache.hadoop.conf.Configuration()
+        ArchiveReader.registerCodecs(conf)
+        SyntheticFileSystem.register(conf)
+        SyntheticFileSystem.reset()
+        // Small buffers: what is retained per file shows in numbers, not in an OutOfMemoryError.
+        conf.setInt("io.file.buffer.size", 4096)
+        val records = Job.readPartition(groups.next(), Map(run -> 0), EtlTimeMode.Run, conf, output, 0, () => ())
+        var keys = 0L
+        records.foreach { case (k, _) => if (k.isInstanceOf[KeyOf]) keys += 1 }
+        // Still inside the task: whatever the task keeps until its end is reachable here.
+        Iterator.single((keys, SyntheticFileSystem.openedCount, SyntheticFileSystem.reachable()))
+      }
+      .collect()
+      .head
+    assert(keys == n && opened == n)
+    assert(reachable <= 2, s"$reachable of $n finished files still held by the task")
+  }
+
+  test("write partitions: about 10,000 keys each, at least one per slot, always a multiple of the slots") {
+    assert(Job.writePartitionCount(0, 2) == 2 && Job.writePartitionCount(15000, 2) == 2 && Job.writePartitionCount(25000, 2) == 4)
+    assert(Job.writePartitionCount(1000000, 128) == 128 && Job.writePartitionCount(1300000, 128) == 256)
+    for (slots <- Seq(1, 3, 7, 64, 128, 500); keys <- Seq(0L, 9999L, 123456789L, 10000000000L))
+      assert(Job.writePartitionCount(keys, slots) % slots == 0 && Job.writePartitionCount(keys, slots) <= math.max(slots, 20000))
   }
 
   test("usage errors exit 2 naming the argument") {

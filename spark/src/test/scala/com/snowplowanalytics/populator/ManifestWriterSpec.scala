@@ -47,7 +47,7 @@ class ManifestWriterSpec extends AnyFunSuite {
     assert(r.returnValues() == ReturnValue.ALL_OLD)
   }
 
-  private val settings = WriteSettings("t", "us-east-1", None, ratePerTask = 1e6, maxInFlight = 4, maxAttempts = 5, baseBackoffMillis = 1, maxBackoffMillis = 4)
+  private val settings = WriteSettings("t", "us-east-1", None, writeRate = 1e6, maxInFlight = 4, maxAttempts = 5, baseBackoffMillis = 1, maxBackoffMillis = 4)
   private def items(n: Int) = (1 to n).iterator.map(i => ManifestItem(s"e$i", s"f$i", i.toLong, i + 100L))
   private val ok = PutItemResponse.builder().build()
   private val present = PutItemResponse.builder().attributes(Map("eventId" -> AttributeValue.builder().s("x").build()).asJava).build()
@@ -64,7 +64,7 @@ class ManifestWriterSpec extends AnyFunSuite {
   }
 
   private def write(n: Int, s: WriteSettings = settings)(put: ManifestItem => CompletableFuture[PutItemResponse]) =
-    ManifestWriter.writeAll(items(n), put, new RateLimiter(s.ratePerTask, Clock.System), s, Clock.System, () => 0.5)
+    ManifestWriter.writeAll(items(n), put, new RateLimiter(s.writeRate, Clock.System), s, Clock.System, () => 0.5)
 
   test("throttled and failed puts are retried until they land, and counted") {
     val attempts = new ConcurrentHashMap[String, AtomicInteger]()
@@ -119,7 +119,7 @@ class ManifestWriterSpec extends AnyFunSuite {
 
   test("slow answers grow the window, so the limiter, not the window, paces the task") {
     // 400 puts/s at 50 ms per answer needs ~20 in flight; a fixed window of 2 would take 5 s.
-    val s = settings.copy(ratePerTask = 400, maxInFlight = 2)
+    val s = settings.copy(writeRate = 400, maxInFlight = 2)
     val inFlight = new AtomicInteger()
     val max = new AtomicInteger()
     val t0 = System.nanoTime()
@@ -136,10 +136,12 @@ class ManifestWriterSpec extends AnyFunSuite {
   }
 
   test("throttling shrinks the window with the rate, once per cooldown") {
-    val s = settings.copy(ratePerTask = 100, maxInFlight = 4)
+    val s = settings.copy(writeRate = 100, maxInFlight = 4)
     val window = InFlightWindow(4)
     while (window.grow()) ()
-    val limiter = new RateLimiter(s.ratePerTask, Clock.System)
+    // The limiter's time moves only as it paces (20 items, then 20 retries, at 100/s): every
+    // throttle arrives within one cooldown whatever the machine's load.
+    val limiter = new RateLimiter(s.writeRate, new FakeClock())
     val attempts = new ConcurrentHashMap[String, AtomicInteger]()
     val c = ManifestWriter.writeAll(
       items(20),
@@ -159,9 +161,9 @@ class ManifestWriterSpec extends AnyFunSuite {
     assert(window.size == 22, window.size) // 32 x 0.7, once: the other throttles came within the cooldown
   }
 
-  test("an item still throttled after maxAttempts fails the task, naming the key") {
+  test("an item still failing with 5xx after maxAttempts fails the task, naming the key") {
     val e = intercept[ManifestWriteException] {
-      write(3)(item => later(if (item.eventId == "e2") Left(service("ThrottlingException", 400)) else Right(ok)))
+      write(3)(item => later(if (item.eventId == "e2") Left(service("ServiceUnavailable", 503)) else Right(ok)))
     }
     assert(e.getMessage.contains("eventId=e2") && e.getMessage.contains("5 attempts"))
   }
@@ -175,7 +177,7 @@ class ManifestWriterSpec extends AnyFunSuite {
   }
 
   test("the pace holds with many puts in flight") {
-    val s = settings.copy(ratePerTask = 200, maxInFlight = 32)
+    val s = settings.copy(writeRate = 200, maxInFlight = 32)
     val t0 = System.nanoTime()
     val c = write(100, s)(_ => later(Right(ok)))
     val seconds = (System.nanoTime() - t0) / 1e9
@@ -251,10 +253,71 @@ class ManifestWriterSpec extends AnyFunSuite {
     assert(calls2 == 1 && r2.failed.get.getMessage.contains("access denied"))
   }
 
-  test("default write rate from the table") {
-    assert(TableInfo(onDemand = false, provisionedWcu = 100, onDemandMaxWcu = None).defaultWriteRate == 80)
-    assert(TableInfo(onDemand = false, provisionedWcu = 1, onDemandMaxWcu = None).defaultWriteRate == 1)
-    assert(TableInfo(onDemand = true, provisionedWcu = 0, onDemandMaxWcu = None).defaultWriteRate == Contract.DefaultOnDemandWriteRate)
-    assert(TableInfo(onDemand = true, provisionedWcu = 0, onDemandMaxWcu = Some(300)).defaultWriteRate == 300)
+  test("a failure of the items feeding the writer (the shuffle read) propagates as it is, not as a DynamoDB error") {
+    val closedPort = { val s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress); try s.getLocalPort finally s.close() }
+    val s = settings.copy(endpoint = Some(new java.net.URI(s"http://127.0.0.1:$closedPort")))
+    val fetch = new IOException("Failed to fetch shuffle block shuffle_0_1_2 from 10.0.0.7:7337")
+    val items = Iterator.tabulate(3)(i => if (i == 0) throw fetch else ManifestItem(s"e$i", "f", 1L, 2L))
+    val e = intercept[Throwable](ManifestWriter.writePartition(s, items, _ => ()))
+    assert(e eq fetch, e)
+  }
+
+  test("static keys handed over in the environment are DynamoDB's credentials; otherwise the default chain") {
+    val env = Map(Contract.Env.dynamodbAccessKeyId -> "AKIDDYNAMO", Contract.Env.dynamodbSecretAccessKey -> "dynamo-secret")
+    val p = ManifestWriter.credentialsProvider(env.get)
+    assert(p.isInstanceOf[software.amazon.awssdk.auth.credentials.StaticCredentialsProvider])
+    assert(p.resolveCredentials().accessKeyId() == "AKIDDYNAMO" && p.resolveCredentials().secretAccessKey() == "dynamo-secret")
+    for (partial <- Seq(env - Contract.Env.dynamodbSecretAccessKey, env.updated(Contract.Env.dynamodbAccessKeyId, ""), Map.empty[String, String]))
+      assert(ManifestWriter.credentialsProvider(partial.get).isInstanceOf[software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider])
+  }
+
+  /** Real time sped up `factor` times: minutes of backoff pass in a fraction of a second. */
+  private final class FastClock(factor: Long) extends Clock {
+    private val start = System.nanoTime()
+    def nanoTime(): Long = (System.nanoTime() - start) * factor
+    def sleepNanos(nanos: Long): Unit = if (nanos > 0) java.util.concurrent.locks.LockSupport.parkNanos(math.max(1L, nanos / factor))
+  }
+
+  private def throttledFor(minutes: Double, clock: Clock): ManifestItem => CompletableFuture[PutItemResponse] = {
+    val until = (minutes * 60e9).toLong
+    item =>
+      later {
+        if (item.eventId == "e2" && clock.nanoTime() < until) Left(ProvisionedThroughputExceededException.builder().statusCode(400).build())
+        else Right(ok)
+      }
+  }
+
+  test("throttling is retried for up to 10 minutes per item, not a small count, and the longest wait is reported") {
+    val clock = new FastClock(300)
+    val s = settings.copy(maxBackoffMillis = 20000)
+    val c = ManifestWriter.writeAll(items(3), throttledFor(9, clock), new RateLimiter(1e6, clock), s, clock, () => 0.5)
+    assert(c.written == 3 && c.throttledRetries > s.maxAttempts, c)
+    val waited = c.longestWaitNanos / 60e9
+    // Retried while under the 10 minutes, so it may land after them: by at most one backoff (20 s)
+    // and this fast clock's polling, coarse under load.
+    assert(waited >= 9 && waited < 11, s"$waited minutes")
+  }
+
+  test("an item still throttled after 10 minutes fails the task, saying so") {
+    val clock = new FastClock(300)
+    val e = intercept[ManifestWriteException] {
+      ManifestWriter.writeAll(items(3), throttledFor(60, clock), new RateLimiter(1e6, clock), settings.copy(maxBackoffMillis = 20000), clock, () => 0.5)
+    }
+    assert(e.getMessage.contains("eventId=e2") && e.getMessage.contains("throttled for 10 minutes"), e.getMessage)
+    assert(clock.nanoTime() >= 600e9.toLong)
+  }
+
+  test("without retries the longest wait is 0") {
+    assert(write(5)(_ => later(Right(ok))).longestWaitNanos == 0L)
+  }
+
+  test("one limiter per JVM and run, shared by its tasks: what a throttle taught one task holds for the next") {
+    val s = settings.copy(writeRate = 100, runKey = s"run-${System.nanoTime()}")
+    val first = JvmWriters.budgetFor(s, () => new org.apache.hadoop.conf.Configuration())
+    assert(first.limiter.onThrottle())
+    assert(JvmWriters.budgetFor(s, () => new org.apache.hadoop.conf.Configuration()) eq first)
+    assert(JvmWriters.budgetFor(s, () => new org.apache.hadoop.conf.Configuration()).limiter.rate < 100)
+    val next = JvmWriters.budgetFor(s.copy(runKey = s.runKey + "-2"), () => new org.apache.hadoop.conf.Configuration())
+    assert(!(next eq first) && next.limiter.maxRate == 100)
   }
 }

@@ -37,31 +37,31 @@ class RateLimiterSpec extends AnyFunSuite {
 
   private def near(a: Double, b: Double) = math.abs(a - b) < 1e-6
 
-  test("a throttle slows to x0.7 once per cooldown, and the pace is back where throttling began within 1 s") {
+  test("a throttle slows to x0.7 once per cooldown, and the pace is back where throttling began within 2 s") {
     val clock = new FakeClock()
     val l = new RateLimiter(100, clock)
     assert(l.onThrottle())
     assert(near(l.rate, 70.0))
     assert(!l.onThrottle()) // same overload reported by another in-flight request: ignored
     assert(near(l.rate, 70.0))
-    clock.advanceMillis(500)
-    assert(near(l.rate, 85.0)) // 30 % of the target per second
-    clock.advanceMillis(500)
-    assert(near(l.rate, 100.0)) // halving and +10 %/s of maxRate would be at 60
+    clock.advanceMillis(1000)
+    assert(near(l.rate, 85.0)) // 15 % of the target per second
+    clock.advanceMillis(1000)
+    assert(near(l.rate, 100.0)) // halving and +10 %/s of maxRate would be at 70
   }
 
   test("a throttle while recovering lowers the target; above it the pace only probes slowly") {
     val clock = new FakeClock()
     val l = new RateLimiter(100, clock)
     l.onThrottle()
-    clock.advanceMillis(600)
+    clock.advanceMillis(1200)
     assert(near(l.rate, 88.0))
     assert(l.onThrottle()) // throttled again at 88: the table's capacity is below 100
     assert(near(l.rate, 61.6))
+    clock.advanceMillis(2000)
+    assert(near(l.rate, 88.0)) // back at the new target in 2 s ...
     clock.advanceMillis(1000)
-    assert(near(l.rate, 88.0)) // back at the new target in 1 s ...
-    clock.advanceMillis(1000)
-    assert(math.abs(l.rate - 88.0 * math.exp(0.1)) < 1e-6) // ... then +10 %/s, compounding
+    assert(math.abs(l.rate - 88.0 * math.exp(0.03)) < 1e-6) // ... then +3 %/s, compounding
     clock.advanceMillis(20000)
     assert(l.rate == 100.0)
   }
@@ -112,5 +112,19 @@ class RateLimiterSpec extends AnyFunSuite {
     assert(l.rate > 0.0)
     val n = permitsIn(l, clock, 5)
     assert(n >= 1)
+  }
+
+  test("a new ceiling scales what AIMD learnt: the pace and the target where throttling began") {
+    val clock = new FakeClock()
+    val l = new RateLimiter(100, clock)
+    l.onThrottle() // at 70, target 100
+    l.setMaxRate(50) // half the share: another executor joined
+    assert(l.maxRate == 50 && near(l.rate, 35.0))
+    clock.advanceMillis(2000)
+    assert(near(l.rate, 50.0)) // back at the scaled target
+    l.setMaxRate(200)
+    assert(near(l.rate, 200.0) || l.rate <= 200.0)
+    val n = permitsIn(l, clock, 10)
+    assert(n >= 1900 && n <= 2050, n)
   }
 }

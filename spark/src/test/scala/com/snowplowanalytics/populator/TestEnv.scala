@@ -15,17 +15,20 @@ import software.amazon.awssdk.services.dynamodb.model._
 
 import com.snowplowanalytics.populator.generated.Contract
 
-/** One local SparkSession per test JVM. */
+/**
+ * One local SparkSession per test JVM. `local[2,4]`: up to 4 attempts per task, as the CLI's
+ * default master `local[*,4]` (plain `local[N]` gives a task a single attempt).
+ */
 object TestSpark {
   lazy val session: SparkSession = SparkSession
     .builder()
-    .master("local[2]")
+    .master("local[2,4]")
     .appName("populator-tests")
     .config("spark.ui.enabled", "false")
     .config("spark.driver.host", "127.0.0.1")
     .config("spark.driver.bindAddress", "127.0.0.1")
     .config("spark.sql.shuffle.partitions", "2")
-    .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+    .config(KryoSetup.configure(new org.apache.spark.SparkConf(false)))
     .getOrCreate()
 }
 
@@ -68,7 +71,13 @@ object Dynalite {
           .build()
       )
       .get(30, TimeUnit.SECONDS)
-    ()
+    // dynalite answers CreateTable with CREATING and turns the table ACTIVE on a later tick: a put
+    // before that is ResourceNotFound (seen on a loaded machine).
+    val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
+    while (client.describeTable(DescribeTableRequest.builder().tableName(name).build()).get(30, TimeUnit.SECONDS).table().tableStatus() != TableStatus.ACTIVE) {
+      require(System.nanoTime() < deadline, s"table $name did not become ACTIVE in 30 s")
+      Thread.sleep(10)
+    }
   }
 
   def put(table: String, item: Map[String, AttributeValue]): Unit = {

@@ -7,6 +7,10 @@ object Contract {
   val EtlTstampIndex: Int = 2
   val EventIdIndex: Int = 6
   val EventFingerprintIndex: Int = 129
+  val MaxLineBytes: Int = 1048576
+  val MaxPartitionKeyBytes: Int = 2048
+  val MaxSortKeyBytes: Int = 1024
+  val BadRowLinePrefixChars: Int = 1024
   val TsvTimestampFormat: String = "yyyy-MM-dd HH:mm:ss.SSS"
   val RunFolderPrefix: String = "run="
   val RunIdFormat: String = "yyyy-MM-dd-HH-mm-ss"
@@ -19,9 +23,8 @@ object Contract {
   val PutConditionValuePlaceholder: String = ":tst"
 
   val DefaultTtlSeconds: Long = 15552000L
-  val DefaultProvisionedWcuShare: Double = 0.8
-  val DefaultOnDemandWriteRate: Int = 1000
   val DefaultMaxInFlightPerTask: Int = 32
+  val ResumeRecordIntervalSeconds: Int = 5
 
   val EtlTimeModes: List[String] = List("run", "event")
   val DefaultEtlTimeMode: String = "run"
@@ -42,18 +45,29 @@ object Contract {
     val maxInFlight: String = "--max-in-flight"
     val skipExpired: String = "--skip-expired"
     val now: String = "--now"
+    val resumeFrom: String = "--resume-from"
+    val skipPresent: String = "--skip-present"
+  }
+
+  object Env {
+    val dynamodbAccessKeyId: String = "POPULATOR_DYNAMODB_ACCESS_KEY_ID"
+    val dynamodbSecretAccessKey: String = "POPULATOR_DYNAMODB_SECRET_ACCESS_KEY"
   }
 
   object Output {
     val summary: String = "summary.json"
     val progress: String = "progress.json"
     val badRows: String = "bad-rows"
+    val executors: String = "executors.json"
+    val resume: String = "resume"
   }
 
   object BadRowReasons {
+    val lineTooLong: String = "LINE_TOO_LONG"
     val fieldCount: String = "FIELD_COUNT"
     val eventId: String = "INVALID_EVENT_ID"
     val etlTstamp: String = "INVALID_ETL_TSTAMP"
+    val fingerprintTooLong: String = "FINGERPRINT_TOO_LONG"
     val unreadableFile: String = "UNREADABLE_FILE"
   }
 

@@ -1,0 +1,373 @@
+/**
+ * Every flag's value checked before anything is started: the archive URI, --since/--until, the
+ * region, endpoint overrides, staging and log locations, the runner's own settings and the worker
+ * sizes. Pure: what needs the file system (is the staging path a file?) is the service's.
+ * A value that came from an environment variable is reported under that variable's name.
+ */
+import { parseLocation, type ArchiveLocation } from '../archive.js';
+import { endpointProblem, isApplicationId, isRegionName, parseRoleArn, type RoleArn } from '../aws-names.js';
+import { checksOf, type Check } from '../checks.js';
+import {
+  DEFAULT_LOCAL_DRIVER_MEMORY,
+  localDriverMemoryProblem,
+  resolveEmrSizing,
+  sizingFlag,
+  type EmrSizing,
+  type SizingField,
+  type SizingInput,
+} from '../emr-sizing.js';
+import type { RunnerName } from '../run-record.js';
+import { parseTimeRange, type TimeRange } from '../time-range.js';
+
+const { pass, warn, fail } = checksOf('flags');
+
+/** Where the job runs (the run record's names). */
+export type Runner = RunnerName;
+
+/** The AWS services the CLI may call, with the variable the SDK reads their endpoint override from. */
+export const ENDPOINT_ENV = {
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  s3: 'AWS_ENDPOINT_URL_S3',
+  sts: 'AWS_ENDPOINT_URL_STS',
+  iam: 'AWS_ENDPOINT_URL_IAM',
+  'emr-serverless': 'AWS_ENDPOINT_URL_EMR_SERVERLESS',
+  'service-quotas': 'AWS_ENDPOINT_URL_SERVICE_QUOTAS',
+} as const;
+export type AwsService = keyof typeof ENDPOINT_ENV;
+
+/** An endpoint override and where it was set (`--dynamodb-endpoint`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`). */
+export interface Endpoint {
+  url: string;
+  from: string;
+}
+
+/** Flags with an endpoint override of their own. */
+const ENDPOINT_FLAGS: Partial<Record<AwsService, string>> = {
+  dynamodb: '--dynamodb-endpoint',
+  s3: '--s3-endpoint',
+};
+
+export interface FlagCheckInput {
+  runner: Runner;
+  archive: string;
+  cwd: string;
+  since?: string;
+  until?: string;
+  /** `--region`. */
+  region?: string;
+  /** The storage config's `awsRegion`, once the config is valid. */
+  configRegion?: { value: string; source: string };
+  /** `--dynamodb-endpoint`, `--s3-endpoint`. */
+  endpointFlags: Partial<Record<AwsService, string>>;
+  env: NodeJS.ProcessEnv;
+  staging?: string;
+  logPath?: string;
+  applicationId?: string;
+  /** `submit --create-application`: no --application-id is needed, submit makes one. */
+  createApplication?: boolean;
+  executionRoleArn?: string;
+  sizing: SizingInput;
+  /** Flags (`--since`) whose value came from an environment variable, with that variable. */
+  fromEnv: Readonly<Record<string, string>>;
+}
+
+export interface ResolvedFlags {
+  archive?: ArchiveLocation;
+  range?: TimeRange;
+  region?: string;
+  endpoints: Partial<Record<AwsService, Endpoint>>;
+  staging?: ArchiveLocation;
+  logPath?: ArchiveLocation;
+  /** The EMR Serverless sizing (emr-serverless runner). */
+  emrSizing?: EmrSizing;
+  /** The local Spark JVM's heap (local runner). */
+  driverMemory: string;
+  roleArn?: RoleArn;
+  applicationId?: string;
+  /** The services this run calls (their endpoints were checked). */
+  services: AwsService[];
+  /** Services whose endpoint override was refused: nothing may be sent to them. */
+  invalidEndpoints: AwsService[];
+}
+
+/** The endpoint override of a service: its flag (or the flag's variable), else its own variable, else AWS_ENDPOINT_URL. */
+export function resolveEndpoint(
+  service: AwsService,
+  flagValue: string | undefined,
+  env: NodeJS.ProcessEnv,
+  fromEnv: Readonly<Record<string, string>> = {},
+): Endpoint | undefined {
+  const flag = ENDPOINT_FLAGS[service];
+  const candidates: [string | undefined, string][] = [
+    [flagValue, flag === undefined ? ENDPOINT_ENV[service] : (fromEnv[flag] ?? flag)],
+    [env[ENDPOINT_ENV[service]], ENDPOINT_ENV[service]],
+    [env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL'],
+  ];
+  for (const [value, from] of candidates) {
+    if (value !== undefined && value.trim() !== '') return { url: value.trim(), from };
+  }
+  return undefined;
+}
+
+/** Every flag's problems, and the values the later checks and the runner use. */
+export function flagChecks(input: FlagCheckInput): { checks: Check[]; resolved: ResolvedFlags } {
+  const checks: Check[] = [];
+  const label = (flag: string): string => input.fromEnv[flag] ?? flag;
+  // One place names the variable: every message about a value from the environment says so.
+  const envNote = (flag: string): string =>
+    input.fromEnv[flag] === undefined ? '' : ` (set by the environment variable ${input.fromEnv[flag]})`;
+  const flagFail = (id: string, flag: string, message: string, hint: string, code?: string): void => {
+    checks.push(fail(id, `${message}${envNote(flag)}`, { hint, source: label(flag), code }));
+  };
+  const resolved: ResolvedFlags = {
+    endpoints: {},
+    driverMemory: input.sizing.driverMemory ?? DEFAULT_LOCAL_DRIVER_MEMORY,
+    services: [],
+    invalidEndpoints: [],
+  };
+  const emr = input.runner === 'emr-serverless';
+
+  // The archive argument.
+  const archive = parseLocation(input.archive, input.cwd);
+  if (!archive.ok) {
+    checks.push(
+      fail(
+        'flags.archive',
+        archive.reason === 'empty'
+          ? 'the archive argument is empty'
+          : archive.reason === 'file-uri'
+            ? `the archive ${input.archive} is not a valid file:// URI`
+            : `the archive ${input.archive} uses a scheme populator cannot read`,
+        {
+          source: 'archive',
+          code: 'ARCHIVE_INVALID',
+          hint: 'Pass the enriched archive: a local folder, a file:///absolute/path URI or s3://bucket/prefix/ holding run=... folders.',
+        },
+      ),
+    );
+  } else if (emr && archive.location.kind !== 's3') {
+    checks.push(
+      fail('flags.archive', `EMR Serverless cannot read the local archive ${archive.location.path}`, {
+        source: 'archive',
+        code: 'ARCHIVE_NOT_S3',
+        hint: 'Copy the archive to S3 (aws s3 sync) and pass its s3://bucket/prefix/, or use --runner local.',
+      }),
+    );
+  } else {
+    resolved.archive = archive.location;
+    checks.push(pass('flags.archive', archive.location.uri, { source: 'archive' }));
+  }
+
+  // --since / --until: form, real calendar dates, order.
+  const range = parseTimeRange({ since: input.since, until: input.until });
+  if (range.ok) {
+    resolved.range = range.range;
+    if (input.since !== undefined || input.until !== undefined) {
+      checks.push(
+        pass(
+          'flags.time-range',
+          `runs from ${input.since ?? 'the first'} (inclusive) until ${input.until ?? 'the last'} (exclusive), UTC`,
+        ),
+      );
+    }
+  } else {
+    for (const issue of range.error.issues) {
+      flagFail('flags.time-range', issue.source, issue.message, issue.hint ?? '', 'INVALID_TIME_RANGE');
+    }
+  }
+
+  // The region: --region, else the storage config's.
+  if (input.region !== undefined) {
+    if (isRegionName(input.region)) {
+      resolved.region = input.region;
+      checks.push(pass('flags.region', `${input.region} (from ${label('--region')})`));
+    } else {
+      flagFail(
+        'flags.region',
+        '--region',
+        `--region ${JSON.stringify(input.region)} is not an AWS region name`,
+        'Give a region such as us-east-1 or eu-west-1: the one the manifest table is in.',
+        'REGION_INVALID',
+      );
+    }
+  } else if (input.configRegion !== undefined) {
+    if (isRegionName(input.configRegion.value)) {
+      resolved.region = input.configRegion.value;
+      checks.push(pass('flags.region', `${input.configRegion.value} (awsRegion of the storage config)`));
+    } else {
+      checks.push(
+        fail(
+          'flags.region',
+          `awsRegion ${JSON.stringify(input.configRegion.value)} is not an AWS region name`,
+          {
+            source: input.configRegion.source,
+            path: '/data/awsRegion',
+            code: 'REGION_INVALID',
+            hint: 'Write the table\'s region, e.g. "us-east-1", or override it with --region.',
+          },
+        ),
+      );
+    }
+  }
+
+  // Staging and logs: a location of the runner's kind.
+  const location = (
+    flag: '--staging' | '--log-path',
+    value: string | undefined,
+  ): ArchiveLocation | undefined => {
+    const id = flag === '--staging' ? 'flags.staging' : 'flags.log-path';
+    if (value === undefined) {
+      if (emr && flag === '--staging') {
+        flagFail(
+          id,
+          flag,
+          'the emr-serverless runner needs --staging, the s3:// prefix for the job jar and the run reports',
+          'Give --staging s3://bucket/populator/ (or POPULATOR_STAGING); the execution role must be able to write there.',
+          'STAGING_MISSING',
+        );
+      }
+      return undefined;
+    }
+    const r = parseLocation(value, input.cwd);
+    if (!r.ok) {
+      flagFail(
+        id,
+        flag,
+        `${flag} ${JSON.stringify(value)} is not a folder or an s3:// prefix`,
+        `Give ${flag} a local folder${emr ? ', or for EMR Serverless an s3://bucket/prefix/' : ''}.`,
+      );
+      return undefined;
+    }
+    if (emr && r.location.kind !== 's3') {
+      flagFail(
+        id,
+        flag,
+        `${flag} ${value} is a local folder, which EMR Serverless cannot write to`,
+        `Give ${flag} an s3://bucket/prefix/.`,
+      );
+      return undefined;
+    }
+    if (!emr && r.location.kind === 's3') {
+      flagFail(
+        id,
+        flag,
+        `${flag} ${value} is on S3, but the local runner writes ${flag === '--staging' ? 'its report' : 'the driver log'} to a local folder`,
+        `Give ${flag} a local folder, or use --runner emr-serverless.`,
+      );
+      return undefined;
+    }
+    return r.location;
+  };
+  resolved.staging = location('--staging', input.staging);
+  resolved.logPath = location('--log-path', input.logPath);
+
+  // The runner's own settings.
+  if (emr) {
+    if (input.applicationId === undefined && input.createApplication === true) {
+      // submit creates the application; the EMR checks say so.
+    } else if (input.applicationId === undefined) {
+      flagFail(
+        'flags.application-id',
+        '--application-id',
+        'the emr-serverless runner (the default) needs --application-id',
+        'Give --application-id (or POPULATOR_APPLICATION_ID; `aws emr-serverless list-applications` lists them), or --runner local to run the job on this machine.',
+        'APPLICATION_ID_MISSING',
+      );
+    } else if (!isApplicationId(input.applicationId)) {
+      flagFail(
+        'flags.application-id',
+        '--application-id',
+        `--application-id ${JSON.stringify(input.applicationId)} is not an EMR Serverless application id`,
+        'Application ids are lowercase letters and digits, e.g. 00fabcdef1234567 (`aws emr-serverless list-applications`).',
+        'APPLICATION_ID_INVALID',
+      );
+    } else {
+      resolved.applicationId = input.applicationId;
+    }
+    if (input.executionRoleArn === undefined) {
+      flagFail(
+        'flags.execution-role-arn',
+        '--execution-role-arn',
+        'the emr-serverless runner needs --execution-role-arn, the role the job runs as',
+        'Give --execution-role-arn arn:aws:iam::<account>:role/<name> (or POPULATOR_EXECUTION_ROLE_ARN); `populator iam-policy` prints the policies it needs.',
+        'ROLE_ARN_MISSING',
+      );
+    } else {
+      const arn = parseRoleArn(input.executionRoleArn);
+      if (arn === null) {
+        flagFail(
+          'flags.execution-role-arn',
+          '--execution-role-arn',
+          `--execution-role-arn ${JSON.stringify(input.executionRoleArn)} is not an IAM role ARN`,
+          'Write the role ARN in full: arn:aws:iam::<12-digit account>:role/<name>.',
+          'ROLE_ARN_INVALID',
+        );
+      } else {
+        resolved.roleArn = arn;
+      }
+    }
+    const sizing = resolveEmrSizing(input.sizing);
+    if (sizing.ok) {
+      resolved.emrSizing = sizing.sizing;
+      const s = sizing.sizing;
+      checks.push(
+        pass(
+          'flags.sizing',
+          `driver ${s.driver.cpu} vCPU / ${s.driver.memory} (${s.driver.workerMemoryGb} GB worker) + ${s.executors} executors x ${s.executor.cpu} vCPU / ${s.executor.memory} (${s.executor.workerMemoryGb} GB workers) = ${s.totalCpu} vCPU, ${s.totalMemoryGb} GB`,
+        ),
+      );
+    } else {
+      for (const p of sizing.problems) flagFail('flags.sizing', sizingFlag(p.field), p.message, p.hint);
+    }
+  } else {
+    const problem = localDriverMemoryProblem(resolved.driverMemory);
+    if (problem !== null) flagFail('flags.driver-memory', '--driver-memory', problem.message, problem.hint);
+    const ignored = [
+      ...(input.applicationId !== undefined ? ['--application-id'] : []),
+      ...(input.executionRoleArn !== undefined ? ['--execution-role-arn'] : []),
+      ...(['executors', 'executorCpu', 'executorMemory', 'driverCpu'] as SizingField[])
+        .filter((f) => input.sizing[f] !== undefined)
+        .map(sizingFlag),
+    ];
+    if (ignored.length > 0) {
+      checks.push(
+        warn('flags.runner', `ignored by the local runner: ${ignored.map(label).join(', ')}`, {
+          hint: 'Leave them out, or use --runner emr-serverless.',
+        }),
+      );
+    }
+  }
+
+  // Endpoint overrides of the services this run calls.
+  const services: AwsService[] = ['dynamodb', 'sts'];
+  const onS3 = [resolved.archive, resolved.staging, resolved.logPath].some((l) => l?.kind === 's3');
+  if (onS3 || emr) services.push('s3');
+  if (emr) services.push('emr-serverless', 'iam', 'service-quotas');
+  resolved.services = services;
+  for (const service of services) {
+    const endpoint = resolveEndpoint(service, input.endpointFlags[service], input.env, input.fromEnv);
+    if (endpoint === undefined) continue;
+    const problem = endpointProblem(endpoint.url);
+    if (problem === null) {
+      resolved.endpoints[service] = endpoint;
+      checks.push(pass(`flags.endpoint.${service}`, `${service} at ${endpoint.url} (from ${endpoint.from})`));
+    } else {
+      resolved.invalidEndpoints.push(service);
+      const isFlag = endpoint.from.startsWith('--');
+      checks.push(
+        fail(
+          `flags.endpoint.${service}`,
+          `the ${service} endpoint ${JSON.stringify(endpoint.url)} ${problem}${isFlag ? '' : ` (set by the environment variable ${endpoint.from})`}`,
+          {
+            source: endpoint.from,
+            code: 'ENDPOINT_INVALID',
+            hint: isFlag
+              ? `Write it as http(s)://host[:port], e.g. ${endpoint.from} http://127.0.0.1:8000.`
+              : `Write it as http(s)://host[:port], e.g. ${endpoint.from}=http://127.0.0.1:8000, or unset the variable.`,
+          },
+        ),
+      );
+    }
+  }
+  return { checks, resolved };
+}

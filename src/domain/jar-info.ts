@@ -1,0 +1,91 @@
+/**
+ * What a job jar was built for (its version, Spark and Scala), read from the Maven pom the build
+ * puts inside it. A jar is a zip: reading its central directory and one entry takes a few small
+ * reads, so the same code reads a local file and an `s3://` jar through ranged GETs.
+ */
+import { inflateRawSync } from 'node:zlib';
+import type { JarBuildInfo } from './emr.js';
+
+/** Reads `length` bytes at `offset` (fewer only at the end of the file). */
+export type ReadAt = (offset: number, length: number) => Promise<Uint8Array>;
+
+/** Where Maven puts the project's pom in the jar. */
+export const JOB_POM_ENTRY = 'META-INF/maven/com.snowplowanalytics/populator-job/pom.xml';
+
+const EOCD_SIGNATURE = 0x06054b50;
+const CENTRAL_SIGNATURE = 0x02014b50;
+const LOCAL_SIGNATURE = 0x04034b50;
+const EOCD_MIN = 22;
+const MAX_COMMENT = 0xffff;
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The bytes of entry `name` of the zip of `size` bytes, or null when there is no such entry.
+ * Throws when the file is not a zip (or uses what a jar never does: ZIP64, encryption).
+ */
+export async function readZipEntry(read: ReadAt, size: number, name: string): Promise<Buffer | null> {
+  const tailLength = Math.min(size, EOCD_MIN + MAX_COMMENT);
+  const tail = await read(size - tailLength, tailLength);
+  const tv = view(tail);
+  let eocd = -1;
+  for (let i = tail.length - EOCD_MIN; i >= 0; i--) {
+    if (tv.getUint32(i, true) === EOCD_SIGNATURE) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip file (no end of central directory)');
+  const entries = tv.getUint16(eocd + 10, true);
+  const cdSize = tv.getUint32(eocd + 12, true);
+  const cdOffset = tv.getUint32(eocd + 16, true);
+  if (cdOffset === 0xffffffff || entries === 0xffff) throw new Error('ZIP64 jars are not supported');
+  const cd = await read(cdOffset, cdSize);
+  const cv = view(cd);
+  const wanted = Buffer.from(name, 'utf8');
+  let p = 0;
+  for (let n = 0; n < entries && p + 46 <= cd.length; n++) {
+    if (cv.getUint32(p, true) !== CENTRAL_SIGNATURE) throw new Error('corrupt zip central directory');
+    const method = cv.getUint16(p + 10, true);
+    const compressedSize = cv.getUint32(p + 20, true);
+    const nameLength = cv.getUint16(p + 28, true);
+    const extraLength = cv.getUint16(p + 30, true);
+    const commentLength = cv.getUint16(p + 32, true);
+    const localOffset = cv.getUint32(p + 42, true);
+    const entryName = cd.subarray(p + 46, p + 46 + nameLength);
+    if (Buffer.compare(entryName, wanted) === 0) {
+      const header = await read(localOffset, 30);
+      const hv = view(header);
+      if (hv.getUint32(0, true) !== LOCAL_SIGNATURE) throw new Error('corrupt zip local header');
+      const dataStart = localOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
+      const data = Buffer.from(await read(dataStart, compressedSize));
+      if (method === 0) return data;
+      if (method === 8) return inflateRawSync(data);
+      throw new Error(`zip entry ${name} uses compression method ${method}`);
+    }
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return null;
+}
+
+function tag(xml: string, name: string): string | undefined {
+  const escaped = name.replace(/\./g, '\\.');
+  return new RegExp(`<${escaped}>\\s*([^<\\s]+)\\s*</${escaped}>`).exec(xml)?.[1];
+}
+
+/** The job's version and its Spark and Scala versions from its pom, or null when it is not the job's pom. */
+export function parseJobPom(xml: string): JarBuildInfo | null {
+  const version = /<artifactId>populator-job<\/artifactId>\s*<version>([^<]+)<\/version>/.exec(xml)?.[1];
+  const sparkVersion = tag(xml, 'spark.version');
+  const scalaBinaryVersion = tag(xml, 'scala.binary.version');
+  if (version === undefined || sparkVersion === undefined || scalaBinaryVersion === undefined) return null;
+  return { version: version.trim(), sparkVersion, scalaBinaryVersion };
+}
+
+/** The build info of a job jar, or null when the zip holds no populator-job pom (not our jar). */
+export async function readJarBuildInfo(read: ReadAt, size: number): Promise<JarBuildInfo | null> {
+  const pom = await readZipEntry(read, size, JOB_POM_ENTRY);
+  return pom === null ? null : parseJobPom(pom.toString('utf8'));
+}

@@ -1,0 +1,1187 @@
+/**
+ * The validator: every check that can fail before a job starts or money is spent, run in one go
+ * and returned as data (STYLE habit 5). `populator validate` renders the checks; `submit` runs the
+ * same validator first and starts nothing when a check failed, then uses what it resolved (the
+ * config, the table's description, the toolchain) instead of finding it again.
+ *
+ * Offline checks (files, flags, toolchain, local paths and a local archive) always run. Online
+ * checks (credentials, an S3 archive, the table, S3 staging, EMR Serverless, the execution role)
+ * need AWS and are skipped with `offline`; each group runs when what it needs passed, and otherwise says which
+ * earlier problem it waits for. The only write is validate's marker in an S3 staging prefix.
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DateTime } from 'luxon';
+
+// The AWS adapters (and the SDK behind them) load only when an online check runs: --offline and
+// the probes that fail on a flag stay quick.
+import type { ExistingManifestTable } from '../aws/dynamodb.js';
+import type { CallerIdentity } from '../aws/sts.js';
+import type { AwsAccess, StaticKeys } from '../aws/access.js';
+import type { ArchiveLocation } from '../domain/archive.js';
+import { emrApplicationArn, type RoleArn } from '../domain/aws-names.js';
+import { profileNames, sharedFilePaths } from '../domain/aws-profiles.js';
+import {
+  archiveChecks,
+  classifyTop,
+  isReadableFile,
+  selectedRuns,
+  ARCHIVE_CHECK_IDS,
+  type ArchiveObjects,
+  type ArchiveTop,
+} from '../domain/checks/archive.js';
+import { configChecks } from '../domain/checks/config.js';
+import { applicationChecks, quotaCheck, releaseLabelProblem, EMR_CHECK_IDS } from '../domain/checks/emr.js';
+import {
+  flagChecks,
+  type AwsService,
+  type Endpoint,
+  type ResolvedFlags,
+  type Runner,
+} from '../domain/checks/flags.js';
+import { permissionsCheck, trustCheck, ROLE_CHECK_IDS } from '../domain/checks/role.js';
+import { tableChecks, TABLE_CHECK_IDS } from '../domain/checks/table.js';
+import {
+  checksOf,
+  countChecks,
+  skipAll,
+  sortChecks,
+  checkToIssue,
+  type Check,
+  type CheckCounts,
+  type CheckGroup,
+} from '../domain/checks.js';
+import { RUN_FOLDER_PREFIX } from '../domain/contract.js';
+import { EMR_VCPU_QUOTA, type EmrSizing, type SizingInput } from '../domain/emr-sizing.js';
+import { UserError, isUserError, type ValidationIssue } from '../domain/errors.js';
+import {
+  defaultLogPlace,
+  executionRoleRequests,
+  joinKey,
+  WRITE_CHECK_MARKER,
+  type PolicyContext,
+  type S3Place,
+} from '../domain/iam-policy.js';
+import { runFolderName } from '../domain/run-id.js';
+import type { StorageConfig } from '../domain/storage-config.js';
+import type { TimeRange } from '../domain/time-range.js';
+import { cachedSparkClasspath } from '../local/classpath.js';
+import { jarIsStale, jobJarPath } from '../local/jar.js';
+import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/toolchain.js';
+import { loadInputs, type FetchLike } from './config-loader.js';
+
+export interface ValidateOptions {
+  /** `submit --skip-present`: the role must also be allowed dynamodb:BatchGetItem. */
+  skipPresent?: boolean;
+  archive: string;
+  storageConfigPath: string;
+  resolverPath: string;
+  since?: string;
+  until?: string;
+  /** Default emr-serverless (DESIGN 2), as submit's. */
+  runner?: Runner;
+  region?: string;
+  profile?: string;
+  dynamodbEndpoint?: string;
+  s3Endpoint?: string;
+  staging?: string;
+  logPath?: string;
+  jar?: string;
+  applicationId?: string;
+  /** `submit --create-application`: the application does not exist yet; its release label is checked. */
+  createApplication?: { releaseLabel: string };
+  executionRoleArn?: string;
+  sizing: SizingInput;
+  /** The identity for every AWS call instead of the storage config's keys or the default chain. */
+  credentials?: StaticKeys;
+  /** False for `submit --dry-run`: not even validate's staging marker is written. Default true. */
+  writes?: boolean;
+  /** --write-rate, when given: checked against the table's capacity. */
+  writeRate?: number;
+  writeExpired?: boolean;
+  /** Run only the checks that need no network. */
+  offline: boolean;
+  /** Flags (`--region`) whose value came from an environment variable, with that variable. */
+  fromEnv?: Readonly<Record<string, string>>;
+  /** Where the package lives (spark/ and schemas/ are found from here). */
+  projectRoot: string;
+  cacheDir: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The user's home, for ~/.aws; default `os.homedir()`. */
+  home?: string;
+  /** For the run name in the simulated requests; default now. */
+  now?: DateTime;
+  /** HTTP for the resolver's repositories; default `fetch`. */
+  fetch?: FetchLike;
+}
+
+/** What a passing validation resolved, for the runner. */
+export interface ValidatedInputs {
+  storage: StorageConfig;
+  archive: ArchiveLocation;
+  range: TimeRange;
+  region: string;
+  endpoints: Partial<Record<AwsService, Endpoint>>;
+  /** The storage config's static keys, when it has them (the CLI's AWS calls use them). */
+  staticCredentials?: StaticKeys;
+  driverMemory: string;
+  emrSizing?: EmrSizing;
+  staging?: ArchiveLocation;
+  logPath?: ArchiveLocation;
+  applicationId?: string;
+  roleArn?: RoleArn;
+  /** Java (and Maven when the jar or the classpath must be built) for the local runner and the jar build. */
+  toolchain?: Toolchain;
+  /** `--jar`, absolute. */
+  jar?: string;
+  /** Online results; absent with `offline`. */
+  identity?: CallerIdentity;
+  archiveTop?: ArchiveTop;
+  selectedRuns?: string[];
+  archiveObjects?: ArchiveObjects;
+  table?: ExistingManifestTable;
+}
+
+export interface ValidationReport {
+  /** In group order. */
+  checks: Check[];
+  counts: CheckCounts;
+  /** Present when no check failed. */
+  inputs?: ValidatedInputs;
+}
+
+/** Runs every check; never throws for a problem with the inputs (only for bugs). */
+export async function validateInputs(options: ValidateOptions): Promise<ValidationReport> {
+  const o = { ...options, runner: options.runner ?? 'emr-serverless' };
+  const checks: Check[] = [];
+  const fromEnv = o.fromEnv ?? {};
+  const storagePath = path.resolve(o.cwd, o.storageConfigPath);
+  const resolverPath = path.resolve(o.cwd, o.resolverPath);
+
+  // Inputs: both files, the resolver's lookup of the storage config's schema.
+  const loaded = await loadInputs({
+    storageConfigPath: storagePath,
+    resolverPath,
+    bundledSchemasDir: path.join(o.projectRoot, 'schemas', 'iglu'),
+    skipHttp: o.offline,
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  });
+  checks.push(...configChecks(loaded, { storagePath, resolverPath, runner: o.runner }));
+  const storage = loaded.ok ? loaded.storage : undefined;
+
+  // Flags.
+  const { checks: flagResults, resolved } = flagChecks({
+    runner: o.runner,
+    archive: o.archive,
+    cwd: o.cwd,
+    since: o.since,
+    until: o.until,
+    region: o.region,
+    configRegion: storage ? { value: storage.region, source: storagePath } : undefined,
+    endpointFlags: { dynamodb: o.dynamodbEndpoint, s3: o.s3Endpoint },
+    env: o.env,
+    staging: o.staging,
+    logPath: o.logPath,
+    applicationId: o.applicationId,
+    createApplication: o.createApplication !== undefined,
+    executionRoleArn: o.executionRoleArn,
+    sizing: o.sizing,
+    fromEnv,
+  });
+  checks.push(...flagResults);
+  const jar = o.jar === undefined || /^s3[an]?:\/\//i.test(o.jar) ? undefined : path.resolve(o.cwd, o.jar);
+  if (o.jar !== undefined && /^s3[an]?:\/\//i.test(o.jar)) {
+    checks.push(s3JarCheck(o.jar, o.runner, fromEnv['--jar'] ?? '--jar'));
+  } else if (jar !== undefined) {
+    checks.push(jarCheck(jar, fromEnv['--jar'] ?? '--jar'));
+  }
+
+  // Local paths and the toolchain need no network either.
+  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd));
+  const toolchain = await toolchainChecks(o, jar, resolved);
+  checks.push(...toolchain.checks);
+
+  const staticCredentials =
+    storage?.credentials.kind === 'static'
+      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
+      : undefined;
+  // What the archive, table and credentials checks found (a local archive is listed offline too).
+  const found: Found = {};
+  if (resolved.archive?.kind === 'local') {
+    const local = localArchiveChecks(resolved.archive, resolved.range);
+    checks.push(...local.checks);
+    Object.assign(found, local.found);
+  }
+  if (o.offline) {
+    checks.push(
+      ...skipOnline(o.runner, resolved, 'skipped: --offline', 'Run without --offline to check it.'),
+    );
+  } else {
+    checks.push(...(await onlineChecks(o, storage, resolved, staticCredentials, found, fromEnv)));
+  }
+
+  const sorted = sortChecks(checks);
+  const counts = countChecks(sorted);
+  const report: ValidationReport = { checks: sorted, counts };
+  if (
+    counts.fail === 0 &&
+    storage !== undefined &&
+    resolved.archive !== undefined &&
+    resolved.region !== undefined
+  ) {
+    report.inputs = {
+      storage,
+      archive: resolved.archive,
+      range: resolved.range ?? {},
+      region: resolved.region,
+      endpoints: resolved.endpoints,
+      ...(staticCredentials ? { staticCredentials } : {}),
+      driverMemory: resolved.driverMemory,
+      ...(resolved.emrSizing ? { emrSizing: resolved.emrSizing } : {}),
+      ...(resolved.staging ? { staging: resolved.staging } : {}),
+      ...(resolved.logPath ? { logPath: resolved.logPath } : {}),
+      ...(resolved.applicationId ? { applicationId: resolved.applicationId } : {}),
+      ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}),
+      ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
+      ...(jar ? { jar } : {}),
+      ...found,
+    };
+  }
+  return report;
+}
+
+/**
+ * The inputs of a validation without failures, or the `UserError` (exit 2) that lists every failed
+ * check. One failure keeps its own message, hint and code; several are listed as issues.
+ */
+export function requireValid(
+  report: ValidationReport,
+  extra: readonly ValidationIssue[] = [],
+): ValidatedInputs {
+  const failed = report.checks.filter((c) => c.status === 'fail');
+  if (failed.length === 0 && extra.length === 0 && report.inputs !== undefined) return report.inputs;
+  if (failed.length === 0 && extra.length === 0) {
+    throw new Error('a validation without failures resolved no inputs');
+  }
+  const [only] = failed;
+  if (failed.length === 1 && extra.length === 0 && only !== undefined) {
+    throw new UserError(capitalize(only.message) + '.', {
+      code: only.code ?? 'VALIDATION_FAILED',
+      hint: `${only.hint ?? 'Fix it and run again.'} Nothing was started.`,
+      issues: [checkToIssue(only)],
+    });
+  }
+  const issues = [...failed.map(checkToIssue), ...extra];
+  if (issues.length === 1 && extra[0] !== undefined) {
+    throw new UserError(capitalize(extra[0].message) + '.', {
+      code: 'INVALID_FLAGS',
+      hint: `${extra[0].hint ?? 'Fix it and run again.'} Nothing was started.`,
+      issues,
+    });
+  }
+  throw new UserError(`${issues.length} problems found before anything was started.`, {
+    code: 'VALIDATION_FAILED',
+    hint: 'Fix each problem and run again; `populator validate` with the same arguments shows every check.',
+    issues,
+  });
+}
+
+/** The warnings of a report, one line each, for the runner to print. */
+export function warningLines(report: ValidationReport): string[] {
+  return report.checks
+    .filter((c) => c.status === 'warn')
+    .map(
+      (c) => `${c.source !== undefined && !c.message.includes(c.source) ? `${c.source}: ` : ''}${c.message}`,
+    );
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline: local paths, the jar, the toolchain
+
+/** The checks of `--staging` / `--log-path` when they are local: not a file, and writable (or creatable). */
+function localPathChecks(
+  runner: Runner,
+  r: ResolvedFlags,
+  fromEnv: Readonly<Record<string, string>>,
+  cwd: string,
+): Check[] {
+  const { pass, fail } = checksOf('staging');
+  const checks: Check[] = [];
+  const places: [string, string, ArchiveLocation | undefined][] = [
+    ['staging.writable', '--staging', r.staging],
+    ['staging.log-path', '--log-path', r.logPath],
+  ];
+  for (const [id, flag, location] of places) {
+    if (location === undefined) {
+      if (runner === 'local' && flag === '--staging') {
+        const problem = folderProblem(path.join(cwd, '.populator'));
+        checks.push(
+          problem === null
+            ? pass(id, 'the default .populator/runs/<run name> under the current folder')
+            : fail(id, `the default staging folder ${path.join(cwd, '.populator')} ${problem.message}`, {
+                code: problem.code,
+                hint: `${problem.hint} Or give --staging.`,
+              }),
+        );
+      }
+      continue;
+    }
+    if (location.kind !== 'local') continue;
+    const source = fromEnv[flag] ?? flag;
+    const problem = folderProblem(location.path);
+    checks.push(
+      problem === null
+        ? pass(
+            id,
+            `${location.path} (${existsSync(location.path) ? 'exists' : 'created when the job starts'})`,
+            { source },
+          )
+        : fail(
+            id,
+            `${flag} ${location.path} ${problem.message}${fromEnv[flag] ? ` (set by the environment variable ${fromEnv[flag]})` : ''}`,
+            {
+              source,
+              code: problem.code,
+              hint: problem.hint,
+            },
+          ),
+    );
+  }
+  return checks;
+}
+
+/** Why a local folder cannot be written, or null. A missing folder is fine when its nearest existing parent is a writable folder. */
+function folderProblem(p: string): { message: string; hint: string; code: string } | null {
+  let existing = p;
+  while (!existsSync(existing)) {
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  const st = statSync(existing);
+  if (!st.isDirectory()) {
+    return existing === p
+      ? {
+          message: 'is a file, not a folder',
+          hint: 'Give a folder (it is created when missing), not a file.',
+          code: 'PATH_IS_FILE',
+        }
+      : {
+          message: `cannot be created: ${existing} is a file`,
+          hint: 'Give a folder whose parents are folders.',
+          code: 'PATH_IS_FILE',
+        };
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    return {
+      message: existing === p ? 'is not writable' : `cannot be created: ${existing} is not writable`,
+      hint: 'Give a folder you may write to.',
+      code: 'PATH_NOT_WRITABLE',
+    };
+  }
+  return null;
+}
+
+/** `--jar s3://...`: EMR Serverless reads it as it is (submit checks it is there); the local runner cannot. */
+function s3JarCheck(uri: string, runner: Runner, source: string): Check {
+  const { pass, fail } = checksOf('flags');
+  return runner === 'emr-serverless'
+    ? pass('flags.jar', `${uri} (used as it is)`, { source })
+    : fail('flags.jar', `the local runner cannot run the jar ${uri} from S3`, {
+        source,
+        code: 'JAR_INVALID',
+        hint: 'Give --jar a local file, or leave it out to let populator build the jar.',
+      });
+}
+
+/** `--jar`: a file that starts like a zip (every jar does). */
+function jarCheck(jar: string, source: string): Check {
+  const { pass, fail } = checksOf('flags');
+  if (!existsSync(jar)) {
+    return fail('flags.jar', `the job jar ${jar} does not exist`, {
+      source,
+      code: 'JAR_NOT_FOUND',
+      hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to let populator build it.',
+    });
+  }
+  const magic = Buffer.alloc(4);
+  let read = 0;
+  if (statSync(jar).isFile()) {
+    const fd = openSync(jar, 'r');
+    try {
+      read = readSync(fd, magic, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (read < 4 || magic.readUInt32LE(0) !== 0x04034b50) {
+    return fail('flags.jar', `${jar} is not a jar (zip) file`, {
+      source,
+      code: 'JAR_INVALID',
+      hint: 'Give the shaded jar `mvn -f spark/pom.xml package` builds (spark/target/populator-job-<version>.jar).',
+    });
+  }
+  return pass('flags.jar', jar, { source });
+}
+
+/** Java for the local runner and the jar build; Maven only when the jar or the Spark classpath must be built. */
+async function toolchainChecks(
+  o: ValidateOptions & { runner: Runner },
+  jar: string | undefined,
+  r: ResolvedFlags,
+): Promise<{ checks: Check[]; toolchain?: Toolchain }> {
+  const { pass, fail, skipped } = checksOf('toolchain');
+  const sparkDir = path.join(o.projectRoot, 'spark');
+  const buildJar = jar === undefined && jarIsStale(sparkDir);
+  const local = o.runner === 'local';
+  const resolveClasspath =
+    local && cachedSparkClasspath(sparkDir, o.cacheDir, r.archive?.kind === 's3') === null;
+  const needJava = local || buildJar;
+  const needMaven = buildJar || resolveClasspath;
+  const checks: Check[] = [];
+  if (!needJava) {
+    const why = jar !== undefined ? '--jar is given' : 'the job jar is built and up to date';
+    checks.push(
+      skipped('toolchain.java', `not needed: the job runs on EMR Serverless and ${why}`),
+      skipped('toolchain.maven', `not needed: ${why}`),
+    );
+    return { checks };
+  }
+  const java = await locateJava(o.env);
+  if (java.ok) {
+    checks.push(
+      pass(
+        'toolchain.java',
+        `Java ${java.value.major} (${java.value.java}, from its ${java.value.versionFrom})`,
+      ),
+    );
+  } else {
+    checks.push(fail('toolchain.java', java.error.message, { hint: java.error.hint, code: java.error.code }));
+  }
+  let mvn = 'mvn';
+  if (needMaven) {
+    const why = buildJar
+      ? `to build the job jar (${existsSync(jobJarPath(sparkDir)) ? 'its sources changed' : 'not built yet'})`
+      : 'to resolve the Spark classpath (once; cached afterwards)';
+    const maven = locateMaven(o.env);
+    if (maven.ok) {
+      mvn = maven.value;
+      checks.push(pass('toolchain.maven', `${maven.value}, ${why}`));
+    } else {
+      checks.push(
+        fail('toolchain.maven', `${maven.error.message.replace(/\.$/, '')} (needed ${why})`, {
+          hint: maven.error.hint,
+          code: maven.error.code,
+        }),
+      );
+    }
+  } else {
+    checks.push(
+      skipped(
+        'toolchain.maven',
+        `not needed: ${jar !== undefined ? '--jar is given' : 'the job jar is up to date'}${local ? ' and the Spark classpath is cached' : ''}`,
+      ),
+    );
+  }
+  if (!java.ok || checks.some((c) => c.status === 'fail')) return { checks };
+  return { checks, toolchain: toolchainOf(java.value, mvn, o.env) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The archive
+
+interface Found {
+  identity?: CallerIdentity;
+  archiveTop?: ArchiveTop;
+  selectedRuns?: string[];
+  archiveObjects?: ArchiveObjects;
+  table?: ExistingManifestTable;
+}
+
+function localArchiveChecks(
+  archive: Extract<ArchiveLocation, { kind: 'local' }>,
+  range: TimeRange | undefined,
+): { checks: Check[]; found: Found } {
+  const { fail } = checksOf('archive');
+  if (!existsSync(archive.path)) {
+    return {
+      checks: [
+        fail('archive.runs', `the archive ${archive.path} does not exist`, {
+          source: 'archive',
+          code: 'ARCHIVE_NOT_FOUND',
+          hint: 'Pass the folder that holds the run=YYYY-MM-dd-HH-mm-ss folders of enriched events.',
+        }),
+        ...skipAll(
+          'archive',
+          ['archive.selection', 'archive.objects'],
+          'skipped: the archive does not exist',
+        ),
+      ],
+      found: {},
+    };
+  }
+  if (!statSync(archive.path).isDirectory()) {
+    return {
+      checks: [
+        fail('archive.runs', `the archive ${archive.path} is a file, not a folder`, {
+          source: 'archive',
+          code: 'ARCHIVE_NOT_FOLDER',
+          hint: 'Pass the folder that holds the run=YYYY-MM-dd-HH-mm-ss folders, not one file.',
+        }),
+        ...skipAll(
+          'archive',
+          ['archive.selection', 'archive.objects'],
+          'skipped: the archive is not a folder',
+        ),
+      ],
+      found: {},
+    };
+  }
+  const entries = readdirSync(archive.path, { withFileTypes: true });
+  const top = classifyTop(
+    archive.uri,
+    entries.filter((e) => e.isDirectory()).map((e) => e.name),
+    entries.filter((e) => !e.isDirectory()).map((e) => e.name),
+  );
+  const selected = range === undefined ? [] : selectedRuns(top, range);
+  const objects = selected.length === 0 ? undefined : countLocalFiles(archive.path, selected);
+  return {
+    checks: archiveChecks(top, range, objects),
+    found: { archiveTop: top, selectedRuns: selected, ...(objects ? { archiveObjects: objects } : {}) },
+  };
+}
+
+function countLocalFiles(root: string, runIds: readonly string[]): ArchiveObjects {
+  const out: ArchiveObjects = { objects: 0, bytes: 0, skipped: 0 };
+  for (const id of runIds) {
+    const runDir = path.join(root, runFolderName(id));
+    for (const e of readdirSync(runDir, { withFileTypes: true, recursive: true })) {
+      if (!e.isFile()) continue;
+      const file = path.join(e.parentPath, e.name);
+      const size = statSync(file).size;
+      if (isReadableFile(path.relative(runDir, file).split(path.sep).join('/'), size)) {
+        out.objects++;
+        out.bytes += size;
+      } else {
+        out.skipped++;
+      }
+    }
+  }
+  return out;
+}
+
+async function s3ArchiveChecks(
+  archive: Extract<ArchiveLocation, { kind: 's3' }>,
+  range: TimeRange | undefined,
+  access: AwsAccess,
+): Promise<{ checks: Check[]; found: Found }> {
+  const { createS3Client } = await import('../aws/s3.js');
+  const s3 = createS3Client(access);
+  try {
+    const listing = await s3.listTopLevel(archive.bucket, archive.prefix);
+    const top = classifyTop(archive.uri, listing.folders, listing.files);
+    const selected = range === undefined ? [] : selectedRuns(top, range);
+    let objects: ArchiveObjects | undefined;
+    const first = selected[0];
+    const last = selected[selected.length - 1];
+    if (first !== undefined && last !== undefined) {
+      // Run folders sort by time, so the selection is one contiguous range of keys: list only it.
+      // '0' is the character right after '/': every key of the last run sorts before `.../run=<last>0`.
+      const base = archive.prefix === '' ? '' : `${archive.prefix}/`;
+      const wanted = new Set(selected.map(runFolderName));
+      objects = { objects: 0, bytes: 0, skipped: 0 };
+      for await (const o of s3.listObjects(archive.bucket, archive.prefix, {
+        startAfter: `${base}${runFolderName(first)}`,
+        before: `${base}${RUN_FOLDER_PREFIX}${last}0`,
+      })) {
+        const rest = o.key.slice(base.length);
+        const slash = rest.indexOf('/');
+        if (slash < 0 || !wanted.has(rest.slice(0, slash))) continue;
+        if (isReadableFile(rest.slice(slash + 1), o.size)) {
+          objects.objects++;
+          objects.bytes += o.size;
+        } else {
+          objects.skipped++;
+        }
+      }
+    }
+    return {
+      checks: archiveChecks(top, range, objects),
+      found: { archiveTop: top, selectedRuns: selected, ...(objects ? { archiveObjects: objects } : {}) },
+    };
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    return {
+      checks: [
+        failFrom('archive', 'archive.runs', error, 'archive'),
+        ...skipAll(
+          'archive',
+          ['archive.selection', 'archive.objects'],
+          'skipped: the archive could not be listed',
+        ),
+      ],
+      found: {},
+    };
+  } finally {
+    s3.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Online
+
+function failFrom(group: CheckGroup, id: string, error: UserError, source?: string): Check {
+  return checksOf(group).fail(id, error.message.replace(/\.$/, ''), {
+    hint: error.hint,
+    ...(error.code ? { code: error.code } : {}),
+    ...(source ? { source } : {}),
+  });
+}
+
+/** An adapter error as a check: refused permission is a skip (the check could not run), anything else a failure. */
+function fromError(group: CheckGroup, id: string, error: UserError): Check {
+  if (error.code === 'ACCESS_DENIED' || error.code === 'NOT_IMPLEMENTED') {
+    return checksOf(group).skipped(id, `skipped: ${error.message}`, { hint: error.hint });
+  }
+  return failFrom(group, id, error);
+}
+
+/** The online checks of this runner, all skipped for one reason. */
+function skipOnline(runner: Runner, r: ResolvedFlags, reason: string, hint?: string): Check[] {
+  const out: Check[] = [...skipAll('credentials', ['credentials.identity'], reason, hint)];
+  if (r.archive?.kind === 's3')
+    out.push(
+      ...skipAll(
+        'archive',
+        ARCHIVE_CHECK_IDS.filter((id) => id !== 'archive.other-entries'),
+        reason,
+        hint,
+      ),
+    );
+  out.push(...skipAll('table', TABLE_CHECK_IDS, reason, hint));
+  if (r.staging?.kind === 's3') out.push(...skipAll('staging', ['staging.writable'], reason, hint));
+  if (runner === 'emr-serverless') {
+    out.push(...skipAll('emr', [...EMR_CHECK_IDS, 'emr.quota'], reason, hint));
+    out.push(...skipAll('role', ROLE_CHECK_IDS, reason, hint));
+  }
+  return out;
+}
+
+async function onlineChecks(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig | undefined,
+  r: ResolvedFlags,
+  staticCredentials: StaticKeys | undefined,
+  found: Found,
+  fromEnv: Readonly<Record<string, string>>,
+): Promise<Check[]> {
+  const blockers: string[] = [];
+  if (storage === undefined) blockers.push('the storage config is not valid');
+  if (r.region === undefined) blockers.push('the region is not valid');
+  if (r.invalidEndpoints.length > 0)
+    blockers.push(`the ${r.invalidEndpoints.join(', ')} endpoint is not valid`);
+  if (storage === undefined || r.region === undefined || blockers.length > 0) {
+    return skipOnline(o.runner, r, `skipped: ${blockers.join(', ')}`);
+  }
+  const region = r.region;
+  // The storage config's static keys are DynamoDB's, and only the local runner's (on EMR
+  // Serverless the job writes with its execution role): everything else is asked with the
+  // caller's identity (--profile, the default chain), as submit and the job do.
+  const configKeys = o.runner === 'local' ? staticCredentials : undefined;
+  const keysFor = (service: AwsService): StaticKeys | undefined =>
+    service === 'dynamodb' || (service === 'sts' && o.runner === 'local')
+      ? (configKeys ?? o.credentials)
+      : o.credentials;
+  const access = (service: AwsService): AwsAccess => {
+    const keys = keysFor(service);
+    return {
+      region,
+      ...(r.endpoints[service] ? { endpoint: r.endpoints[service].url } : {}),
+      ...(keys ? { credentials: keys } : {}),
+      ...(o.profile !== undefined && keys === undefined ? { profile: o.profile } : {}),
+    };
+  };
+
+  // Credentials first: without them every other online check would fail the same way.
+  const credentials = await credentialChecks(o, r, access('sts'), keysFor('sts') !== undefined, fromEnv);
+  const checks = [...credentials.checks];
+  if (!credentials.ok) {
+    return [
+      ...checks,
+      ...skipOnline(o.runner, r, 'skipped: no usable AWS credentials').filter(
+        (c) => !c.id.startsWith('credentials.'),
+      ),
+    ];
+  }
+  if (credentials.identity) found.identity = credentials.identity;
+
+  const groups: Promise<Check[]>[] = [];
+  if (r.archive?.kind === 's3') {
+    groups.push(
+      s3ArchiveChecks(r.archive, r.range, access('s3')).then(({ checks: c, found: f }) => {
+        Object.assign(found, f);
+        return c;
+      }),
+    );
+  }
+  groups.push(tableGroup(storage, region, access('dynamodb'), o, found));
+  if (r.staging?.kind === 's3') {
+    groups.push(
+      o.writes === false
+        ? Promise.resolve(
+            skipAll(
+              'staging',
+              ['staging.writable'],
+              'skipped: nothing is written (--dry-run)',
+              'Run `populator validate` to check it.',
+            ),
+          )
+        : stagingGroup(r.staging, access('s3')),
+    );
+  }
+  if (o.runner === 'emr-serverless') {
+    const standIn = standInServices(r);
+    groups.push(
+      emrGroup(
+        r,
+        region,
+        access('emr-serverless'),
+        standIn.has('service-quotas') ? undefined : access('service-quotas'),
+        o.createApplication,
+      ),
+    );
+    groups.push(
+      standIn.has('iam')
+        ? Promise.resolve(
+            skipAll(
+              'role',
+              ROLE_CHECK_IDS,
+              'skipped: EMR Serverless is an endpoint override (a stand-in): IAM at AWS knows nothing of its role',
+              'Set AWS_ENDPOINT_URL_IAM to check the role against a stand-in too.',
+            ),
+          )
+        : roleGroup(
+            r,
+            storage,
+            region,
+            access('iam'),
+            credentials.identity,
+            o.now ?? DateTime.utc(),
+            found,
+            o.skipPresent === true,
+          ),
+    );
+  }
+  for (const c of await Promise.all(groups)) checks.push(...c);
+  return checks;
+}
+
+async function credentialChecks(
+  o: ValidateOptions,
+  r: ResolvedFlags,
+  access: AwsAccess,
+  staticKeys: boolean,
+  fromEnv: Readonly<Record<string, string>>,
+): Promise<{ ok: boolean; checks: Check[]; identity?: CallerIdentity }> {
+  const { pass, fail, skipped } = checksOf('credentials');
+  const checks: Check[] = [];
+  if (!staticKeys && o.profile !== undefined) {
+    const files = sharedFilePaths(o.env, o.home ?? os.homedir());
+    const known = new Set<string>();
+    for (const [kind, file] of [
+      ['credentials', files.credentials],
+      ['config', files.config],
+    ] as const) {
+      try {
+        for (const name of profileNames(readFileSync(file, 'utf8'), kind)) known.add(name);
+      } catch {
+        // a missing file defines no profile
+      }
+    }
+    const label = fromEnv['--profile'] ?? '--profile';
+    if (!known.has(o.profile)) {
+      checks.push(
+        fail(
+          'credentials.profile',
+          `the profile ${JSON.stringify(o.profile)}${label === '--profile' ? '' : ` (set by the environment variable ${label})`} is in neither ${files.credentials} nor ${files.config}`,
+          {
+            source: label,
+            code: 'AWS_PROFILE_UNKNOWN',
+            hint:
+              known.size > 0
+                ? `Use one of the profiles there (${[...known].sort().join(', ')}), or create it with \`aws configure --profile ${o.profile}\`.`
+                : `Create it with \`aws configure --profile ${o.profile}\` (or \`aws configure sso\`).`,
+          },
+        ),
+      );
+      return { ok: false, checks };
+    }
+    checks.push(
+      pass('credentials.profile', `profile ${o.profile} (${label === '--profile' ? '--profile' : label})`),
+    );
+  }
+  const { createStsClient } = await import('../aws/sts.js');
+  const sts = createStsClient(access);
+  try {
+    const found = await sts.resolveCredentials();
+    const source = staticKeys
+      ? 'the storage config'
+      : o.profile !== undefined
+        ? `profile ${o.profile}`
+        : 'the default chain';
+    // STS at AWS says nothing about identities of local stand-ins: ask it only when a service is AWS itself, or STS is overridden too.
+    const standIn = standInServices(r);
+    const needSts =
+      r.endpoints.sts !== undefined ||
+      r.services.filter((s) => s !== 'sts' && !standIn.has(s)).some((s) => r.endpoints[s] === undefined);
+    if (!needSts) {
+      checks.push(
+        skipped(
+          'credentials.identity',
+          `skipped: access key ${found.accessKeyId} from ${source}; every service this run calls has an endpoint override, so STS at AWS is not asked`,
+          { hint: 'Set AWS_ENDPOINT_URL_STS to check the identity against a stand-in too.' },
+        ),
+      );
+      return { ok: true, checks };
+    }
+    const identity = await sts.getCallerIdentity();
+    checks.push(
+      pass('credentials.identity', `${identity.arn} (account ${identity.account}; keys from ${source})`),
+    );
+    return { ok: true, checks, identity };
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    if (error.code === 'STS_UNREACHABLE') {
+      // The checks that follow tell whether the services the run needs are reachable.
+      checks.push(
+        checksOf('credentials').warn(
+          'credentials.identity',
+          `the identity could not be confirmed: ${error.message}`,
+          {
+            hint: error.hint,
+            code: error.code,
+          },
+        ),
+      );
+      return { ok: true, checks };
+    }
+    checks.push(failFrom('credentials', 'credentials.identity', error));
+    return { ok: false, checks };
+  } finally {
+    sts.destroy();
+  }
+}
+
+async function tableGroup(
+  storage: StorageConfig,
+  region: string,
+  access: AwsAccess,
+  o: ValidateOptions,
+  found: Found,
+): Promise<Check[]> {
+  const { createDynamoDbClient } = await import('../aws/dynamodb.js');
+  const dynamo = createDynamoDbClient(access);
+  try {
+    const t = await dynamo.describeManifestTable(storage.table);
+    if (t.exists) found.table = t;
+    return tableChecks(
+      {
+        exists: t.exists,
+        keySchemaOk: t.keySchemaOk,
+        ttl: t.ttl,
+        ...(t.status ? { status: t.status } : {}),
+        ...(t.billingMode ? { billingMode: t.billingMode } : {}),
+        ...(t.provisionedWcu !== undefined ? { provisionedWcu: t.provisionedWcu } : {}),
+        ...(t.onDemandMaxWriteRequestUnits !== undefined
+          ? { onDemandMaxWriteRequestUnits: t.onDemandMaxWriteRequestUnits }
+          : {}),
+        ...(t.ttlAttribute ? { ttlAttribute: t.ttlAttribute } : {}),
+      },
+      {
+        table: storage.table,
+        region,
+        ...(o.writeRate !== undefined ? { writeRate: o.writeRate } : {}),
+        writeExpired: o.writeExpired ?? false,
+      },
+    );
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    return [
+      failFrom('table', 'table.exists', error),
+      ...skipAll(
+        'table',
+        TABLE_CHECK_IDS.filter((id) => id !== 'table.exists'),
+        'skipped: the table could not be described',
+      ),
+    ];
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+/**
+ * The S3 staging prefix takes a write from this caller: validate PUTs a small marker object
+ * (`<staging>/.populator-write-check`) and HEADs it back, the same access submit's jar upload and
+ * status's report reads need.
+ */
+async function stagingGroup(
+  staging: Extract<ArchiveLocation, { kind: 's3' }>,
+  access: AwsAccess,
+): Promise<Check[]> {
+  const { pass } = checksOf('staging');
+  const key = joinKey(staging.prefix, WRITE_CHECK_MARKER);
+  const { createS3Client } = await import('../aws/s3.js');
+  const s3 = createS3Client(access);
+  try {
+    await s3.putObject(
+      staging.bucket,
+      key,
+      'Written by `populator validate` to check that this staging prefix is writable. Safe to delete.\n',
+    );
+    const back = await s3.headObject(staging.bucket, key);
+    if (back === null) {
+      return [
+        checksOf('staging').fail(
+          'staging.writable',
+          `s3://${staging.bucket}/${key} was written but cannot be read back`,
+          {
+            code: 'STAGING_NOT_READABLE',
+            hint: "Check the bucket for a lifecycle or replication rule that removes new objects, and the caller's s3:GetObject there.",
+          },
+        ),
+      ];
+    }
+    return [pass('staging.writable', `s3://${staging.bucket}/${key} written and read back`)];
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    return [failFrom('staging', 'staging.writable', error, '--staging')];
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function emrGroup(
+  r: ResolvedFlags,
+  region: string,
+  emrAccess: AwsAccess,
+  quotaAccess: AwsAccess | undefined,
+  createApplication: { releaseLabel: string } | undefined,
+): Promise<Check[]> {
+  const { pass, fail } = checksOf('emr');
+  const checks: Check[] = [];
+  if (r.applicationId === undefined && createApplication !== undefined) {
+    // submit --create-application: only the release label it will use can be checked.
+    const problem = releaseLabelProblem(createApplication.releaseLabel);
+    checks.push(
+      checksOf('emr').skipped(
+        'emr.application',
+        'skipped: submit creates the application (--create-application)',
+      ),
+      problem === null
+        ? pass('emr.release', `${createApplication.releaseLabel} for the new application`)
+        : fail('emr.release', problem.message, {
+            source: '--release-label',
+            code: 'RELEASE_LABEL',
+            hint: problem.hint,
+          }),
+    );
+  } else if (r.applicationId === undefined) {
+    checks.push(...skipAll('emr', EMR_CHECK_IDS, 'skipped: --application-id is missing or not valid'));
+  } else {
+    const { createEmrServerlessReader } = await import('../aws/emr-serverless-read.js');
+    const emr = createEmrServerlessReader(emrAccess);
+    try {
+      const app = await emr.getApplication(r.applicationId);
+      if (app === null) {
+        checks.push(
+          fail('emr.application', `there is no EMR Serverless application ${r.applicationId} in ${region}`, {
+            source: '--application-id',
+            code: 'APPLICATION_NOT_FOUND',
+            hint: `Check the id and the region (\`aws emr-serverless list-applications --region ${region}\`).`,
+          }),
+          ...skipAll(
+            'emr',
+            EMR_CHECK_IDS.filter((id) => id !== 'emr.application'),
+            'skipped: the application does not exist',
+          ),
+        );
+      } else {
+        checks.push(...applicationChecks(app, r.emrSizing));
+      }
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      checks.push(
+        fromError('emr', 'emr.application', error),
+        ...skipAll(
+          'emr',
+          EMR_CHECK_IDS.filter((id) => id !== 'emr.application'),
+          'skipped: the application could not be read',
+        ),
+      );
+    } finally {
+      emr.destroy();
+    }
+  }
+  if (quotaAccess === undefined) {
+    checks.push(
+      ...skipAll(
+        'emr',
+        ['emr.quota'],
+        'skipped: EMR Serverless is an endpoint override (a stand-in): the account quota at AWS says nothing about it',
+        'Set AWS_ENDPOINT_URL_SERVICE_QUOTAS to check it against a stand-in too.',
+      ),
+    );
+    return checks;
+  }
+  const { createServiceQuotasClient } = await import('../aws/service-quotas.js');
+  const quotas = createServiceQuotasClient(quotaAccess);
+  try {
+    const quota = await quotas.getQuota(EMR_VCPU_QUOTA.serviceCode, EMR_VCPU_QUOTA.quotaCode);
+    checks.push(quotaCheck(quota ?? undefined, r.emrSizing, region));
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    checks.push(fromError('emr', 'emr.quota', error));
+  } finally {
+    quotas.destroy();
+  }
+  return checks;
+}
+
+/**
+ * With EMR Serverless itself an endpoint override (a stand-in, e.g. the emulator), IAM and Service
+ * Quotas at AWS have nothing to say about its application and role: unless they are overridden
+ * too, their checks are not made (and they do not make STS worth asking).
+ */
+function standInServices(r: ResolvedFlags): Set<AwsService> {
+  const out = new Set<AwsService>();
+  if (r.endpoints['emr-serverless'] === undefined) return out;
+  for (const s of ['iam', 'service-quotas'] as const) if (r.endpoints[s] === undefined) out.add(s);
+  return out;
+}
+
+function s3Place(l: ArchiveLocation | undefined): S3Place | undefined {
+  return l?.kind === 's3' ? { bucket: l.bucket, prefix: l.prefix } : undefined;
+}
+
+async function roleGroup(
+  r: ResolvedFlags,
+  storage: StorageConfig,
+  region: string,
+  access: AwsAccess,
+  identity: CallerIdentity | undefined,
+  now: DateTime,
+  found: Found,
+  skipPresent: boolean,
+): Promise<Check[]> {
+  const { pass, fail } = checksOf('role');
+  const role = r.roleArn;
+  if (role === undefined) {
+    return skipAll('role', ROLE_CHECK_IDS, 'skipped: --execution-role-arn is missing or not valid');
+  }
+  const checks: Check[] = [];
+  if (identity !== undefined && identity.account !== '' && identity.account !== role.account) {
+    checks.push(
+      fail('role.exists', `the role is in account ${role.account}, the caller in ${identity.account}`, {
+        source: '--execution-role-arn',
+        code: 'ROLE_OTHER_ACCOUNT',
+        hint: "EMR Serverless runs a job as a role of its own account: give a role of the application's account.",
+      }),
+    );
+    return [
+      ...checks,
+      ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role is in another account'),
+    ];
+  }
+  const applicationArn = emrApplicationArn(role.partition, region, role.account, r.applicationId ?? '*');
+  const { createIamClient } = await import('../aws/iam.js');
+  const iam = createIamClient(access);
+  try {
+    try {
+      const described = await iam.getRole(role.name);
+      if (described === null) {
+        checks.push(
+          fail('role.exists', `there is no IAM role ${role.name} in account ${role.account}`, {
+            source: '--execution-role-arn',
+            code: 'ROLE_NOT_FOUND',
+            hint: 'Create it (`populator iam-policy` prints its trust and permissions policies) or fix the ARN.',
+          }),
+        );
+        return [
+          ...checks,
+          ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role does not exist'),
+        ];
+      }
+      checks.push(pass('role.exists', described.arn || role.arn));
+      checks.push(
+        trustCheck(role.arn, described.trustPolicy, {
+          sourceAccount: role.account,
+          sourceArn: applicationArn,
+        }),
+      );
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      checks.push(fromError('role', 'role.exists', error), fromError('role', 'role.trust', error));
+    }
+    const archive = s3Place(r.archive);
+    const staging = s3Place(r.staging);
+    if (archive === undefined || staging === undefined) {
+      checks.push(
+        ...skipAll(
+          'role',
+          ['role.permissions'],
+          'skipped: the archive and --staging must be s3:// locations',
+        ),
+      );
+      return checks;
+    }
+    const ctx: PolicyContext = {
+      partition: role.partition,
+      region,
+      account: role.account,
+      archive,
+      staging,
+      logs: s3Place(r.logPath) ?? defaultLogPlace(staging),
+      table: storage.table,
+      applicationId: r.applicationId ?? '*',
+      roleArn: role.arn,
+    };
+    const requests = executionRoleRequests(ctx, {
+      runId: found.selectedRuns?.[0] ?? '2017-01-26-00-01-25',
+      runName: `populator-${now.toUTC().toFormat("yyyyMMdd'T'HHmmss")}`,
+      skipPresent,
+    });
+    try {
+      const decisions = await iam.simulate(role.arn, requests);
+      checks.push(
+        permissionsCheck(
+          role.arn,
+          requests.map((request, i) => ({ request, decision: decisions[i] ?? 'implicitDeny' })),
+        ),
+      );
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      checks.push(fromError('role', 'role.permissions', error));
+    }
+    return checks;
+  } finally {
+    iam.destroy();
+  }
+}

@@ -1,0 +1,106 @@
+import { deflateRawSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  JOB_POM_ENTRY,
+  parseJobPom,
+  readJarBuildInfo,
+  readZipEntry,
+  type ReadAt,
+} from '../../../src/domain/jar-info.js';
+
+/** A minimal zip writer (stored or deflated entries, a comment), enough to exercise the reader. */
+function zip(entries: { name: string; data: Buffer; deflate: boolean }[], comment = ''): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const body = e.deflate ? deflateRawSync(e.data) : e.data;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const extra = Buffer.from('xx'); // local extra fields differ from the central ones in real jars
+    local.writeUInt16LE(extra.length, 28);
+    locals.push(local, name, extra, body);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(e.deflate ? 8 : 0, 10);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(e.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, name);
+    offset += 30 + name.length + extra.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  eocd.writeUInt16LE(Buffer.byteLength(comment), 20);
+  return Buffer.concat([...locals, cd, eocd, Buffer.from(comment)]);
+}
+
+function reader(buf: Buffer): { read: ReadAt; reads: number[] } {
+  const reads: number[] = [];
+  return {
+    reads,
+    read: (o, l) => {
+      reads.push(l);
+      return Promise.resolve(buf.subarray(o, o + l));
+    },
+  };
+}
+
+const POM = `<project>
+  <groupId>com.snowplowanalytics</groupId>
+  <artifactId>populator-job</artifactId>
+  <version>0.1.0</version>
+  <properties>
+    <scala.binary.version>2.12</scala.binary.version>
+    <spark.version>3.5.3</spark.version>
+  </properties>
+</project>`;
+
+describe('readJarBuildInfo', () => {
+  it("reads the job's version, Spark and Scala from the pom inside the jar", async () => {
+    const jar = zip(
+      [
+        { name: 'META-INF/MANIFEST.MF', data: Buffer.from('Manifest-Version: 1.0\n'), deflate: false },
+        { name: 'com/x/A.class', data: Buffer.alloc(5000, 7), deflate: true },
+        { name: JOB_POM_ENTRY, data: Buffer.from(POM), deflate: true },
+      ],
+      'a comment',
+    );
+    const r = reader(jar);
+    expect(await readJarBuildInfo(r.read, jar.length)).toEqual({
+      version: '0.1.0',
+      sparkVersion: '3.5.3',
+      scalaBinaryVersion: '2.12',
+    });
+    // A few small reads, never the whole file.
+    expect(r.reads.length).toBeLessThanOrEqual(4);
+  });
+
+  it('returns null for a zip without the pom, and reads stored entries', async () => {
+    const jar = zip([{ name: 'a.txt', data: Buffer.from('hello'), deflate: false }]);
+    expect(await readJarBuildInfo(reader(jar).read, jar.length)).toBeNull();
+    expect((await readZipEntry(reader(jar).read, jar.length, 'a.txt'))?.toString()).toBe('hello');
+  });
+
+  it('throws on what is not a zip', async () => {
+    const junk = Buffer.from('this is not a jar at all, just text');
+    await expect(readJarBuildInfo(reader(junk).read, junk.length)).rejects.toThrow(/not a zip/);
+  });
+});
+
+describe('parseJobPom', () => {
+  it('is null for another project', () => {
+    expect(parseJobPom(POM.replace('populator-job', 'other'))).toBeNull();
+  });
+});

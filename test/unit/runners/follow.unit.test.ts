@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BACKOFF_MS, pollUntilFinal } from '../../../src/runners/follow.js';
+import type { RunSnapshot } from '../../../src/runners/runner.js';
+
+function snap(state: string, final = false): RunSnapshot {
+  return {
+    runName: 'r',
+    runner: 'emr-serverless',
+    state,
+    final,
+    stateDetails: null,
+    createdAt: null,
+    startedAt: null,
+    endedAt: null,
+    queuedSeconds: null,
+    progress: null,
+    summary: null,
+    billed: null,
+    dashboardUrl: null,
+    logs: { stdout: null, stderr: null },
+    applicationId: 'a',
+    jobRunId: 'j',
+  };
+}
+
+const throttled = (): Error =>
+  Object.assign(new Error('Rate exceeded'), {
+    name: 'ThrottlingException',
+    $metadata: { httpStatusCode: 429 },
+  });
+
+describe('pollUntilFinal', () => {
+  it('looks every interval until a final state, QUEUED and unknown states included', async () => {
+    const states = [
+      snap('SUBMITTED'),
+      snap('QUEUED'),
+      snap('SOMETHING_NEW'),
+      snap('RUNNING'),
+      snap('SUCCESS', true),
+    ];
+    const waits: number[] = [];
+    const seen: string[] = [];
+    const last = await pollUntilFinal(() => Promise.resolve(states.shift() as RunSnapshot), {
+      intervalMs: 10_000,
+      onSnapshot: (s) => seen.push(s.state),
+      wait: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
+    expect(last.state).toBe('SUCCESS');
+    expect(seen).toEqual(['SUBMITTED', 'QUEUED', 'SOMETHING_NEW', 'RUNNING', 'SUCCESS']);
+    expect(waits).toEqual([10_000, 10_000, 10_000, 10_000]);
+  });
+
+  it('backs off on throttling, doubling up to a minute, and returns to the interval after a good look', async () => {
+    const answers: (RunSnapshot | Error)[] = [
+      snap('RUNNING'),
+      throttled(),
+      throttled(),
+      throttled(),
+      throttled(),
+      snap('RUNNING'),
+      snap('FAILED', true),
+    ];
+    const waits: number[] = [];
+    const last = await pollUntilFinal(
+      () => {
+        const a = answers.shift();
+        return a instanceof Error ? Promise.reject(a) : Promise.resolve(a as RunSnapshot);
+      },
+      {
+        intervalMs: 10_000,
+        wait: (ms) => {
+          waits.push(ms);
+          return Promise.resolve();
+        },
+      },
+    );
+    expect(last.state).toBe('FAILED');
+    expect(waits).toEqual([10_000, 20_000, 40_000, MAX_BACKOFF_MS, MAX_BACKOFF_MS, 10_000]);
+  });
+
+  it('stops at once on abort and returns the last look; other errors end it', async () => {
+    const abort = new AbortController();
+    const last = await pollUntilFinal(
+      () => {
+        abort.abort();
+        return Promise.resolve(snap('RUNNING'));
+      },
+      { signal: abort.signal, wait: () => Promise.reject(new Error('must not wait')) },
+    );
+    expect(last.state).toBe('RUNNING');
+    await expect(pollUntilFinal(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  });
+});
