@@ -16,6 +16,7 @@ interface Totals {
   skipped: number;
 }
 
+const failures: string[] = [];
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const argv = process.argv.slice(2);
 const onlyIdx = argv.indexOf('--only');
@@ -34,6 +35,9 @@ function scala(): Totals {
     ...(r.stdout ?? '').matchAll(/Tests: succeeded (\d+), failed (\d+), canceled (\d+), ignored (\d+)/g),
   ].pop();
   const passed = m ? Number(m[1]) : 0;
+  // The names of failed tests, repeated next to the totals so the end of a long log says what failed.
+  for (const line of (r.stdout ?? '').split('\n'))
+    if (/\*\*\* (FAILED|CANCELED|ABORTED) \*\*\*/.test(line)) failures.push(`scala: ${line.trim()}`);
   const failedTests = m ? Number(m[2]) + Number(m[3]) : 0;
   // A build that failed outside the tests (compilation, shading) counts as one failure.
   const failed = failedTests > 0 ? failedTests : r.status === 0 && m ? 0 : 1;
@@ -58,12 +62,25 @@ function vitest(): Totals {
   let totals: Totals = { suite: 'ts', passed: 0, failed: 1, skipped: 0 };
   if (existsSync(report)) {
     const j = JSON.parse(readFileSync(report, 'utf8')) as {
+      testResults?: {
+        name: string;
+        status: string;
+        message?: string;
+        assertionResults?: { fullName: string; status: string }[];
+      }[];
       numPassedTests: number;
       numFailedTests: number;
       numPendingTests: number;
       numTodoTests: number;
       numFailedTestSuites: number;
     };
+    for (const file of j.testResults ?? []) {
+      const rel = path.relative(root, file.name);
+      const failedTests = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+      for (const a of failedTests) failures.push(`ts: ${rel} > ${a.fullName}`);
+      if (file.status === 'failed' && failedTests.length === 0)
+        failures.push(`ts: ${rel}: ${(file.message ?? 'failed to run').split('\n')[0]}`);
+    }
     // A suite that failed to load has no failed test but is a failure all the same.
     const failed =
       j.numFailedTests + (j.numFailedTests === 0 && j.numFailedTestSuites > 0 ? j.numFailedTestSuites : 0);
@@ -81,6 +98,7 @@ function vitest(): Totals {
 const results: Totals[] = [];
 if (only !== 'ts') results.push(scala());
 if (only !== 'scala') results.push(vitest());
+if (failures.length > 0) process.stdout.write(`\nfailed:\n${failures.map((f) => `  ${f}\n`).join('')}\n`);
 for (const t of results)
   process.stdout.write(`${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
 const passed = results.reduce((a, t) => a + t.passed, 0);
