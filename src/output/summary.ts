@@ -64,6 +64,13 @@ function resumeRows(s: JobSummary): [string, string][] {
   const r = s.resume;
   if (r === undefined || r === null) return [];
   const rec = r.recorded;
+  // thisRun counts the keys this run's --skip-present lookup found as their puts would have been;
+  // they were not sent.
+  const foundPresent = s.skipPresent?.skippedPresent ?? 0;
+  const foundConflicting = s.skipPresent?.skippedConflicting ?? 0;
+  const present = r.thisRun.alreadyPresent - foundPresent;
+  const conflicting = r.thisRun.conflicting - foundConflicting;
+  const found = foundPresent + foundConflicting;
   return [
     ['resumed from', r.resumedFrom],
     [
@@ -73,7 +80,8 @@ function resumeRows(s: JobSummary): [string, string][] {
     ],
     [
       '  sent by this run',
-      `${n(r.thisRun.written + r.thisRun.alreadyPresent + r.thisRun.conflicting)} put(s) (${n(r.thisRun.written)} written, ${n(r.thisRun.alreadyPresent)} already present, ${n(r.thisRun.conflicting)} conflicting)`,
+      `${n(r.thisRun.written + present + conflicting)} put(s) (${n(r.thisRun.written)} written, ${n(present)} already present, ${n(conflicting)} conflicting)` +
+        (found > 0 ? `; ${n(found)} key(s) found by --skip-present, not put` : ''),
     ],
   ];
 }

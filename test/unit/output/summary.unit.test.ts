@@ -102,6 +102,30 @@ describe('the summary', () => {
     expect(renderSummary({ ...summary, resume: null })).not.toMatch(/resumed from/);
   });
 
+  it('does not count the keys a resume found with --skip-present as puts it sent', () => {
+    const text = renderSummary({
+      ...summary,
+      resume: {
+        resumedFrom: '/data/staging/runs/populator-20261201T100000',
+        writesSaved: 100,
+        partitionsAlreadyDone: 0,
+        recorded: { written: 100, alreadyPresent: 0, conflicting: 0, expired: 0 },
+        thisRun: { written: 50, alreadyPresent: 30, conflicting: 5, expired: 0 },
+      },
+      skipPresent: {
+        lookedUp: 85,
+        skippedPresent: 28,
+        skippedConflicting: 4,
+        putsSaved: 32,
+        requests: 1,
+        throttledRetries: 0,
+      },
+    });
+    expect(text).toMatch(
+      /^ {2}sent by this run\s+53 put\(s\) \(50 written, 2 already present, 1 conflicting\); 32 key\(s\) found by --skip-present, not put$/m,
+    );
+  });
+
   it('says what --skip-present found and left alone, and what was rewritten', () => {
     const text = renderSummary({
       ...summary,

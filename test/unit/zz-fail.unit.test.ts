@@ -1,2 +1,0 @@
-import { describe, expect, it } from 'vitest';
-describe('x', () => { it('fails on purpose', () => { expect(1).toBe(2); }); });
