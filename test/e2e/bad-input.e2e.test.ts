@@ -16,18 +16,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BAD_ROW_LINE_PREFIX_CHARS,
   BAD_ROW_REASONS,
-  DEFAULT_TTL_SECONDS,
   ETL_TSTAMP_INDEX,
   EVENT_FINGERPRINT_INDEX,
   EVENT_ID_INDEX,
   MAX_SORT_KEY_BYTES,
 } from '../../src/domain/contract.js';
 import { REFERENCE_ENRICHED_LINE } from '../../src/domain/demo-archive.js';
-import { compareKeys, expectedManifest, hadoopLines, type RunLines } from '../../src/domain/enriched.js';
+import { compareKeys, hadoopLines, type RunLines } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { createRandom } from '../../src/domain/random.js';
 import { submitLocal, type SubmitResult } from '../../src/services/submit.js';
 import { readBadRows, startLocalStack, type LocalStack } from '../helpers/local-stack.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const TABLE = 'manifest-bad-input';
@@ -177,13 +177,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const expected = () =>
-  expectedManifest(runs, {
-    etlTime: 'run',
-    ttlSeconds: DEFAULT_TTL_SECONDS,
-    skipExpired: false,
-    nowSeconds: Math.floor(NOW.toSeconds()),
-  });
+const expected = () => defaultManifest(runs, NOW);
 
 describe('the bad-input corpus', () => {
   it('never crashes, and counts every line under its reason as the oracle does', () => {

@@ -26,7 +26,7 @@ import {
   type EmrServerlessEmulator,
 } from '../../src/emulators/emr-serverless/index.js';
 import { DEFAULT_TTL_SECONDS, JOB_ARGS, JOB_MAIN_CLASS, JOB_OUTPUT } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp, parseJobSummary } from '../../src/domain/job-report.js';
 import { ensureJobJar } from '../../src/local/jar.js';
 import { findToolchain } from '../../src/local/toolchain.js';
@@ -34,6 +34,7 @@ import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/d
 import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
 import { startAll } from '../helpers/start-all.js';
 import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const BUCKET = 'emr-e2e';
@@ -165,12 +166,7 @@ describe('the EMR Serverless emulator running the real job', () => {
   it('back-fills the table from the S3 archive: SUCCESS, the oracle items, the report on S3, the driver logs', async () => {
     const table = 'manifest-emr';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     const id = await startJob(table, 'e2e-success');
     const j = await finalJobRun(id);
     expect(j.state, j.stateDetails).toBe('SUCCESS');

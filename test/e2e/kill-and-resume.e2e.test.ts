@@ -15,8 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TTL_SECONDS } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp, keysDone, type JobProgress, type JobSummary } from '../../src/domain/job-report.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { RUN_RECORD_VERSION } from '../../src/domain/run-record.js';
@@ -26,6 +25,7 @@ import { CLI_BIN, cleanEnv, runCli, type CliRun } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
 import { manifestWriter } from '../helpers/manifest-fill.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const TABLE = 'manifest-kill-resume';
@@ -100,12 +100,7 @@ afterAll(async () => {
 
 describe('kill the job mid-write, then submit --resume', () => {
   it('finishes the table without sending again what was written', async () => {
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     const keys = expected.items.length;
     expect(keys).toBeGreaterThan(4 * WRITE_RATE * 10);
     const staging = path.join(stack.dir, 'staging');
@@ -231,12 +226,7 @@ describe('--skip-present', () => {
   it('writes only the keys the table does not hold; those found are counted as puts would be and left as they are', async () => {
     const table = 'manifest-skip-present';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     // A third already there as a back-fill without records left them (another ttl), a tenth with another etlTime.
     const same = expected.items.filter((_, i) => i % 3 === 0).map((it) => ({ ...it, ttl: 42 }));
     const other = expected.items

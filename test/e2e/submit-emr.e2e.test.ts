@@ -18,8 +18,7 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TTL_SECONDS } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp, keysDone, type JobSummary } from '../../src/domain/job-report.js';
 import {
   startEmrServerlessEmulator,
@@ -33,6 +32,7 @@ import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-p
 import { runCli } from '../helpers/cli.js';
 import { startAll } from '../helpers/start-all.js';
 import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const BUCKET = 'acme';
@@ -291,12 +291,7 @@ describe('submit on EMR Serverless (emulated), end to end', () => {
   it('submit --wait back-fills the table exactly; status, logs and the second identical submit agree', async () => {
     const table = 'manifest-main';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     const r = await cli(submitArgs(table, ['--wait', '--json']));
     expect(r.code, r.stderr).toBe(0);
     const doc = json<SubmitDoc>(r);
@@ -443,12 +438,7 @@ describe('submit on EMR Serverless (emulated), end to end', () => {
       firstRun: NOW.minus({ days: 4 }),
     });
     await s3.uploadDir(BUCKET, 'enriched/big', big.dir);
-    const expected = expectedManifest(big.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(big.runs, NOW);
     const keys = expected.items.length;
     const args = submitArgs(table, ['--json'], {
       archive: `s3://${BUCKET}/enriched/big/`,

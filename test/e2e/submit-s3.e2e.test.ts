@@ -29,6 +29,7 @@ import {
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startAll } from '../helpers/start-all.js';
 import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 /** The caller's own identity (the environment): what S3 must be read with. */
 const CALLER_KEYS = { accessKeyId: 'AKIDCALLERS3', secretAccessKey: 'caller-secret-never-printed-9876' };
@@ -104,12 +105,7 @@ describe('submit --runner local with an archive on S3 (moto), end to end', () =>
   it('reads s3:// through S3A and writes exactly the prescribed items; bad rows and report land locally', async () => {
     const table = 'manifest-s3';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
 
     const r = await submitLocal(options(`s3://${BUCKET}/${PREFIX}/`, table, 's3'));
     expect(r.archive).toBe(`s3://${BUCKET}/${PREFIX}/`);

@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TTL_SECONDS, type EtlTimeMode } from '../../src/domain/contract.js';
+import type { EtlTimeMode } from '../../src/domain/contract.js';
 import { UserError } from '../../src/domain/errors.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submitLocal, type SubmitOptions } from '../../src/services/submit.js';
@@ -23,6 +23,7 @@ import {
   TEST_REGION,
   type LocalStack,
 } from '../helpers/local-stack.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const root = path.resolve('.');
@@ -53,12 +54,7 @@ describe('submit --runner local, end to end', () => {
     async (mode) => {
       const table = `manifest-${mode}`;
       await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-      const expected = expectedManifest(archive.runs, {
-        etlTime: mode,
-        ttlSeconds: DEFAULT_TTL_SECONDS,
-        skipExpired: false,
-        nowSeconds: Math.floor(NOW.toSeconds()),
-      });
+      const expected = defaultManifest(archive.runs, NOW, mode);
 
       const first = await submitLocal(options(table, mode, `${mode}-1`));
       expect(first.summary.counters).toEqual(expected.counters);
@@ -88,12 +84,7 @@ describe('submit --runner local, end to end', () => {
   it('counts a key already present with another etlTime as conflicting and leaves it as it was', async () => {
     const table = 'manifest-conflict';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     const victim = expected.items[0]!;
     const raw = new DynamoDBClient({
       region: TEST_REGION,

@@ -10,14 +10,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TTL_SECONDS } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { DEFAULT_LOCAL_MASTER } from '../../src/local/spark-launcher.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submitLocal } from '../../src/services/submit.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const TABLE = 'manifest-task-retry';
@@ -56,12 +56,7 @@ describe('the default local master retries a failed task', () => {
       ),
     );
     expect(proxy.stats().byOperation.PutItem?.fatal).toBe(1);
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     expect((await stack.dynamo.scanItems(TABLE)).sort(compareKeys)).toEqual(expected.items);
     const c = result.summary.counters;
     expect(countersAddUp(c)).toBe(true);

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BAD_ROW_REASONS, DEFAULT_TTL_SECONDS } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest, type RunLines } from '../../src/domain/enriched.js';
+import { BAD_ROW_REASONS } from '../../src/domain/contract.js';
+import { compareKeys, type RunLines } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import {
   writeDemoArchive,
@@ -18,6 +18,7 @@ import {
 } from '../../src/services/demo-archive.js';
 import { submitLocal } from '../../src/services/submit.js';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 let stack: LocalStack;
@@ -93,12 +94,7 @@ describe('submit with a truncated .gz file in the archive', () => {
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
     const staging = path.join(stack.dir, 'staging');
     const result = await submitLocal(stack.submitOptions({ archive: archive.dir, table, staging, now: NOW }));
-    const expected = expectedManifest(readableRuns, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(readableRuns, NOW);
 
     expect(result.status).toBe('SUCCEEDED');
     expect((await stack.dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);

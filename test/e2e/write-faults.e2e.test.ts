@@ -7,14 +7,14 @@
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TTL_SECONDS } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { createRandom } from '../../src/domain/random.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submitLocal } from '../../src/services/submit.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack.js';
+import { defaultManifest } from '../helpers/oracle.js';
 
 const NOW = DateTime.utc();
 const TABLE = 'manifest-faults';
@@ -56,12 +56,7 @@ afterAll(async () => {
 
 describe('the write path under throttling, 5xx and dropped connections', () => {
   it('loses no item, reports every throttle, and its counters add up', async () => {
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: false,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = defaultManifest(archive.runs, NOW);
     const result = await submitLocal(
       stack.submitOptions(
         { archive: archive.dir, table: TABLE, staging: 'staging', now: NOW },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TTL_SECONDS } from '../../../src/domain/contract.js';
-import { expectedManifest, type ExpectedManifest } from '../../../src/domain/enriched.js';
+import { type ExpectedManifest } from '../../../src/domain/enriched.js';
 import { RUN_RECORD_VERSION } from '../../../src/domain/run-record.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../../src/services/demo-archive.js';
 import { saveRunRecord } from '../../../src/services/run-records.js';
@@ -16,6 +16,7 @@ import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../../
 import { manifestWriter } from '../../helpers/manifest-fill.js';
 import { startAll } from '../../helpers/start-all.js';
 import { startS3Emulator, type S3Emulator } from '../../helpers/s3-emulator.js';
+import { defaultManifest } from '../../helpers/oracle.js';
 
 const BUCKET = 'verify-archive';
 const PREFIX = 'enriched/archive';
@@ -41,12 +42,7 @@ beforeAll(async () => {
     events: 2000,
     firstRun: now.minus({ days: 3 }).startOf('hour'),
   });
-  oracle = expectedManifest(archive.runs, {
-    etlTime: 'run',
-    ttlSeconds: DEFAULT_TTL_SECONDS,
-    skipExpired: false,
-    nowSeconds: Math.floor(now.toSeconds()),
-  });
+  oracle = defaultManifest(archive.runs, now);
   await s3.createBucket(BUCKET);
   await s3.uploadDir(BUCKET, PREFIX, archive.dir);
   // What the job skips: a hidden checksum file and a folder marker.

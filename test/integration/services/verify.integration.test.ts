@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TTL_SECONDS } from '../../../src/domain/contract.js';
-import { expectedManifest, type ExpectedManifest, type ManifestKey } from '../../../src/domain/enriched.js';
+import { type ExpectedManifest, type ManifestKey } from '../../../src/domain/enriched.js';
 import type { JobSummary } from '../../../src/domain/job-report.js';
 import { createRandom } from '../../../src/domain/random.js';
 import { RUN_RECORD_VERSION } from '../../../src/domain/run-record.js';
@@ -25,6 +25,7 @@ import {
 } from '../../../src/services/verify.js';
 import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../../helpers/local-stack.js';
 import { manifestWriter } from '../../helpers/manifest-fill.js';
+import { defaultManifest } from '../../helpers/oracle.js';
 
 const now = DateTime.utc().startOf('second');
 let stack: LocalStack;
@@ -41,12 +42,7 @@ beforeAll(async () => {
     events: 3000,
     firstRun: now.minus({ days: 3 }).startOf('hour'),
   });
-  oracle = expectedManifest(archive.runs, {
-    etlTime: 'run',
-    ttlSeconds: DEFAULT_TTL_SECONDS,
-    skipExpired: false,
-    nowSeconds: Math.floor(now.toSeconds()),
-  });
+  oracle = defaultManifest(archive.runs, now);
   writer = manifestWriter(stack.dynalite.endpoint, TEST_REGION, TEST_KEYS);
 }, 120_000);
 

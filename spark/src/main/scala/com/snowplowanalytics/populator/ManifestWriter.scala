@@ -240,8 +240,8 @@ object ManifestWriter {
     if (isAuthProblem(e))
       new InputError(
         s"access denied or bad credentials for $action on table $table in region $region (${e.getMessage}): " +
-          "check the default AWS credential chain (env, profile, role) and that it allows dynamodb:DescribeTable and dynamodb:PutItem" +
-          (if (action == "BatchGetItem") " (and dynamodb:BatchGetItem for --skip-present)" else ""),
+          s"check the default AWS credential chain (env, profile, role) and that it allows dynamodb:$action on the table " +
+          "(the job needs dynamodb:DescribeTable and dynamodb:PutItem, and dynamodb:BatchGetItem with --skip-present; populator iam-policy prints them)",
         e
       )
     else

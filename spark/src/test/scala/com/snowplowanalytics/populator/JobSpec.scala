@@ -286,7 +286,7 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
     try {
       val r = runJob(table, endpoint = proxy.endpoint.toString)
       assert(r.code == Contract.Exit.input, r.err)
-      assert(r.err.contains("access denied or bad credentials for PutItem on table " + table))
+      assert(r.err.contains("access denied or bad credentials for PutItem on table " + table) && r.err.contains("allows dynamodb:PutItem on the table"))
       assert((r.progress \ "phase").extract[String] == "failed")
     } finally proxy.close()
   }
