@@ -1,7 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { runFlags } from '../cli/flags.js';
-import { configDir } from '../cli/paths.js';
+import { runArgs, runFlags, runLookup } from '../cli/flags.js';
 import type { CancelResult } from '../services/runs.js';
 
 export default class Cancel extends BaseCommand {
@@ -16,11 +15,7 @@ here. Items written so far stay in the table; submitting again later is safe.`;
     '<%= config.bin %> cancel --run populator-3f9a1c2b7d4e --no-wait',
   ];
 
-  static args = {
-    'job-run-id': Args.string({
-      description: 'An EMR Serverless job run id (default: the newest run recorded here).',
-    }),
-  };
+  static args = runArgs;
 
   static flags = {
     ...runFlags,
@@ -35,15 +30,8 @@ here. Items written so far stay in the table; submitting again later is safe.`;
   async run(): Promise<CancelResult> {
     const { args, flags } = await this.parse(Cancel);
     const { cancelRun } = await import('../services/runs.js');
-    const { runRecordsDir } = await import('../services/run-records.js');
     const result = await cancelRun({
-      recordsDir: runRecordsDir(configDir(process.env)),
-      run: flags.run,
-      jobRunId: args['job-run-id'],
-      applicationId: flags['application-id'],
-      region: flags.region,
-      profile: flags.profile,
-      env: process.env,
+      ...runLookup(flags, args),
       wait: flags.wait,
       log: (line) => this.note(line),
     });

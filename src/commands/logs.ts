@@ -1,7 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { runFlags } from '../cli/flags.js';
-import { configDir } from '../cli/paths.js';
+import { runArgs, runFlags, runLookup } from '../cli/flags.js';
 import type { LogsResult } from '../services/runs.js';
 
 export default class Logs extends BaseCommand {
@@ -17,11 +16,7 @@ streams to one file, driver.log. Without an id: the newest run submitted from he
     '<%= config.bin %> logs --follow --run populator-3f9a1c2b7d4e',
   ];
 
-  static args = {
-    'job-run-id': Args.string({
-      description: 'An EMR Serverless job run id (default: the newest run recorded here).',
-    }),
-  };
+  static args = runArgs;
 
   static flags = {
     ...runFlags,
@@ -41,20 +36,13 @@ streams to one file, driver.log. Without an id: the newest run submitted from he
   async run(): Promise<LogsResult> {
     const { args, flags } = await this.parse(Logs);
     const { runLogs } = await import('../services/runs.js');
-    const { runRecordsDir } = await import('../services/run-records.js');
     const json = this.jsonEnabled();
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
     process.once('SIGINT', onSigint);
     try {
       return await runLogs({
-        recordsDir: runRecordsDir(configDir(process.env)),
-        run: flags.run,
-        jobRunId: args['job-run-id'],
-        applicationId: flags['application-id'],
-        region: flags.region,
-        profile: flags.profile,
-        env: process.env,
+        ...runLookup(flags, args),
         stream: flags.stderr ? 'stderr' : 'stdout',
         follow: flags.follow,
         signal: abort.signal,

@@ -1,7 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { followFlags, runFlags } from '../cli/flags.js';
-import { configDir } from '../cli/paths.js';
+import { followFlags, runArgs, runFlags, runLookup } from '../cli/flags.js';
 import { renderRunStatus } from '../output/plan.js';
 import { renderSummary } from '../output/summary.js';
 import type { StatusResult } from '../services/runs.js';
@@ -22,11 +21,7 @@ Exit code: 0 SUCCESS, 4 FAILED or CANCELLED, 5 not final yet. --watch looks ever
     '<%= config.bin %> status 00f1abc2def3 --application-id 00f1abc --region eu-west-1',
   ];
 
-  static args = {
-    'job-run-id': Args.string({
-      description: 'An EMR Serverless job run id (default: the newest run recorded here).',
-    }),
-  };
+  static args = runArgs;
 
   static flags = {
     ...runFlags,
@@ -49,17 +44,10 @@ Exit code: 0 SUCCESS, 4 FAILED or CANCELLED, 5 not final yet. --watch looks ever
   async run(): Promise<StatusResult> {
     const { args, flags } = await this.parse(Status);
     const { runStatus } = await import('../services/runs.js');
-    const { runRecordsDir } = await import('../services/run-records.js');
     const result = await this.followJob(
       (io) =>
         runStatus({
-          recordsDir: runRecordsDir(configDir(process.env)),
-          run: flags.run,
-          jobRunId: args['job-run-id'],
-          applicationId: flags['application-id'],
-          region: flags.region,
-          profile: flags.profile,
-          env: process.env,
+          ...runLookup(flags, args),
           watch: flags.watch,
           intervalMs: flags.interval * 1000,
           cancelOnInterrupt: flags['cancel-on-interrupt'],
