@@ -4,39 +4,19 @@
  * side and interleaved in one run. Run: `npm run bench:parse [-- --lines N --rounds R --readme]`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { generateDemoArchive } from '../src/domain/demo-archive.js';
 import { JAVA17_SPARK_OPTIONS } from '../src/domain/java.js';
+import { jvmBench, log, numberArg, updateReadme } from './common.js';
 import { createRandom } from '../src/domain/random.js';
-import { resolveSparkClasspath } from '../src/local/classpath.js';
-import { findToolchain } from '../src/local/toolchain.js';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const spark = path.join(root, 'spark');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const lineCount = arg('lines', 200_000);
-const rounds = arg('rounds', 5);
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const lineCount = numberArg('lines', 200_000);
+const rounds = numberArg('rounds', 5);
 
-const toolchain = await findToolchain(process.env, { needMaven: true });
-log('compiling the job and its test classes (mvn test-compile)...');
-const mvn = spawnSync(toolchain.mvn, ['-B', '-q', '-f', path.join(spark, 'pom.xml'), 'test-compile'], {
-  env: toolchain.env,
-  stdio: 'inherit',
-});
-if (mvn.status !== 0) process.exit(1);
-const classpath = await resolveSparkClasspath(
-  spark,
-  path.join(os.homedir(), '.cache', 'populator'),
-  toolchain,
-  log,
-);
+const { toolchain, classpath } = await jvmBench();
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'populator-parse-bench-'));
 const file = path.join(dir, 'part-00000.gz');
@@ -63,9 +43,7 @@ function jvm(mode: 'read' | 'parse', warm: number): number {
       ...JAVA17_SPARK_OPTIONS,
       '-Xmx1g',
       '-cp',
-      [path.join(spark, 'target', 'test-classes'), path.join(spark, 'target', 'classes'), ...classpath].join(
-        path.delimiter,
-      ),
+      classpath,
       'com.snowplowanalytics.populator.bench.ParseBench',
       file,
       String(warm),
@@ -114,13 +92,4 @@ const out = [
 ].join('\n');
 console.log(out);
 
-if (process.argv.includes('--readme')) {
-  const readme = path.join(root, 'bench', 'README.md');
-  const text0 = readFileSync(readme, 'utf8');
-  const begin = '<!-- parse-path:begin -->';
-  const end = '<!-- parse-path:end -->';
-  const a = text0.indexOf(begin);
-  const b = text0.indexOf(end);
-  if (a < 0 || b < 0) throw new Error('bench/README.md has no parse-path markers');
-  writeFileSync(readme, `${text0.slice(0, a + begin.length)}\n\n${out}\n\n${text0.slice(b)}`);
-}
+if (process.argv.includes('--readme')) updateReadme('parse-path', out);

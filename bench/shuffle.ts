@@ -6,37 +6,17 @@
  * Run: `npm run bench:shuffle [-- --events N --readme]`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { JAVA17_SPARK_OPTIONS } from '../src/domain/java.js';
-import { resolveSparkClasspath } from '../src/local/classpath.js';
-import { findToolchain } from '../src/local/toolchain.js';
+import { jvmBench, log, numberArg, updateReadme } from './common.js';
 import { writeDemoArchive } from '../src/services/demo-archive.js';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const spark = path.join(root, 'spark');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const events = arg('events', 200_000);
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const events = numberArg('events', 200_000);
 
-const toolchain = await findToolchain(process.env, { needMaven: true });
-log('compiling the job and its test classes (mvn test-compile)...');
-const mvn = spawnSync(toolchain.mvn, ['-B', '-q', '-f', path.join(spark, 'pom.xml'), 'test-compile'], {
-  env: toolchain.env,
-  stdio: 'inherit',
-});
-if (mvn.status !== 0) process.exit(1);
-const classpath = await resolveSparkClasspath(
-  spark,
-  path.join(os.homedir(), '.cache', 'populator'),
-  toolchain,
-  log,
-);
+const { toolchain, classpath } = await jvmBench();
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'populator-shuffle-bench-'));
 log(`generating an archive of ${events} events...`);
@@ -67,9 +47,7 @@ function run(mode: string, compression: 'compressed' | 'raw'): Round {
       ...JAVA17_SPARK_OPTIONS,
       '-Xmx1g',
       '-cp',
-      [path.join(spark, 'target', 'test-classes'), path.join(spark, 'target', 'classes'), ...classpath].join(
-        path.delimiter,
-      ),
+      classpath,
       'com.snowplowanalytics.populator.bench.ShuffleBench',
       path.join(dir, 'archive'),
       mode,
@@ -120,13 +98,4 @@ const out = [
 ].join('\n');
 console.log(out);
 
-if (process.argv.includes('--readme')) {
-  const readme = path.join(root, 'bench', 'README.md');
-  const text0 = readFileSync(readme, 'utf8');
-  const begin = '<!-- shuffle:begin -->';
-  const end = '<!-- shuffle:end -->';
-  const a = text0.indexOf(begin);
-  const b = text0.indexOf(end);
-  if (a < 0 || b < 0) throw new Error('bench/README.md has no shuffle markers');
-  writeFileSync(readme, `${text0.slice(0, a + begin.length)}\n\n${out}\n\n${text0.slice(b)}`);
-}
+if (process.argv.includes('--readme')) updateReadme('shuffle', out);

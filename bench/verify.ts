@@ -5,7 +5,7 @@
  * back-fill writes, filled from the oracle; lookups are BatchGetItem of 100 keys.
  * Run: `npm run bench:verify [-- --lines N --sample N --s3 --readme]`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { verifyManifest, type VerifyOptions, type VerifyResult } from '../src/se
 import { startLocalStack, TEST_KEYS, TEST_REGION } from '../test/helpers/local-stack.js';
 import { manifestWriter } from '../test/helpers/manifest-fill.js';
 import { startS3Emulator, type S3Emulator } from '../test/helpers/s3-emulator.js';
+import { log, updateReadme } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,8 +33,6 @@ const { values: args } = parseArgs({
 const lineCount = Number(args.lines);
 const sample = Number(args.sample);
 const filesPerRun = Number(args.files);
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const now = DateTime.utc().startOf('second');
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'populator-verify-bench-'));
@@ -158,16 +157,7 @@ try {
     ...rows,
   ].join('\n');
   console.log(out);
-  if (args.readme) {
-    const readme = path.join(root, 'bench', 'README.md');
-    const text = readFileSync(readme, 'utf8');
-    const begin = '<!-- verify:begin -->';
-    const end = '<!-- verify:end -->';
-    const a = text.indexOf(begin);
-    const b = text.indexOf(end);
-    if (a < 0 || b < 0) throw new Error('bench/README.md has no verify markers');
-    writeFileSync(readme, `${text.slice(0, a + begin.length)}\n\n${out}\n\n${text.slice(b)}`);
-  }
+  if (args.readme) updateReadme('verify', out);
 } finally {
   await s3?.stop();
   await stack.stop();

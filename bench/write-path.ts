@@ -14,7 +14,7 @@
  *
  * --readme rewrites the figures section of bench/README.md.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { writeDemoArchive } from '../src/services/demo-archive.js';
 import { submitLocal, type SubmitResult } from '../src/services/submit.js';
 import { startFaultProxy, sustainedRate, type FaultSettings } from '../test/helpers/fault-proxy.js';
 import { startLocalStack, TEST_KEYS, TEST_REGION } from '../test/helpers/local-stack.js';
+import { updateReadme } from './common.js';
 
 /** What "unlimited" --write-rate means here: far above anything dynalite or the proxy can take. */
 const UNLIMITED_RATE = 1_000_000;
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
   const ratio = latencyRatio(outcomes);
   if (ratio) console.log(`\n${ratio}`);
 
-  if (values.readme) updateReadme(`${setup}\n\n${table}${ratio ? `\n\n${ratio}` : ''}`);
+  if (values.readme) updateReadme('write-path', `${setup}\n\n${table}${ratio ? `\n\n${ratio}` : ''}`);
   if (outcomes.some((o) => o.itemsLost > 0 || o.itemsExtraOrChanged > 0)) {
     console.error('ITEMS LOST OR WRONG: see the table above');
     process.exitCode = 1;
@@ -329,19 +330,6 @@ function latencyRatio(outcomes: readonly Outcome[]): string | undefined {
   if (ca && cb)
     lines.push(`Without throttling (latency-bound), A / B = ${(ca.sustained / cb.sustained).toFixed(2)}x.`);
   return lines.length ? lines.join(' ') : undefined;
-}
-
-const BEGIN = '<!-- write-path:begin -->';
-const END = '<!-- write-path:end -->';
-
-function updateReadme(body: string): void {
-  const file = path.resolve('bench', 'README.md');
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${file} has no ${BEGIN} ... ${END} section`);
-  writeFileSync(file, `${text.slice(0, start + BEGIN.length)}\n\n${body}\n\n${text.slice(end)}`);
-  console.error(`updated ${file}`);
 }
 
 await main();

@@ -33,11 +33,8 @@ import { ensureJobJar } from '../src/local/jar.js';
 import { buildJavaArgs } from '../src/local/spark-launcher.js';
 import { findToolchain } from '../src/local/toolchain.js';
 import { writeDemoArchive } from '../src/services/demo-archive.js';
+import { log, root, spark, updateReadme } from './common.js';
 import type { StandinStats } from './dynamodb-standin.js';
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const spark = path.join(root, 'spark');
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 /** "Unlimited": far above anything one core can send. */
 const UNLIMITED_RATE = 10_000_000;
@@ -560,7 +557,7 @@ async function main(): Promise<void> {
       ...(where ? ['', where] : []),
     ].join('\n');
     console.log(body);
-    if (values.readme) updateReadme(body);
+    if (values.readme) updateReadme('writer-ceiling', body);
     if (outcomes.some((o) => o.keysSent !== o.uniqueKeys || o.written !== o.uniqueKeys)) {
       log('A KEY WAS NOT SENT, OR NOT COUNTED AS WRITTEN: see the table');
       process.exitCode = 1;
@@ -570,19 +567,6 @@ async function main(): Promise<void> {
     if (values.keep) log(`kept ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }
-}
-
-const BEGIN = '<!-- writer-ceiling:begin -->';
-const END = '<!-- writer-ceiling:end -->';
-
-function updateReadme(body: string): void {
-  const file = path.join(root, 'bench', 'README.md');
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${file} has no ${BEGIN} ... ${END} section`);
-  writeFileSync(file, `${text.slice(0, start + BEGIN.length)}\n\n${body}\n\n${text.slice(end)}`);
-  log(`updated ${file}`);
 }
 
 await main();
