@@ -3,6 +3,7 @@
  * the way a back-fill would have left them, without running Spark (much faster on a loaded machine).
  */
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
@@ -17,7 +18,12 @@ export function manifestWriter(
 ) {
   const client = new DynamoDBClient({ endpoint, region, credentials });
   return {
-    async put(table: string, items: readonly ManifestItem[]): Promise<void> {
+    /** Puts `items`, each with the `extra` attributes too (padding, or an attribute to override). */
+    async put(
+      table: string,
+      items: readonly ManifestItem[],
+      extra: Record<string, AttributeValue> = {},
+    ): Promise<void> {
       for (let i = 0; i < items.length; i += 25) {
         let requests: WriteRequest[] = items.slice(i, i + 25).map((it) => ({
           PutRequest: {
@@ -26,6 +32,7 @@ export function manifestWriter(
               fingerprint: { S: it.fingerprint },
               etlTime: { N: String(it.etlTime) },
               ttl: { N: String(it.ttl) },
+              ...extra,
             },
           },
         }));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
-import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDynamoDbClient, type DynamoDbClient } from '../../../src/aws/dynamodb.js';
@@ -11,6 +11,7 @@ import { compareKeys, type ManifestItem } from '../../../src/domain/enriched.js'
 import { UserError } from '../../../src/domain/errors.js';
 import { createRandom } from '../../../src/domain/random.js';
 import { startDynalite, type DynaliteHandle } from '../../../src/services/dynalite.js';
+import { manifestWriter } from '../../helpers/manifest-fill.js';
 
 const REGION = 'eu-west-1';
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -18,16 +19,19 @@ const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 let dynalite: DynaliteHandle;
 let client: DynamoDbClient;
 let raw: DynamoDBClient;
+let writer: ReturnType<typeof manifestWriter>;
 
 beforeAll(async () => {
   dynalite = await startDynalite({ createTableMs: 200 });
   client = createDynamoDbClient({ region: REGION, endpoint: dynalite.endpoint, credentials: CREDENTIALS });
   raw = new DynamoDBClient({ region: REGION, endpoint: dynalite.endpoint, credentials: CREDENTIALS });
+  writer = manifestWriter(dynalite.endpoint, REGION, CREDENTIALS);
 });
 
 afterAll(async () => {
   client?.destroy();
   raw?.destroy();
+  writer?.destroy();
   await dynalite?.stop();
 });
 
@@ -42,27 +46,6 @@ function makeItems(n: number, seed: number): ManifestItem[] {
       ttl: etlTime + DEFAULT_TTL_SECONDS,
     };
   });
-}
-
-/** Seeds a table the way the job would, with optional padding (an extra attribute) to make items big. */
-async function putItems(table: string, items: readonly ManifestItem[], padding = ''): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    let requests: WriteRequest[] = items.slice(i, i + 25).map((it) => ({
-      PutRequest: {
-        Item: {
-          eventId: { S: it.eventId },
-          fingerprint: { S: it.fingerprint },
-          etlTime: { N: String(it.etlTime) },
-          ttl: { N: String(it.ttl) },
-          ...(padding === '' ? {} : { padding: { S: padding } }),
-        },
-      },
-    }));
-    while (requests.length > 0) {
-      const out = await raw.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-      requests = out.UnprocessedItems?.[table] ?? [];
-    }
-  }
 }
 
 const sorted = <T extends { eventId: string; fingerprint: string }>(items: T[]): T[] =>
@@ -141,7 +124,7 @@ describe('DynamoDB adapter against dynalite', () => {
     const table = 'manifest-scan';
     await client.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
     const items = makeItems(1200, 1);
-    await putItems(table, items, 'x'.repeat(1000));
+    await writer.put(table, items, { padding: { S: 'x'.repeat(1000) } });
     expect(await client.countItems(table)).toBe(items.length);
     const scanned = await client.scanItems(table);
     expect(sorted(scanned)).toEqual(sorted(items));
@@ -152,7 +135,7 @@ describe('DynamoDB adapter against dynalite', () => {
     await client.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
     const present = makeItems(250, 2);
     const missing = makeItems(70, 3).map(({ eventId, fingerprint }) => ({ eventId, fingerprint }));
-    await putItems(table, present);
+    await writer.put(table, present);
     const keys = [...present, ...missing].map(({ eventId, fingerprint }) => ({ eventId, fingerprint }));
     const first = keys[0];
     if (first === undefined) throw new Error('no keys');
@@ -173,19 +156,7 @@ describe('DynamoDB adapter against dynalite', () => {
     const table = 'manifest-unprocessed';
     await client.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
     const items = makeItems(40, 4);
-    for (let i = 0; i < items.length; i += 25) {
-      const requests: WriteRequest[] = items.slice(i, i + 25).map((it) => ({
-        PutRequest: {
-          Item: {
-            eventId: { S: it.eventId },
-            fingerprint: { S: it.fingerprint },
-            etlTime: { N: String(it.etlTime) },
-            ttl: { S: 'y'.repeat(300_000) },
-          },
-        },
-      }));
-      await raw.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-    }
+    await writer.put(table, items, { ttl: { S: 'y'.repeat(300_000) } });
     const result = await client.batchGetKeys(table, items);
     expect(sorted(result.items)).toEqual(sorted(items.map((it) => ({ ...it, ttl: undefined }))));
     expect(result.requests).toBeGreaterThan(5);
