@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/domain/errors.js';
-import { resumeDifferences, RUN_RECORD_VERSION, type RunRecord } from '../../../src/domain/run-record.js';
+import { resumeDifferences, type RunRecord } from '../../../src/domain/run-record.js';
 import { findResumableRun } from '../../../src/services/resume.js';
 import { saveRunRecord } from '../../../src/services/run-records.js';
+import { localRunRecord, RECORD_INPUTS } from '../../helpers/run-record.js';
 
 let dir: string;
 let records: string;
@@ -15,37 +16,18 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const INPUTS: RunRecord['inputs'] = {
-  archive: 'file:///data/archive/',
-  storageConfig: '/etc/dynamodb.json',
-  resolver: '/etc/resolver.json',
-  since: '2021-01-01-00-00-00',
-  until: null,
-  etlTime: 'run',
-  ttlSeconds: 15552000,
-  writeExpired: false,
-};
-
 /** A pid no process has (the highest a Linux pid can be is 4194304). */
 const DEAD_PID = 4_194_303;
 
 function record(runName: string, over: Partial<RunRecord> = {}): RunRecord {
-  const output = path.join(dir, 'staging', 'runs', runName);
+  const staging = path.join(dir, 'staging');
+  const output = path.join(staging, 'runs', runName);
   mkdirSync(output, { recursive: true });
-  return {
-    version: RUN_RECORD_VERSION,
-    runName,
-    runner: 'local',
-    createdAt: '2026-12-01T10:00:00.000Z',
-    region: 'us-east-1',
-    table: 'manifest',
-    staging: path.join(dir, 'staging'),
-    output,
+  return localRunRecord(runName, staging, {
     log: path.join(output, 'driver.log'),
-    inputs: INPUTS,
     local: { pid: DEAD_PID, hostname: os.hostname() },
     ...over,
-  };
+  });
 }
 
 async function refusal(p: Promise<unknown>): Promise<UserError> {
@@ -138,7 +120,7 @@ describe('resumeDifferences', () => {
     runner: 'local',
     table: 'manifest',
     region: 'us-east-1',
-    inputs: INPUTS,
+    inputs: RECORD_INPUTS,
   };
 
   it('finds none for the same inputs, whatever the config files are called', () => {

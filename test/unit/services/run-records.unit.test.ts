@@ -4,18 +4,14 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/domain/errors.js';
-import {
-  parseRunRecord,
-  RUN_RECORD_VERSION,
-  runNameAt,
-  type RunRecord,
-} from '../../../src/domain/run-record.js';
+import { parseRunRecord, runNameAt, type RunRecord } from '../../../src/domain/run-record.js';
 import {
   listRunRecords,
   loadRunRecord,
   saveRunRecord,
   uniqueRunName,
 } from '../../../src/services/run-records.js';
+import { localRunRecord } from '../../helpers/run-record.js';
 
 let dir: string;
 beforeEach(() => {
@@ -24,27 +20,7 @@ beforeEach(() => {
 afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
 
 function record(runName: string, createdAt: string, extra: Partial<RunRecord> = {}): RunRecord {
-  return {
-    version: RUN_RECORD_VERSION,
-    runName,
-    runner: 'local',
-    createdAt,
-    region: 'us-east-1',
-    table: 'manifest',
-    staging: '/tmp/staging',
-    output: `/tmp/staging/runs/${runName}`,
-    inputs: {
-      archive: 'file:///data/archive/',
-      storageConfig: '/etc/dynamodb.json',
-      resolver: '/etc/resolver.json',
-      since: '2021-01-01-00-00-00',
-      until: null,
-      etlTime: 'run',
-      ttlSeconds: 15552000,
-      writeExpired: false,
-    },
-    ...extra,
-  };
+  return localRunRecord(runName, '/tmp/staging', { createdAt, ...extra });
 }
 
 describe('run records', () => {
