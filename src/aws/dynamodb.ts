@@ -10,8 +10,10 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ScanCommand,
+  type AttributeDefinition,
   type AttributeValue,
   type DynamoDBClientConfig,
+  type KeySchemaElement,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 
@@ -146,6 +148,21 @@ const PROJECTION_NAMES = {
   '#ttl': ATTR_TTL,
 };
 
+/** The manifest table's key (DESIGN 3.2): eventId (HASH, S), fingerprint (RANGE, S). */
+export const MANIFEST_KEYS: {
+  AttributeDefinitions: AttributeDefinition[];
+  KeySchema: KeySchemaElement[];
+} = {
+  AttributeDefinitions: [
+    { AttributeName: ATTR_EVENT_ID, AttributeType: 'S' },
+    { AttributeName: ATTR_FINGERPRINT, AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: ATTR_EVENT_ID, KeyType: 'HASH' },
+    { AttributeName: ATTR_FINGERPRINT, KeyType: 'RANGE' },
+  ],
+};
+
 /** Builds the DynamoDB adapter. Each call makes its own SDK client: nothing is cached at module level. */
 export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClient {
   const sdk = new DynamoDBClient({
@@ -217,14 +234,7 @@ export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClien
         sdk.send(
           new CreateTableCommand({
             TableName: table,
-            AttributeDefinitions: [
-              { AttributeName: ATTR_EVENT_ID, AttributeType: 'S' },
-              { AttributeName: ATTR_FINGERPRINT, AttributeType: 'S' },
-            ],
-            KeySchema: [
-              { AttributeName: ATTR_EVENT_ID, KeyType: 'HASH' },
-              { AttributeName: ATTR_FINGERPRINT, KeyType: 'RANGE' },
-            ],
+            ...MANIFEST_KEYS,
             BillingMode: createOpts.billingMode,
             ...(createOpts.billingMode === 'PROVISIONED'
               ? {

@@ -31,6 +31,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MANIFEST_KEYS } from '../../src/aws/dynamodb.js';
 import { createIamClient } from '../../src/aws/iam.js';
 import type { Check } from '../../src/domain/checks.js';
 import { UserError } from '../../src/domain/errors.js';
@@ -258,14 +259,7 @@ describe('validate, local runner', () => {
         Table: {
           TableName: 'manifest-ok',
           TableStatus: 'ACTIVE',
-          KeySchema: [
-            { AttributeName: 'eventId', KeyType: 'HASH' },
-            { AttributeName: 'fingerprint', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'eventId', AttributeType: 'S' },
-            { AttributeName: 'fingerprint', AttributeType: 'S' },
-          ],
+          ...MANIFEST_KEYS,
           BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
           OnDemandThroughput: { MaxWriteRequestUnits: 500 },
         },

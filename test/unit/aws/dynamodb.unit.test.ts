@@ -7,21 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDynamoDbClient } from '../../../src/aws/dynamodb.js';
+import { createDynamoDbClient, MANIFEST_KEYS } from '../../../src/aws/dynamodb.js';
 
 const ddb = mockClient(DynamoDBClient);
 afterEach(() => ddb.reset());
 
-const KEYS = {
-  KeySchema: [
-    { AttributeName: 'eventId', KeyType: 'HASH' as const },
-    { AttributeName: 'fingerprint', KeyType: 'RANGE' as const },
-  ],
-  AttributeDefinitions: [
-    { AttributeName: 'eventId', AttributeType: 'S' as const },
-    { AttributeName: 'fingerprint', AttributeType: 'S' as const },
-  ],
-};
+const KEYS = MANIFEST_KEYS;
 
 describe('describeManifestTable (SDK mocked: dynalite knows no OnDemandThroughput)', () => {
   it("reads an on-demand table's maximum write throughput, and treats -1 as none", async () => {
