@@ -1,13 +1,10 @@
 /** Flags shared by the commands that run the job (submit, demo). Every flag has an env-var twin. */
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { DEFAULT_TTL_SECONDS, ETL_TIME_MODES } from '../domain/contract.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { DEFAULT_EMR_SIZING, DEFAULT_LOCAL_DRIVER_MEMORY, EMR_WORKER_GRID } from '../domain/emr-sizing.js';
 import { RUNNERS } from '../domain/run-record.js';
 import { DEFAULT_LOCAL_MASTER } from '../local/spark-launcher.js';
-import { runRecordsDir } from '../services/run-records.js';
-import type { RunLookup } from '../services/runs.js';
-import { configDir } from './paths.js';
 
 /** The selection of run folders (submit, validate). */
 export const rangeFlags = {
@@ -197,29 +194,6 @@ export const runFlags = {
   }),
   profile: Flags.string({ env: 'AWS_PROFILE', description: 'AWS profile to use.' }),
 };
-
-/** The argument of the commands that work on one run (status, cancel, logs). */
-export const runArgs = {
-  'job-run-id': Args.string({
-    description: 'An EMR Serverless job run id (default: the newest run recorded here).',
-  }),
-};
-
-/** Which run `runFlags` and `runArgs` name, as the run services look it up. */
-export function runLookup(
-  flags: { run?: string; 'application-id'?: string; region?: string; profile?: string },
-  args: { 'job-run-id'?: string },
-): RunLookup {
-  return {
-    recordsDir: runRecordsDir(configDir(process.env)),
-    run: flags.run,
-    jobRunId: args['job-run-id'],
-    applicationId: flags['application-id'],
-    region: flags.region,
-    profile: flags.profile,
-    env: process.env,
-  };
-}
 
 /** `POPULATOR_TAGS=k=v,k2=v2`, the environment twin of the repeatable --tag. */
 export function tagsFromEnv(env: NodeJS.ProcessEnv): string[] {

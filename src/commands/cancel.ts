@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { runArgs, runFlags, runLookup } from '../cli/flags.js';
+import { runFlags } from '../cli/flags.js';
+import { runArgs, runLookup } from '../cli/run-lookup.js';
 import type { CancelResult } from '../services/runs.js';
 
 export default class Cancel extends BaseCommand {

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { followFlags, runArgs, runFlags, runLookup } from '../cli/flags.js';
+import { followFlags, runFlags } from '../cli/flags.js';
+import { runArgs, runLookup } from '../cli/run-lookup.js';
 import { renderRunStatus } from '../output/plan.js';
 import { renderSummary } from '../output/summary.js';
 import type { StatusResult } from '../services/runs.js';
