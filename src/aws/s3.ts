@@ -12,6 +12,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client as SdkS3Client,
+  type ListObjectsV2CommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -109,26 +110,41 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     }
   };
 
+  /** Every page of a ListObjectsV2 (StartAfter goes with the first request only; the token carries on). */
+  async function* listPages(input: {
+    Bucket: string;
+    Prefix: string;
+    Delimiter?: string;
+    StartAfter?: string;
+  }): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await sdk.send(
+          new ListObjectsV2Command(
+            token === undefined ? input : { ...input, StartAfter: undefined, ContinuationToken: token },
+          ),
+        );
+      } catch (error) {
+        throw mapS3Error(error, {
+          ...where,
+          operation: 'ListObjectsV2',
+          bucket: input.Bucket,
+          prefix: input.Prefix,
+        });
+      }
+      yield page;
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
   return {
     async listTopLevel(bucket, prefix) {
       const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
       const folders: string[] = [];
       const files: string[] = [];
-      let token: string | undefined;
-      do {
-        let page;
-        try {
-          page = await sdk.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: base,
-              Delimiter: '/',
-              ContinuationToken: token,
-            }),
-          );
-        } catch (error) {
-          throw mapS3Error(error, { ...where, operation: 'ListObjectsV2', bucket, prefix: base });
-        }
+      for await (const page of listPages({ Bucket: bucket, Prefix: base, Delimiter: '/' })) {
         for (const cp of page.CommonPrefixes ?? []) {
           if (cp.Prefix !== undefined) folders.push(cp.Prefix.slice(base.length).replace(/\/$/, ''));
         }
@@ -136,39 +152,20 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
           // The "folder marker" some tools create for the prefix itself is not a file in it.
           if (o.Key !== undefined && o.Key !== base) files.push(o.Key.slice(base.length));
         }
-        token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-      } while (token !== undefined);
+      }
       return { folders, files };
     },
 
     async *listObjects(bucket, prefix, range = {}) {
       const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-      let token: string | undefined;
-      do {
-        let page;
-        try {
-          page = await sdk.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: base,
-              ContinuationToken: token,
-              // StartAfter applies to the first page only; the token carries on from there.
-              ...(token === undefined && range.startAfter !== undefined
-                ? { StartAfter: range.startAfter }
-                : {}),
-            }),
-          );
-        } catch (error) {
-          throw mapS3Error(error, { ...where, operation: 'ListObjectsV2', bucket, prefix: base });
-        }
+      for await (const page of listPages({ Bucket: bucket, Prefix: base, StartAfter: range.startAfter })) {
         for (const o of page.Contents ?? []) {
           if (o.Key === undefined) continue;
           // S3 lists in UTF-8 byte order, which JS string order follows for the ASCII bounds used here.
           if (range.before !== undefined && o.Key >= range.before) return;
           yield { key: o.Key, size: o.Size ?? 0 };
         }
-        token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-      } while (token !== undefined);
+      }
     },
 
     async putObject(bucket, key, body) {
