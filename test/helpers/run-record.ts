@@ -1,5 +1,6 @@
-/** A run record as `populator submit` saves it, for the tests of what reads records back. */
+/** What a run leaves, for the tests that read it back: its record as `populator submit` saves it, the job's counters. */
 import path from 'node:path';
+import { COUNTER_NAMES, type JobCounters } from '../../src/domain/job-report.js';
 import { RUN_RECORD_VERSION, type RunRecord } from '../../src/domain/run-record.js';
 
 export const RECORD_INPUTS: RunRecord['inputs'] = {
@@ -27,4 +28,9 @@ export function localRunRecord(runName: string, staging: string, over: Partial<R
     inputs: RECORD_INPUTS,
     ...over,
   };
+}
+
+/** The job's counters, 0 but for `over`. */
+export function jobCounters(over: Partial<JobCounters> = {}): JobCounters {
+  return { ...(Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as unknown as JobCounters), ...over };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSummary, UnreadableFile } from '../../../src/domain/job-report.js';
 import { renderSummary, renderUnreadableWarning } from '../../../src/output/summary.js';
+import { jobCounters } from '../../helpers/run-record.js';
 
 const summary: JobSummary = {
   status: 'SUCCEEDED',
@@ -20,16 +21,7 @@ const summary: JobSummary = {
   filesRead: 5,
   bytesRead: 1000,
   unreadableFiles: [],
-  counters: {
-    linesRead: 3,
-    bad: 0,
-    noFingerprint: 0,
-    expired: 0,
-    duplicatesInSelection: 0,
-    written: 3,
-    alreadyPresent: 0,
-    conflicting: 0,
-  },
+  counters: jobCounters({ linesRead: 3, written: 3 }),
   badByReason: {},
   throttledRetries: 0,
   otherRetries: 0,

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_RECORD_VERSION, type RunRecord } from '../../../src/domain/run-record.js';
 import { UserError } from '../../../src/domain/errors.js';
 import { createLocalRunner } from '../../../src/runners/local.js';
+import { jobCounters } from '../../helpers/run-record.js';
 
 let dir: string;
 
@@ -38,16 +39,7 @@ function record(over: Partial<RunRecord> = {}): RunRecord {
 
 const SUMMARY = {
   status: 'SUCCEEDED',
-  counters: {
-    linesRead: 3,
-    bad: 0,
-    noFingerprint: 0,
-    expired: 0,
-    duplicatesInSelection: 0,
-    written: 3,
-    alreadyPresent: 0,
-    conflicting: 0,
-  },
+  counters: jobCounters({ linesRead: 3, written: 3 }),
   finishedAt: '2026-12-01T10:05:00.000Z',
 };
 

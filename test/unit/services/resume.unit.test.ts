@@ -6,7 +6,7 @@ import { UserError } from '../../../src/domain/errors.js';
 import { resumeDifferences, type RunRecord } from '../../../src/domain/run-record.js';
 import { findResumableRun } from '../../../src/services/resume.js';
 import { saveRunRecord } from '../../../src/services/run-records.js';
-import { localRunRecord, RECORD_INPUTS } from '../../helpers/run-record.js';
+import { jobCounters, localRunRecord, RECORD_INPUTS } from '../../helpers/run-record.js';
 
 let dir: string;
 let records: string;
@@ -73,16 +73,7 @@ describe('finding the run to resume', () => {
       path.join(r.output, 'summary.json'),
       JSON.stringify({
         finishedAt: '2026-12-01T10:05:00Z',
-        counters: {
-          linesRead: 1,
-          bad: 0,
-          noFingerprint: 0,
-          expired: 0,
-          duplicatesInSelection: 0,
-          written: 1,
-          alreadyPresent: 0,
-          conflicting: 0,
-        },
+        counters: jobCounters({ linesRead: 1, written: 1 }),
       }),
     );
     saveRunRecord(records, r);
