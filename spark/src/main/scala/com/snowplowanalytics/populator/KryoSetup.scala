@@ -2,6 +2,7 @@ package com.snowplowanalytics.populator
 
 import com.esotericsoftware.kryo.{Kryo, Serializer}
 import com.esotericsoftware.kryo.io.{Input, Output}
+import com.esotericsoftware.kryo.serializers.JavaSerializer
 import org.apache.spark.SparkConf
 import org.apache.spark.serializer.KryoRegistrator
 
@@ -22,6 +23,16 @@ final class PopulatorKryoRegistrator extends KryoRegistrator {
     kryo.register(classOf[ArchiveFile])
     kryo.register(classOf[ManifestItem])
     kryo.register(classOf[WriteCounts])
+    // The broadcast Hadoop configuration travels only through Java serialization (its `value` is
+    // transient, written by writeObject): Kryo's own field serializer would deliver it empty, and
+    // every read task on another JVM would fail. Spark registers its own SerializableConfiguration so.
+    kryo.register(classOf[SerializableConfiguration], new JavaSerializer())
+    // What crosses JVMs besides the shuffle: the read stage's file groups (parallelize).
+    kryo.register(classOf[Array[Vector[_]]])
+    // The write stage's task results and the resumed run's records (a broadcast).
+    kryo.register(classOf[Outcomes])
+    kryo.register(classOf[LookupCounts])
+    kryo.register(classOf[PartitionRecord])
     ()
   }
 }

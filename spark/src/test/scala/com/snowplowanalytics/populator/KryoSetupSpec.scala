@@ -5,8 +5,8 @@ import org.apache.spark.serializer.KryoSerializer
 import org.scalatest.funsuite.AnyFunSuite
 
 class KryoSetupSpec extends AnyFunSuite {
-  private def kryo(registered: Boolean) = {
-    val conf = new SparkConf(false).set("spark.serializer", classOf[KryoSerializer].getName)
+  private def kryo(registered: Boolean, required: Boolean = false) = {
+    val conf = new SparkConf(false).set("spark.serializer", classOf[KryoSerializer].getName).set("spark.kryo.registrationRequired", required.toString)
     new KryoSerializer(if (registered) KryoSetup.configure(conf) else conf).newInstance()
   }
 
@@ -59,5 +59,35 @@ class KryoSetupSpec extends AnyFunSuite {
   test("configure keeps a registrator already set, and is idempotent") {
     val c = KryoSetup.configure(KryoSetup.configure(new SparkConf(false).set("spark.kryo.registrator", "x.Other")))
     assert(c.get("spark.kryo.registrator") == s"x.Other,${classOf[PopulatorKryoRegistrator].getName}")
+  }
+
+  test("the broadcast Hadoop configuration arrives with its settings (Kryo would drop its transient value)") {
+    val hadoop = new org.apache.hadoop.conf.Configuration(false)
+    hadoop.set("fs.s3a.endpoint", "http://127.0.0.1:9000")
+    ArchiveReader.registerCodecs(hadoop)
+    val k = kryo(registered = true, required = true)
+    val back = k.deserialize[SerializableConfiguration](k.serialize[Any](new SerializableConfiguration(hadoop)))
+    assert(back.value != null)
+    assert(back.value.get("fs.s3a.endpoint") == "http://127.0.0.1:9000")
+    assert(back.value.get("io.compression.codecs").contains(classOf[DotGzipCodec].getName))
+  }
+
+  test("everything the job sends between JVMs is registered: broadcasts, file groups, task results") {
+    val k = kryo(registered = true, required = true)
+    val record = PartitionRecord(3, done = false, Some(key), Vector((0L, 5L), (7L, 9L)), Outcomes(1, 2, 3, 4))
+    val crossing: Seq[Any] = Seq(
+      Array(Vector(ArchiveFile("2017-01-01-00-00-00", "file:/a/part-0", 10L)), Vector.empty[ArchiveFile]),
+      Map(0 -> 1480236400L, 1 -> 1480236500L),
+      Map(3 -> record),
+      (5L, Vector((0, RunStats(5, Vector(1, 0, 2, 0, 1), 1, 1, 100L, Vector(UnreadableFile("f", "EOF", 3)))))),
+      (WriteCounts(1, 2, 3, 4, 5, 6, 7), Outcomes(1, 0, 0, 0), Outcomes(), LookupCounts(1, 2, 3, 4, 5))
+    )
+    for (x <- crossing) {
+      val back = k.deserialize[Any](k.serialize[Any](x))
+      x match {
+        case a: Array[_] => assert(back.asInstanceOf[Array[_]].toSeq == a.toSeq)
+        case _           => assert(back == x, x)
+      }
+    }
   }
 }
