@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'spark/**', 'coverage/**', '.populator/**'] },
+  { ignores: ['.cache/**', 'dist/**', 'node_modules/**', 'spark/**', 'coverage/**', '.populator/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,6 +2,7 @@
  * Write-path benchmark (DESIGN 5): the real job on local Spark writes a generated archive into
  * dynalite through the fault proxy (realistic latency, throttling at a WCU/s cap), in one run:
  *   A  populator's design: --write-rate = the cap, default --max-in-flight;
+ *   A2 the same on two executor JVMs (local-cluster): the budget split between them by their cores;
  *   B  the original design: one synchronous put at a time per task (--max-in-flight 1), no pacing;
  *   C  both again without throttling: the latency-bound throughput of A vs B.
  * The sustained rate comes from the proxy's per-second series of accepted puts over the write
@@ -10,7 +11,7 @@
  *
  *   npm run bench:write -- [--events 8000] [--cap 400] [--latency 8-15] [--burst 1]
  *                          [--tight-burst 0.1] [--in-flight N] [--master local[2]]
- *                          [--only A,AT,B,CA,CB] [--warmup 3000] [--readme]
+ *                          [--only A,A2,AT,B,CA,CB] [--warmup 3000] [--readme]
  *
  * --readme rewrites the figures section of bench/README.md.
  */
@@ -34,13 +35,15 @@ import { updateReadme } from './common.js';
 const UNLIMITED_RATE = 1_000_000;
 
 interface Scenario {
-  id: 'A' | 'AT' | 'B' | 'CA' | 'CB';
+  id: 'A' | 'A2' | 'AT' | 'B' | 'CA' | 'CB';
   label: string;
   throttled: boolean;
   /** Proxy bucket size in seconds of the cap. */
   burst: number;
   writeRate: number;
   maxInFlight: number | undefined;
+  /** The Spark master when not --master: A2 runs on two executor JVMs, as on a cluster. */
+  master?: string;
 }
 
 interface Outcome {
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
       'tight-burst': { type: 'string', default: '0.1' },
       'in-flight': { type: 'string' },
       master: { type: 'string', default: 'local[2]' },
-      only: { type: 'string', default: 'A,AT,B,CA,CB' },
+      only: { type: 'string', default: 'A,A2,AT,B,CA,CB' },
       warmup: { type: 'string', default: '3000' },
       readme: { type: 'boolean', default: false },
     },
@@ -109,6 +112,15 @@ async function main(): Promise<void> {
         burst: burstSeconds,
         writeRate: cap,
         maxInFlight: aInFlight,
+      },
+      {
+        id: 'A2',
+        label: `A on two executor JVMs (local-cluster[2,1,1024]): the budget split between them`,
+        throttled: true,
+        burst: burstSeconds,
+        writeRate: cap,
+        maxInFlight: aInFlight,
+        master: 'local-cluster[2,1,1024]',
       },
       {
         id: 'AT',
@@ -190,7 +202,7 @@ async function main(): Promise<void> {
             writeRate: s.writeRate,
             ...(s.maxInFlight === undefined ? {} : { maxInFlight: s.maxInFlight }),
             dynamodbEndpoint: proxy.endpoint,
-            master,
+            master: s.master ?? master,
             projectRoot: root,
             cwd: work,
             log: (l) => console.error(`  ${l}`),

@@ -5,19 +5,17 @@ import path from 'node:path';
 import { JAVA17_SPARK_OPTIONS } from '../domain/java.js';
 import { JOB_MAIN_CLASS } from '../domain/contract.js';
 import type { JobProgress } from '../domain/job-report.js';
+import { isLocalCluster, parseSparkMaster } from '../domain/spark-master.js';
+import { localClusterEnv, runSparkHome, type SparkHome } from './spark-home.js';
 import type { Toolchain } from './toolchain.js';
 
-/**
- * The local runner's Spark master (the `--master` default): every core, and up to 4 attempts per
- * task. Plain `local[N]` gives a task one attempt (spark.task.maxFailures does not apply in local
- * mode), so one dropped S3 connection or one failed write would end a multi-hour job although the
- * reader and the writer rely on Spark retrying the task.
- */
-export const DEFAULT_LOCAL_MASTER = 'local[*,4]';
+export { DEFAULT_LOCAL_MASTER } from '../domain/spark-master.js';
 
 export interface LaunchOptions {
   toolchain: Toolchain;
   jar: string;
+  /** More application jars (spark-submit's `--jars`): on the driver's classpath, and shipped to executors. */
+  jars?: readonly string[];
   classpath: readonly string[];
   jobArgs: readonly string[];
   /** Extra environment for the job JVM (credentials from the CLI's resolution, endpoints). */
@@ -26,8 +24,14 @@ export interface LaunchOptions {
   progressFile?: string;
   /** File that receives the JVM's stdout and stderr (Spark's and the job's logs). */
   logFile: string;
-  /** Spark master, `local[*]` unless told otherwise. */
+  /** Spark master, `local[*]` unless told otherwise; `local-cluster[N,C,M]` needs `sparkHome`. */
   master: string;
+  /**
+   * The Spark home of a `local-cluster` master: the driver runs on its jars (not `classpath`), the
+   * executor JVMs are started from it and fetch the job jar from the driver (`spark.jars`), as
+   * spark-submit ships the application jar on a cluster.
+   */
+  sparkHome?: SparkHome;
   driverMemory: string;
   /** Set when the archive is on S3: S3A settings for Spark's Hadoop configuration (no credentials). */
   s3?: S3HadoopAccess;
@@ -116,11 +120,36 @@ export function s3HadoopProperties(s3: S3HadoopAccess): Record<string, string> {
 export function buildJavaArgs(
   o: Pick<
     LaunchOptions,
-    'jar' | 'classpath' | 'jobArgs' | 'master' | 'driverMemory' | 's3' | 'mainClass' | 'sparkConf'
+    | 'jar'
+    | 'jars'
+    | 'classpath'
+    | 'jobArgs'
+    | 'master'
+    | 'driverMemory'
+    | 's3'
+    | 'mainClass'
+    | 'sparkConf'
+    | 'sparkHome'
   >,
   log4jFile: string,
 ): string[] {
   const hadoop = o.s3 === undefined ? {} : s3HadoopProperties(o.s3);
+  const shape = parseSparkMaster(o.master);
+  const home = shape?.kind === 'cluster' ? o.sparkHome : undefined;
+  if (shape?.kind === 'cluster' && home === undefined) throw new Error(`${o.master} needs a Spark home`);
+  const cluster =
+    home === undefined || shape?.kind !== 'cluster'
+      ? []
+      : [
+          `-Dspark.jars=${[o.jar, ...(o.jars ?? [])].join(',')}`,
+          // Spark's 1g default is refused when a worker of the local cluster has less.
+          `-Dspark.executor.memory=${shape.memoryMiB}m`,
+          ...(home.executorClasspath.length > 0
+            ? [`-Dspark.executor.extraClassPath=${home.executorClasspath.join(path.delimiter)}`]
+            : []),
+          // The executors' log4j: Spark's own at WARN, as the driver's.
+          `-Dspark.executor.extraJavaOptions=-Dlog4j2.configurationFile=${JSON.stringify(log4jFile)}`,
+        ];
   return [
     ...JAVA17_SPARK_OPTIONS,
     `-Xmx${o.driverMemory}`,
@@ -135,10 +164,11 @@ export function buildJavaArgs(
     `-Dlog4j2.configurationFile=${log4jFile}`,
     // SparkConf reads spark.* system properties; spark.hadoop.* go into the Hadoop configuration.
     ...Object.entries(hadoop).map(([k, v]) => `-Dspark.hadoop.${k}=${v}`),
+    ...cluster,
     // After the launcher's own: the JVM keeps the last -D of a key, so these can override defaults.
     ...Object.entries(o.sparkConf ?? {}).map(([k, v]) => `-D${k}=${v}`),
     '-cp',
-    [o.jar, ...o.classpath].join(path.delimiter),
+    [o.jar, ...(o.jars ?? []), ...(home === undefined ? o.classpath : home.classpath)].join(path.delimiter),
     o.mainClass ?? JOB_MAIN_CLASS,
     ...o.jobArgs,
   ];
@@ -150,7 +180,14 @@ export async function launchLocalJob(o: LaunchOptions): Promise<LaunchResult> {
   const log4jFile = path.join(path.dirname(o.logFile), 'log4j2.properties');
   writeFileSync(log4jFile, LOG4J2);
   const log = createWriteStream(o.logFile);
-  const env: NodeJS.ProcessEnv = { ...o.toolchain.env, ...o.env };
+  const env: NodeJS.ProcessEnv = {
+    ...o.toolchain.env,
+    ...o.env,
+    // The run's own Spark home wins over a SPARK_HOME of the caller's (it links to that one's jars).
+    ...(o.sparkHome !== undefined && isLocalCluster(o.master)
+      ? localClusterEnv(runSparkHome(o.sparkHome, path.join(path.dirname(o.logFile), 'spark-cluster')))
+      : {}),
+  };
   // An empty value in `o.env` means "unset" (e.g. a lingering AWS_SESSION_TOKEN next to static
   // keys): the AWS SDK for Java v1 (S3A) would otherwise send an empty session token.
   for (const [k, v] of Object.entries(o.env)) if (v === '') delete env[k];

@@ -10,6 +10,7 @@ import { UserError } from '../domain/errors.js';
 import { parseJobSummary, type JobProgress, type JobSummary } from '../domain/job-report.js';
 import type { RunRecord } from '../domain/run-record.js';
 import { launchLocalJob, type LaunchResult, type S3HadoopAccess } from '../local/spark-launcher.js';
+import type { SparkHome } from '../local/spark-home.js';
 import type { Toolchain } from '../local/toolchain.js';
 import { pollUntilFinal } from './follow.js';
 import type { DriverLog, FollowOptions, JobLaunch, Runner, RunSnapshot } from './runner.js';
@@ -22,6 +23,8 @@ export interface LocalLaunchSettings {
   /** The JVM's environment: credentials go here, never into arguments. */
   env: NodeJS.ProcessEnv;
   master: string;
+  /** The Spark home of a `local-cluster` master (its executor JVMs start from it). */
+  sparkHome?: SparkHome;
   driverMemory: string;
   s3?: S3HadoopAccess;
 }
@@ -186,6 +189,7 @@ export function createLocalRunner(o: LocalRunnerOptions): Runner {
           progressFile: path.join(record.output, JOB_OUTPUT.progress),
           logFile,
           master: settings.master,
+          sparkHome: settings.sparkHome,
           driverMemory: settings.driverMemory,
           s3: settings.s3,
           onProgress: launch.onProgress ?? (() => {}),

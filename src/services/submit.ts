@@ -42,6 +42,8 @@ import type { StorageConfig } from '../domain/storage-config.js';
 import { toJobRunId } from '../domain/time-range.js';
 import type { WriteRateSource } from '../domain/write-rate.js';
 import { resolveSparkClasspath } from '../local/classpath.js';
+import { resolveSparkHome, sparkHomeAt } from '../local/spark-home.js';
+import { isLocalCluster, localRunnerMaster, masterCores } from '../domain/spark-master.js';
 import { ensureJobJar } from '../local/jar.js';
 import { findToolchain } from '../local/toolchain.js';
 import { createEmrServerlessRunner, type EmrJobSpec } from '../runners/emr-serverless.js';
@@ -225,10 +227,8 @@ function validateOptionsFor(o: SubmitOptions): ValidateOptions {
       ? { createApplication: { releaseLabel: o.emr.releaseLabel ?? DEFAULT_RELEASE_LABEL } }
       : {}),
     executionRoleArn: o.emr?.executionRoleArn,
-    sizing:
-      runner === 'local'
-        ? { driverMemory: o.driverMemory }
-        : { driverMemory: o.driverMemory, ...o.emr?.sizing },
+    // The local runner takes --executors/--executor-cpu/--executor-memory as a local cluster.
+    sizing: { driverMemory: o.driverMemory, ...o.emr?.sizing },
     offline: false,
     writes: o.dryRun !== true,
   };
@@ -261,7 +261,7 @@ export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
             totalMemoryGb: c.emr.sizing.totalMemoryGb,
             billedStorageGb: 0,
           }
-        : { runner: 'local', cores: localCores(o.master) };
+        : { runner: 'local', cores: masterCores(localMasterOf(o), os.availableParallelism()) };
     const plan = buildPlan({
       archive: c.archive.uri,
       runsInArchive: inventory.runsInArchive,
@@ -317,10 +317,10 @@ export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
   }
 }
 
-/** N of `local[N]`, or this machine's cores for `local[*]`. */
-function localCores(master: string): number {
-  const n = /^local\[(\d+)/.exec(master)?.[1];
-  return n === undefined ? os.availableParallelism() : Number(n);
+/** The local runner's master: `local-cluster[N,C,M]` for `--executors N` (the validator checked them), else `--master`. */
+function localMasterOf(o: SubmitOptions): string {
+  const m = localRunnerMaster(o.master, o.emr?.sizing ?? {});
+  return m.ok ? m.master : o.master;
 }
 
 /** The job's arguments (never a secret). `now` only locally: on EMR the request must not change with the clock. */
@@ -452,6 +452,10 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
   mkdirSync(output, { recursive: true });
   const logFile = path.join(logDir, 'driver.log');
 
+  const master = localMasterOf(o);
+  const cluster = isLocalCluster(master);
+  // A SPARK_HOME that is no Spark 3.5 distribution is refused before Maven runs.
+  if (cluster && o.env.SPARK_HOME) sparkHomeAt(o.env.SPARK_HOME, []);
   const toolchain = await findToolchain(o.env, { needMaven: true });
   let jar: string;
   let classpath: string[];
@@ -467,6 +471,7 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
     throw e;
   }
   throwIfInterrupted(o.signal);
+  const sparkHome = cluster ? resolveSparkHome(o.env, classpath, o.cacheDir) : undefined;
 
   const runner = createLocalRunner({
     pid: process.pid,
@@ -476,7 +481,8 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
       jar,
       classpath,
       env: jobEnvironment(o.env, c.storage, c.region, o.profile),
-      master: o.master,
+      master,
+      sparkHome,
       driverMemory: local.driverMemory,
       // S3A settings only; the keys stay in the environment above.
       s3: c.archive.kind === 's3' ? { region: c.region, endpoint: c.s3Endpoint } : undefined,
@@ -495,7 +501,12 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
   };
   // Recorded before the job starts, so that another terminal finds it while it runs.
   const recordFile = o.recordsDir === undefined ? null : saveRunRecord(o.recordsDir, record);
-  o.log(`Running the job on Spark ${o.master} (log: ${logFile})`);
+  o.log(`Running the job on Spark ${master} (log: ${logFile})`);
+  if (sparkHome !== undefined) {
+    o.log(
+      `Executor JVMs start from ${sparkHome.from === 'SPARK_HOME' ? `SPARK_HOME (${path.dirname(sparkHome.jarsDir)})` : 'the Maven-resolved Spark classpath'}; their logs: ${path.join(path.dirname(logFile), 'spark-cluster', 'work')}`,
+    );
+  }
   record = await runner.start({
     record,
     // A resume judges expiry at the resumed run's "now" (the job takes it from its write plan).

@@ -186,6 +186,8 @@ describe('the EMR Serverless emulator running the real job', () => {
     );
     expect(summary.counters).toEqual(expected.counters);
     expect(countersAddUp(summary.counters)).toBe(true);
+    // spark.executor.instances=3, scaled down to this machine: two executor JVMs wrote.
+    expect(summary.writerExecutors).toBe(2);
 
     const logs = `populator/logs/applications/${applicationId}/jobs/${id}/SPARK_DRIVER`;
     const stdout = gunzipSync(await readS3(`${logs}/stdout.gz`)).toString('utf8');

@@ -121,8 +121,11 @@ describe('kill the job mid-write, then submit --resume', () => {
         staging,
         '--write-rate',
         String(WRITE_RATE),
-        '--master',
-        'local[2,4]',
+        // Two executor JVMs, as on a cluster: each records the progress of its own write partitions.
+        '--executors',
+        '2',
+        '--executor-memory',
+        '768m',
         '--driver-memory',
         '1g',
       ],
@@ -242,7 +245,13 @@ describe('--skip-present', () => {
     const result = await submitLocal(
       stack.submitOptions(
         { archive: archive.dir, table, staging: 'skip-present', now: NOW },
-        { dynamodbEndpoint: proxy.endpoint, skipPresent: true, writeRate: 2000 },
+        {
+          dynamodbEndpoint: proxy.endpoint,
+          skipPresent: true,
+          writeRate: 2000,
+          // The lookups and puts from two executor JVMs.
+          emr: { sizing: { executors: 2, executorMemory: '768m' } },
+        },
       ),
     );
     const found = same.length + other.length;

@@ -4,7 +4,7 @@
  * modes; a re-run adds and changes nothing; every malformed line lands in the bad rows.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -77,6 +77,41 @@ describe('submit --runner local, end to end', () => {
         alreadyPresent: expected.items.length,
       });
       expect((await stack.dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);
+    },
+    300_000,
+  );
+
+  it.each([
+    ['SPARK_HOME when set (CI: PyPI pyspark), else the Maven classpath', 'env', {}],
+    ['the Maven-resolved classpath', 'maven', { SPARK_HOME: undefined }],
+  ] as const)(
+    'on two executor JVMs (--executors 2, Spark home from %s): the same items and bad rows as in one JVM',
+    async (_, tag, sparkEnv) => {
+      const table = `manifest-cluster-${tag}`;
+      await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
+      const expected = defaultManifest(archive.runs, NOW, 'run');
+      const lines: string[] = [];
+      const base = options(table, 'run', table);
+      const r = await submitLocal({
+        ...base,
+        emr: { sizing: { executors: 2, executorMemory: '768m' } },
+        env: { ...base.env, ...sparkEnv },
+        log: (l) => lines.push(l),
+      });
+      expect(lines.join('\n')).toContain('local-cluster[2,1,768]');
+      expect(r.summary.writerExecutors).toBe(2);
+      expect(r.summary.counters).toEqual(expected.counters);
+      expect((await stack.dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);
+      const bad = readBadRows(r.badRows);
+      expect(bad.map((b) => `${b.reason}\t${b.line}`).sort()).toEqual(
+        expected.badRows.map((b) => `${b.reason}\t${b.line}`).sort(),
+      );
+      // The executors were JVMs of their own, with their own logs beside the driver's.
+      const work = path.join(path.dirname(r.logFile), 'spark-cluster', 'work');
+      const executorLogs = readdirSync(work).flatMap((app) =>
+        readdirSync(path.join(work, app)).map((e) => path.join(work, app, e, 'stderr')),
+      );
+      expect(executorLogs).toHaveLength(2);
     },
     300_000,
   );

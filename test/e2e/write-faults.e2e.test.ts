@@ -60,13 +60,19 @@ describe('the write path under throttling, 5xx and dropped connections', () => {
     const result = await submitLocal(
       stack.submitOptions(
         { archive: archive.dir, table: TABLE, staging: 'staging', now: NOW },
-        { writeRate: WRITE_RATE, dynamodbEndpoint: proxy.endpoint },
+        {
+          writeRate: WRITE_RATE,
+          dynamodbEndpoint: proxy.endpoint,
+          // Two executor JVMs sharing the budget, as on a cluster: each paces its own share.
+          emr: { sizing: { executors: 2, executorMemory: '768m' } },
+        },
       ),
     );
     const stats = proxy.stats();
     const puts = stats.byOperation.PutItem!;
     const summary = result.summary;
 
+    expect(summary.writerExecutors).toBe(2);
     // The faults really happened.
     expect(puts.throttled).toBeGreaterThan(0);
     expect(puts.failed).toBeGreaterThan(0);

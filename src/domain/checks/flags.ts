@@ -17,6 +17,7 @@ import {
   type SizingInput,
 } from '../emr-sizing.js';
 import type { RunnerName } from '../run-record.js';
+import { DEFAULT_LOCAL_MASTER, localRunnerMaster } from '../spark-master.js';
 import { parseTimeRange, type TimeRange } from '../time-range.js';
 
 const { pass, warn, fail } = checksOf('flags');
@@ -82,6 +83,8 @@ export interface ResolvedFlags {
   emrSizing?: EmrSizing;
   /** The local Spark JVM's heap (local runner). */
   driverMemory: string;
+  /** The local runner's `local-cluster[N,C,M]` master, when `--executors` asks for one. */
+  localMaster?: string;
   roleArn?: RoleArn;
   applicationId?: string;
   /** The services this run calls (their endpoints were checked). */
@@ -322,11 +325,26 @@ export function flagChecks(input: FlagCheckInput): { checks: Check[]; resolved: 
   } else {
     const problem = localDriverMemoryProblem(resolved.driverMemory);
     if (problem !== null) flagFail('flags.driver-memory', '--driver-memory', problem.message, problem.hint);
+    // --executors: a local cluster of that many executor JVMs (a rehearsal of the cluster run).
+    const cluster = localRunnerMaster(DEFAULT_LOCAL_MASTER, input.sizing);
+    if (!cluster.ok) {
+      flagFail(
+        'flags.sizing',
+        cluster.flag,
+        cluster.problem,
+        'With --runner local, --executors N starts N executor JVMs of --executor-cpu cores (default 1) and --executor-memory each (default 1g); leave --executors out to run in one JVM.',
+      );
+    } else if (input.sizing.executors !== undefined) {
+      resolved.localMaster = cluster.master;
+      checks.push(pass('flags.sizing', `a local cluster: ${cluster.master} (executor JVMs as on a cluster)`));
+    }
+    const clusterFlags: SizingField[] =
+      input.sizing.executors === undefined ? ['executors', 'executorCpu', 'executorMemory'] : [];
     const ignored = [
       ...(input.applicationId !== undefined ? ['--application-id'] : []),
       ...(input.executionRoleArn !== undefined ? ['--execution-role-arn'] : []),
-      ...(['executors', 'executorCpu', 'executorMemory', 'driverCpu'] as SizingField[])
-        .filter((f) => input.sizing[f] !== undefined)
+      ...([...clusterFlags, 'driverCpu'] as SizingField[])
+        .filter((f) => input.sizing[f] !== undefined && f !== 'executors')
         .map(sizingFlag),
     ];
     if (ignored.length > 0) {

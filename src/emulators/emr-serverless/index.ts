@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import os from 'node:os';
 import path from 'node:path';
 import { resolveSparkClasspath } from '../../local/classpath.js';
+import { resolveSparkHome } from '../../local/spark-home.js';
 import { findToolchain, type Toolchain } from '../../local/toolchain.js';
 import { listenOnLoopback } from '../../services/loopback.js';
 import { ServiceError } from './errors.js';
@@ -86,6 +87,14 @@ export interface EmrServerlessEmulatorOptions {
   queueJobRuns?: boolean;
   /** Cores of this machine a job may use: N of local[N] is at most this (default 2). */
   maxLocalCores?: number;
+  /**
+   * Executor JVMs a job run gets at most (default 2): its spark.executor.instances scaled down, as
+   * a local cluster whose Spark home is SPARK_HOME (in `env`) or made from the Maven classpath.
+   * 0 runs every job in one JVM.
+   */
+  maxExecutors?: number;
+  /** Heap of each executor JVM at most (default 768 MiB). */
+  executorMemoryMiB?: number;
   /** Heap of each driver JVM (default 1g; the job's spark.driver.memory only sizes the bill). */
   driverMemory?: string;
   authorize?: Authorizer;
@@ -187,6 +196,9 @@ export async function startEmrServerlessEmulator(
       workDir,
       driverMemory: o.driverMemory ?? '1g',
       maxLocalCores: o.maxLocalCores ?? 2,
+      maxExecutors: o.maxExecutors ?? 2,
+      executorMemoryMiB: o.executorMemoryMiB ?? 768,
+      sparkHome: (cp) => resolveSparkHome(toolEnv, cp, o.cacheDir),
       logUploadIntervalMs: o.logUploadIntervalMs ?? 15_000,
       log,
       onJvm: () => {},

@@ -9,7 +9,9 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launchLocalJob } from '../../local/spark-launcher.js';
+import type { SparkHome } from '../../local/spark-home.js';
 import type { Toolchain } from '../../local/toolchain.js';
+import { isLocalCluster, localClusterMaster, parseSparkMaster } from '../../domain/spark-master.js';
 import { parseS3Uri } from './rules.js';
 import type { EmulatorS3 } from './s3.js';
 import type { JobSizing } from './sizing.js';
@@ -29,6 +31,15 @@ export interface JobProcessContext {
   driverMemory: string;
   /** Upper bound of N in local[N] (this machine's cores, not the emulated workers'). */
   maxLocalCores: number;
+  /**
+   * Executor JVMs a job run gets at most (its `spark.executor.instances`, scaled down to this
+   * machine), each of at most `executorMemoryMiB`: a local cluster, so that what crosses from the
+   * driver to the executors is serialized as on EMR Serverless. 0: one JVM (`local[N]`).
+   */
+  maxExecutors: number;
+  executorMemoryMiB: number;
+  /** The Spark home the executor JVMs start from (needed when `maxExecutors` > 0). */
+  sparkHome: (classpath: readonly string[]) => SparkHome;
   logUploadIntervalMs: number;
   log: (line: string) => void;
   /** Told the JVM's pid when it starts and `undefined` when it is gone. */
@@ -88,6 +99,24 @@ export function localMaster(
   const cores = Math.max(1, Math.min(maxCores, sizing.executors * sizing.executor.vCpu));
   const attempts = Number(conf['spark.task.maxFailures'] ?? 4);
   return `local[${cores},${Number.isInteger(attempts) && attempts > 0 ? attempts : 4}]`;
+}
+
+/**
+ * The job run's executors scaled down to this machine: `local-cluster[N,C,M]` with N the run's
+ * executors (at most `maxExecutors`), C this machine's cores shared between them (at most the
+ * executor's vCPU), M the executor's memory (at most `memoryMiB`); `local[N,F]` for a run of no
+ * executors or when `maxExecutors` is 0.
+ */
+export function jobMaster(
+  sizing: JobSizing,
+  conf: Readonly<Record<string, string>>,
+  limits: { maxCores: number; maxExecutors: number; memoryMiB: number },
+): string {
+  const executors = Math.min(sizing.executors, limits.maxExecutors);
+  if (executors < 1) return localMaster(sizing, conf, limits.maxCores);
+  const cores = Math.max(1, Math.min(sizing.executor.vCpu, Math.floor(limits.maxCores / executors)));
+  const memory = Math.min(limits.memoryMiB, sizing.executor.memoryGb * 1024);
+  return localClusterMaster(executors, cores, memory);
 }
 
 /**
@@ -246,11 +275,31 @@ export async function runJobProcess(
     );
   }
   const [toolchain, classpath] = await Promise.all([ctx.toolchain(), ctx.classpath()]);
+  const master = jobMaster(spec.sizing, spec.submit.conf, {
+    maxCores: ctx.maxLocalCores,
+    maxExecutors: ctx.maxExecutors,
+    memoryMiB: ctx.executorMemoryMiB,
+  });
+  let sparkHome: SparkHome | undefined;
+  try {
+    sparkHome = isLocalCluster(master) ? ctx.sparkHome(classpath) : undefined;
+  } catch (e) {
+    return notStarted(`java.io.IOException: no Spark home for the executors: ${(e as Error).message}`);
+  }
   // Cancelled while the jar was fetched: no JVM to start (the launcher only hears later aborts).
   if (signal.aborted) return { kind: 'exited', exitCode: null, signal: 'SIGTERM' };
-  const sparkConf = Object.fromEntries(
-    Object.entries(spec.submit.conf).filter(([k]) => !isManagedProperty(k)),
-  );
+  const shape = parseSparkMaster(master);
+  const sparkConf = {
+    ...Object.fromEntries(Object.entries(spec.submit.conf).filter(([k]) => !isManagedProperty(k))),
+    // The executors as scaled down to this machine: a 14g, 4-core executor would never fit its worker.
+    ...(shape?.kind === 'cluster'
+      ? {
+          'spark.executor.instances': String(shape.executors),
+          'spark.executor.cores': String(shape.coresPerExecutor),
+          'spark.executor.memory': `${shape.memoryMiB}m`,
+        }
+      : {}),
+  };
   const env: Record<string, string> = { ...ctx.jvmEnv, ...jobEnvFromConf(spec.submit.conf) };
   const timer = setInterval(() => void logs.upload(), ctx.logUploadIntervalMs);
   let result;
@@ -258,11 +307,13 @@ export async function runJobProcess(
     result = await launchLocalJob({
       toolchain,
       jar,
-      classpath: [...jars, ...classpath],
+      jars,
+      classpath,
+      sparkHome,
       jobArgs: spec.entryPointArguments,
       env,
       logFile: path.join(dir, 'driver.log'),
-      master: localMaster(spec.sizing, spec.submit.conf, ctx.maxLocalCores),
+      master,
       driverMemory: ctx.driverMemory,
       s3: { region: ctx.s3Access.region, endpoint: ctx.s3Access.endpoint },
       mainClass: spec.submit.mainClass,

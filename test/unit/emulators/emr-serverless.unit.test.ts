@@ -6,6 +6,7 @@ import {
   driverLogKeys,
   failureReason,
   jobEnvFromConf,
+  jobMaster,
   localMaster,
 } from '../../../src/emulators/emr-serverless/job-process.js';
 import {
@@ -198,6 +199,32 @@ describe('sparkSubmitParameters', () => {
       ),
     ).toBe('local[1,4]');
     expect(localMaster(sizingOf({}), { 'spark.task.maxFailures': '2' }, 16)).toBe('local[12,2]');
+  });
+
+  it('runs the executors as JVMs of their own, scaled down to this machine: local-cluster[N,C,M]', () => {
+    const limits = { maxCores: 2, maxExecutors: 2, memoryMiB: 768 };
+    // EMR's default: 3 executors of 4 vCPU / 14g -> two 1-core executors of 768 MiB.
+    expect(jobMaster(sizingOf({}), {}, limits)).toBe('local-cluster[2,1,768]');
+    expect(
+      jobMaster(
+        sizingOf({
+          'spark.executor.instances': '1',
+          'spark.executor.cores': '1',
+          'spark.executor.memory': '2g',
+        }),
+        {},
+        {
+          ...limits,
+          memoryMiB: 8192,
+        },
+      ),
+    ).toBe('local-cluster[1,1,3072]');
+    expect(jobMaster(sizingOf({}), {}, { maxCores: 8, maxExecutors: 2, memoryMiB: 1024 })).toBe(
+      'local-cluster[2,4,1024]',
+    );
+    // No executors (or none allowed): one JVM.
+    expect(jobMaster(sizingOf({ 'spark.executor.instances': '0' }), {}, limits)).toBe('local[1,4]');
+    expect(jobMaster(sizingOf({}), {}, { ...limits, maxExecutors: 0 })).toBe('local[2,4]');
   });
 
   it('takes the driver environment from spark.emr-serverless.driverEnv.* (over spark.executorEnv.*)', () => {

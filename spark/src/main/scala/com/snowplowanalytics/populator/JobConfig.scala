@@ -69,7 +69,14 @@ object JobConfig {
   )
 
   /** Parses `--name value` pairs; Left is a usage error naming the offending argument. */
-  def parse(args: Seq[String]): Either[String, JobConfig] =
+  /**
+   * Parses the job's arguments. Without `--dynamodb-endpoint`, the endpoint variables of the
+   * driver's environment (`env`) are read here, once, and shipped to the executors with the write
+   * settings: executors on a cluster do not share the driver's environment (EMR Serverless sets
+   * driverEnv on the driver only), and the SDK there would otherwise write to AWS's own endpoint
+   * while the driver described the table at another.
+   */
+  def parse(args: Seq[String], env: String => Option[String] = sys.env.get): Either[String, JobConfig] =
     for {
       m <- pairs(args.toList, Map.empty)
       archive <- required(m, Args.archive)
@@ -78,7 +85,8 @@ object JobConfig {
       _ <- if (table.length >= 3 && table.length <= 255 && table.matches("[a-zA-Z0-9_.-]+")) Right(())
            else Left(s"${Args.table}: '$table' is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
       region <- required(m, Args.region)
-      endpoint <- optional(m, Args.dynamodbEndpoint)(endpointUri)
+      given <- optional(m, Args.dynamodbEndpoint)(endpointUri)
+      endpoint <- given.fold(endpointFromEnv(env))(e => Right(Some(e)))
       since <- optional(m, Args.since)(RunSelection.parseBound)
       until <- optional(m, Args.until)(RunSelection.parseBound)
       _ <- (since, until) match {
@@ -154,6 +162,13 @@ object JobConfig {
 
   private def positiveLong(s: String): Either[String, Long] =
     Try(s.toLong).toOption.filter(_ > 0).toRight(s"'$s' is not a positive integer")
+
+  /** The SDK's own endpoint variables, in its order; an unusable value names its variable. */
+  private def endpointFromEnv(env: String => Option[String]): Either[String, Option[URI]] =
+    Seq("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL").iterator
+      .map(v => v -> env(v).map(_.trim).filter(_.nonEmpty))
+      .collectFirst { case (v, Some(url)) => endpointUri(url).map(Some(_)).left.map(e => s"$v: $e") }
+      .getOrElse(Right(None))
 
   private def endpointUri(s: String): Either[String, URI] =
     Try(new URI(s)).toOption

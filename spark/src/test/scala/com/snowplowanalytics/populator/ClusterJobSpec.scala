@@ -65,7 +65,11 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
   }
 
   /** Runs Main in a child JVM on `local-cluster[executors,1,1024]`. */
-  private def runOnCluster(table: String, executors: Int = 2, extra: Seq[String] = Nil, endpoint: String = Dynalite.endpoint.toString): Outcome = {
+  /**
+   * Runs Main in a child JVM on `local-cluster[executors,1,1024]`. `endpoint` None: the DynamoDB
+   * endpoint is in the driver's environment only, and the executors' environment names a dead one.
+   */
+  private def runOnCluster(table: String, executors: Int = 2, extra: Seq[String] = Nil, endpoint: Option[String]): Outcome = {
     val output = temp("cluster-output")
     val classpath = System.getProperty("java.class.path")
     val jvmOptions = ManagementFactory.getRuntimeMXBean.getInputArguments.asScala.filter(a => a.startsWith("--add-opens") || a.startsWith("-XX:+Ignore") || a.startsWith("-Dio.netty") || a.startsWith("-Djdk.reflect"))
@@ -79,11 +83,11 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
       "spark.executor.extraClassPath" -> classpath,
       "spark.kryo.registrationRequired" -> "true",
       "spark.executor.heartbeatInterval" -> "2s"
-    )
+    ) ++ (if (endpoint.isEmpty) Seq("spark.executorEnv.AWS_ENDPOINT_URL_DYNAMODB" -> "http://127.0.0.1:9") else Nil)
     val args = Seq(
       Args.archive, archive.toString, Args.output, output.toUri.toString, Args.table, table, Args.region, Dynalite.region,
-      Args.dynamodbEndpoint, endpoint, Args.writeRate, "2000", Args.now, "1500000000"
-    ) ++ extra
+      Args.writeRate, "2000", Args.now, "1500000000"
+    ) ++ endpoint.toSeq.flatMap(e => Seq(Args.dynamodbEndpoint, e)) ++ extra
     val command = Seq(java) ++ jvmOptions ++ Seq("-Xmx1g") ++ conf.map { case (k, v) => s"-D$k=$v" } ++
       Seq("-cp", classpath, "com.snowplowanalytics.populator.Main") ++ args
     val pb = new ProcessBuilder(command.asJava).redirectErrorStream(true)
@@ -94,6 +98,9 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
     // The job's credentials, as the environment gives them on a cluster (no system property reaches an executor).
     pb.environment().put("AWS_ACCESS_KEY_ID", "dummy")
     pb.environment().put("AWS_SECRET_ACCESS_KEY", "dummy")
+    pb.environment().remove("AWS_ENDPOINT_URL")
+    if (endpoint.isEmpty) pb.environment().put("AWS_ENDPOINT_URL_DYNAMODB", Dynalite.endpoint.toString)
+    else pb.environment().remove("AWS_ENDPOINT_URL_DYNAMODB")
     val logFile = output.resolve("driver.log")
     pb.redirectOutput(logFile.toFile)
     val p = pb.start()
@@ -103,9 +110,9 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
 
   private def newTable(): String = { val t = s"cluster-${tables.incrementAndGet()}"; Dynalite.createTable(t); t }
 
-  test("on two executor JVMs the table equals one put per unique key with its run's earliest etl_tstamp") {
+  test("on two executor JVMs the table equals one put per unique key with its run's earliest etl_tstamp (endpoint from the driver's environment only)") {
     val table = newTable()
-    val r = runOnCluster(table)
+    val r = runOnCluster(table, endpoint = None)
     assert(r.code == Contract.Exit.ok, r.log)
     val run1 = epoch("2017-01-01 00:10:00")
     val run2 = epoch("2017-01-02 00:05:00")
@@ -138,13 +145,13 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
   test("on two executor JVMs: a run stopped part-way, resumed under throttling and 5xx answers, sends only what was not recorded") {
     val table = newTable()
     val stop = new FaultProxy(Dynalite.endpoint, throttleEvery = Int.MaxValue, errorEvery = Int.MaxValue, fatalAfter = 500)
-    val first = try runOnCluster(table, endpoint = stop.endpoint.toString) finally stop.close()
+    val first = try runOnCluster(table, endpoint = Some(stop.endpoint.toString)) finally stop.close()
     assert(first.code == Contract.Exit.failed, first.log)
     val afterFirst = Dynalite.scan(table).size
     assert(afterFirst > 0 && afterFirst <= 500, first.log)
 
     val faults = new FaultProxy(Dynalite.endpoint, throttleEvery = 7, errorEvery = 11)
-    val second = try runOnCluster(table, endpoint = faults.endpoint.toString, extra = Seq(Args.resumeFrom, first.output.toString)) finally faults.close()
+    val second = try runOnCluster(table, endpoint = Some(faults.endpoint.toString), extra = Seq(Args.resumeFrom, first.output.toString)) finally faults.close()
     assert(second.code == Contract.Exit.ok, second.log)
     assert(Dynalite.scan(table).keySet == allKeys)
     assert(balanced(second), second.summary)
@@ -169,7 +176,7 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
       ))
     }
     val counting = new FaultProxy(Dynalite.endpoint, throttleEvery = Int.MaxValue, errorEvery = Int.MaxValue)
-    val r = try runOnCluster(table, endpoint = counting.endpoint.toString, extra = Seq(Args.skipPresent, "true", Args.etlTime, "event")) finally counting.close()
+    val r = try runOnCluster(table, endpoint = Some(counting.endpoint.toString), extra = Seq(Args.skipPresent, "true", Args.etlTime, "event")) finally counting.close()
     assert(r.code == Contract.Exit.ok, r.log)
     assert(Dynalite.scan(table).keySet == allKeys)
     assert(balanced(r))

@@ -12,7 +12,7 @@ class JobConfigSpec extends AnyFunSuite {
     Seq(Args.archive, "s3://b/archive", Args.output, "s3://b/out", Args.table, "manifest", Args.region, "eu-west-1", Args.writeRate, "800")
 
   test("required arguments and defaults from the contract") {
-    val c = JobConfig.parse(base).toOption.get
+    val c = JobConfig.parse(base, _ => None).toOption.get
     assert(c.archive == "s3://b/archive" && c.output == "s3://b/out" && c.table == "manifest" && c.region == "eu-west-1")
     assert(c.etlTimeMode == EtlTimeMode.Run && c.ttlSeconds == Contract.DefaultTtlSeconds)
     assert(c.maxInFlight == Contract.DefaultMaxInFlightPerTask && c.writeRate == 800 && !c.skipExpired && c.now.isEmpty)
@@ -66,5 +66,14 @@ class JobConfigSpec extends AnyFunSuite {
     assert(JobConfig.plainPath("file:/data/a b") == "file:/data/a b") // not a URI: Hadoop's own form, kept
     val c = JobConfig.parse(base.updated(1, "file:///data/a%20b").updated(3, "file:///out/r%231")).toOption.get
     assert(c.archive == "/data/a b" && c.output == "/out/r#1")
+  }
+
+  test("without --dynamodb-endpoint the driver's endpoint variables are read once, so the executors get the same endpoint") {
+    val env = Map("AWS_ENDPOINT_URL" -> "http://127.0.0.1:9", "AWS_ENDPOINT_URL_DYNAMODB" -> " http://127.0.0.1:8000 ")
+    assert(JobConfig.parse(base, env.get).toOption.get.dynamodbEndpoint.contains(new URI("http://127.0.0.1:8000")))
+    assert(JobConfig.parse(base, (env - "AWS_ENDPOINT_URL_DYNAMODB").get).toOption.get.dynamodbEndpoint.contains(new URI("http://127.0.0.1:9")))
+    // The argument wins over the environment.
+    assert(JobConfig.parse(base ++ Seq(Args.dynamodbEndpoint, "http://127.0.0.1:7"), env.get).toOption.get.dynamodbEndpoint.contains(new URI("http://127.0.0.1:7")))
+    assert(JobConfig.parse(base, Map("AWS_ENDPOINT_URL_DYNAMODB" -> "localhost:8000").get).left.toOption.get.contains("AWS_ENDPOINT_URL_DYNAMODB"))
   }
 }
