@@ -42,7 +42,7 @@ import type { StorageConfig } from '../domain/storage-config.js';
 import { toJobRunId } from '../domain/time-range.js';
 import type { WriteRateSource } from '../domain/write-rate.js';
 import { resolveSparkClasspath } from '../local/classpath.js';
-import { resolveSparkHome, sparkHomeAt } from '../local/spark-home.js';
+import { resolveSparkHome } from '../local/spark-home.js';
 import { isLocalCluster, localRunnerMaster, masterCores } from '../domain/spark-master.js';
 import { ensureJobJar } from '../local/jar.js';
 import { findToolchain } from '../local/toolchain.js';
@@ -453,9 +453,8 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
   const logFile = path.join(logDir, 'driver.log');
 
   const master = localMasterOf(o);
+  // SPARK_HOME, when set, was checked by the validator (toolchain.spark-home).
   const cluster = isLocalCluster(master);
-  // A SPARK_HOME that is no Spark 3.5 distribution is refused before Maven runs.
-  if (cluster && o.env.SPARK_HOME) sparkHomeAt(o.env.SPARK_HOME, []);
   const toolchain = await findToolchain(o.env, { needMaven: true });
   let jar: string;
   let classpath: string[];

@@ -78,6 +78,7 @@ import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
 import { cachedSparkClasspath } from '../local/classpath.js';
 import { jarIsStale, jobJarPath } from '../local/jar.js';
+import { sparkHomeAt } from '../local/spark-home.js';
 import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/toolchain.js';
 import { loadInputs, type FetchLike } from './config-loader.js';
 
@@ -501,8 +502,27 @@ async function toolchainChecks(
       ),
     );
   }
+  if (local && r.localMaster !== undefined) checks.push(sparkHomeCheck(o.env, r.localMaster));
   if (!java.ok || checks.some((c) => c.status === 'fail')) return { checks };
   return { checks, toolchain: toolchainOf(java.value, mvn, o.env) };
+}
+
+/** Where a local cluster's executor JVMs start from: SPARK_HOME when set (checked), else the Maven classpath. */
+function sparkHomeCheck(env: NodeJS.ProcessEnv, master: string): Check {
+  const { pass, fail } = checksOf('toolchain');
+  const given = env.SPARK_HOME;
+  if (given === undefined || given === '')
+    return pass(
+      'toolchain.spark-home',
+      `${master}: executor JVMs start from a Spark home made of the Maven-resolved classpath (set SPARK_HOME to use a Spark 3.5 distribution instead)`,
+    );
+  try {
+    sparkHomeAt(given, []);
+    return pass('toolchain.spark-home', `${master}: executor JVMs start from SPARK_HOME=${given}`);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return fail('toolchain.spark-home', e.message, { hint: e.hint, code: e.code, source: 'SPARK_HOME' });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,9 +50,10 @@ describe('populator demo --runner emr-serverless', () => {
     const result = JSON.parse(stdout) as {
       runner: string;
       tableMatchesArchive: boolean;
+      verify: VerifyResult;
       submit: {
         runner: string;
-        summary: { counters: JobCounters };
+        summary: { counters: JobCounters; writerExecutors?: number };
         emr: { applicationId: string; jobRunId: string; createdApplication: boolean };
         billed: { usd: number } | null;
         plan: { writes: number };
@@ -66,6 +67,10 @@ describe('populator demo --runner emr-serverless', () => {
     expect(result.submit.billed?.usd).toBeGreaterThan(0);
     expect(countersAddUp(result.submit.summary.counters)).toBe(true);
     expect(result.submit.plan.writes).toBeGreaterThan(0);
+    // The emulated job run's executors were JVMs of their own, and verify proves the table they wrote.
+    expect(result.submit.summary.writerExecutors).toBe(2);
+    expect(result.verify.counts.missing).toBe(0);
+    expect(result.verify.coverage).toMatchObject({ estimate: 1 });
   }, 600_000);
 });
 

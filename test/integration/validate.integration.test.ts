@@ -296,6 +296,41 @@ describe('validate, local runner', () => {
       expect(one(r.checks, id)).toMatchObject({ status: 'skipped', message: 'skipped: --offline' });
   });
 
+  it('--executors with the local runner: a local cluster, its Spark home checked; bad cluster flags named', async () => {
+    const maven = await validateInputs(
+      options({ offline: true, sizing: { executors: 2 }, env: cleanEnv({ SPARK_HOME: undefined }) }),
+    );
+    expect(one(maven.checks, 'flags.sizing')).toMatchObject({ status: 'pass' });
+    expect(one(maven.checks, 'flags.sizing').message).toContain('local-cluster[2,1,1024]');
+    expect(one(maven.checks, 'toolchain.spark-home').message).toContain('Maven-resolved classpath');
+
+    const bad = await validateInputs(
+      options({
+        offline: true,
+        sizing: { executors: 2 },
+        env: cleanEnv({ SPARK_HOME: path.join(stack.dir, 'no-spark-here') }),
+      }),
+    );
+    expect(one(bad.checks, 'toolchain.spark-home')).toMatchObject({
+      status: 'fail',
+      code: 'SPARK_HOME_INVALID',
+    });
+    expect(one(bad.checks, 'toolchain.spark-home').message).toContain('no-spark-here');
+
+    const tiny = await validateInputs(
+      options({
+        offline: true,
+        sizing: { executors: 2, executorMemory: '128m' },
+        env: cleanEnv({ SPARK_HOME: undefined }),
+      }),
+    );
+    expect(one(tiny.checks, 'flags.sizing')).toMatchObject({ status: 'fail', source: '--executor-memory' });
+    // Without --executors, one JVM: the cluster flags are ignored, and said to be.
+    const ignored = await validateInputs(options({ offline: true, sizing: { executorCpu: 2 } }));
+    expect(ignored.checks.find((c) => c.id === 'toolchain.spark-home')).toBeUndefined();
+    expect(one(ignored.checks, 'flags.runner').message).toContain('--executor-cpu');
+  });
+
   it('with offline, asks no HTTP repository: the bundled schema stands in, without a warning', async () => {
     const r = await validateInputs(
       options({
