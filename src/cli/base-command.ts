@@ -1,6 +1,6 @@
 /** What every populator command shares: --json, --verbose, error rendering and exit codes. */
 import { stripVTControlCharacters } from 'node:util';
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
 import { EXIT_CODES, formatIssue, isUserError } from '../domain/errors.js';
 import type { JobProgress } from '../domain/job-report.js';
 import { ProgressPrinter } from '../output/progress.js';
@@ -15,10 +15,6 @@ export interface JobIo {
   progressLine: (line: string) => void;
   signal: AbortSignal;
 }
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
-  (typeof BaseCommand)['baseFlags'] & T['flags']
->;
 
 /** Shape of the JSON document printed on stdout when a command fails under --json. */
 export interface JsonError {

@@ -66,11 +66,6 @@ export function isApplicationId(value: string): boolean {
   return /^[0-9a-z]{1,64}$/.test(value);
 }
 
-/** S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric. */
-export function isBucketName(value: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) && !value.includes('..');
-}
-
 // ---------------------------------------------------------------------------------------------
 // ARNs (the resources the policies name and the simulation asks about)
 

@@ -49,16 +49,3 @@ export function runCommand(
     });
   });
 }
-
-/** True when `command` can be started (ENOENT means it is not installed or not on PATH). */
-export async function commandExists(
-  command: string,
-  args: readonly string[] = ['-version'],
-): Promise<boolean> {
-  try {
-    await runCommand(command, args);
-    return true;
-  } catch {
-    return false;
-  }
-}

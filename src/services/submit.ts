@@ -9,8 +9,6 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
-import { createS3Client, type S3ClientOptions } from '../aws/s3.js';
-import type { ArchiveLocation } from '../domain/archive.js';
 import {
   DEFAULT_TTL_SECONDS,
   JOB_ARGS,
@@ -54,7 +52,6 @@ import { ensureApplication } from './emr-application.js';
 import { stageJar } from './package-jar.js';
 import type { ResumableRun } from './resume.js';
 import { listRunRecords, saveRunRecord, uniqueRunName } from './run-records.js';
-import { listS3ArchiveRuns, type S3ArchiveListing } from './s3-archive.js';
 import {
   checkSubmitInputs,
   chooseRunner,
@@ -780,19 +777,4 @@ export function ttlWarnings(ttlSeconds: number): string[] {
       'items written now expire at etlTime + that, and items already in the manifest with the same etlTime are rewritten with it ' +
       '(DynamoDB TTL deletes them then, whatever the shredder would have chosen).',
   ];
-}
-
-export type { S3ArchiveListing } from './s3-archive.js';
-
-/** Lists the top of an S3 archive before anything runs (see `listS3ArchiveRuns`). */
-export async function checkS3Archive(
-  archive: Extract<ArchiveLocation, { kind: 's3' }>,
-  access: S3ClientOptions,
-): Promise<S3ArchiveListing> {
-  const s3 = createS3Client(access);
-  try {
-    return await listS3ArchiveRuns(archive, s3);
-  } finally {
-    s3.destroy();
-  }
 }

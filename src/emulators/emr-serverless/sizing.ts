@@ -129,11 +129,6 @@ export function jobVcpus(s: JobSizing): number {
   return s.driver.vCpu + s.executors * s.executor.vCpu;
 }
 
-/** Total memory (GB) of the job's workers. */
-export function jobMemoryGb(s: JobSizing): number {
-  return s.driver.memoryGb + s.executors * s.executor.memoryGb;
-}
-
 /** Rounds as the service reports utilization (three decimals). */
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
