@@ -1,6 +1,8 @@
 /** The polling loop runners follow a run with: steady looks, slower when the service throttles. */
 import { isThrottling } from '../aws/sdk-errors.js';
-import type { RunSnapshot } from './runner.js';
+import type { RunRecord } from '../domain/run-record.js';
+import type { JobProgress } from '../domain/job-report.js';
+import type { Runner, RunSnapshot } from './runner.js';
 
 /** Between two looks (GetJobRun allows 10 a second; a look every 10 s is far inside that). */
 export const FOLLOW_INTERVAL_MS = 10_000;
@@ -59,4 +61,39 @@ export async function pollUntilFinal(
     await wait(delay, o.signal);
     if (o.signal?.aborted && last !== undefined) return last;
   }
+}
+
+/** How `submit --wait` and `status --watch` follow a run. */
+export interface FollowToEndOptions {
+  signal?: AbortSignal;
+  log: (line: string) => void;
+  onProgress: (p: JobProgress) => void;
+  /** On Ctrl-C, cancel the run and follow it to CANCELLED instead of leaving it running. */
+  cancelOnInterrupt?: boolean;
+  followIntervalMs?: number;
+}
+
+/**
+ * Follows an EMR job run (progress on `onProgress`, state changes logged) until it is final, or
+ * until Ctrl-C: then it is left running (its snapshot is returned, not final), or with
+ * `cancelOnInterrupt` cancelled and followed to CANCELLED.
+ */
+export async function followToEnd(
+  runner: Runner,
+  record: RunRecord,
+  o: FollowToEndOptions,
+): Promise<RunSnapshot> {
+  let lastState = '';
+  const onSnapshot = (s: RunSnapshot): void => {
+    if (s.state !== lastState) {
+      o.log(`Job run ${s.jobRunId ?? s.runName}: ${s.state}${s.stateDetails ? ` (${s.stateDetails})` : ''}`);
+      lastState = s.state;
+    }
+    if (s.progress !== null) o.onProgress(s.progress);
+  };
+  const last = await runner.follow(record, { signal: o.signal, onSnapshot, intervalMs: o.followIntervalMs });
+  if (last.final || o.cancelOnInterrupt !== true) return last;
+  o.log(`Cancelling job run ${last.jobRunId ?? record.runName} (--cancel-on-interrupt)...`);
+  await runner.cancel(record);
+  return runner.follow(record, { onSnapshot, intervalMs: Math.min(o.followIntervalMs ?? 5000, 5000) });
 }

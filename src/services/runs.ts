@@ -16,11 +16,10 @@ import {
   type RunRecord,
 } from '../domain/run-record.js';
 import { createEmrServerlessRunner } from '../runners/emr-serverless.js';
-import { sleep } from '../runners/follow.js';
+import { followToEnd, sleep } from '../runners/follow.js';
 import { createLocalRunner } from '../runners/local.js';
 import type { DriverLog, Runner, RunSnapshot } from '../runners/runner.js';
 import { listRunRecords, loadRunRecord, type BrokenRunRecord } from './run-records.js';
-import { followToEnd } from './submit.js';
 
 /** How to find a run. */
 export interface RunLookup {

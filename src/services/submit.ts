@@ -46,7 +46,8 @@ import { ensureJobJar } from '../local/jar.js';
 import { findToolchain } from '../local/toolchain.js';
 import { createEmrServerlessRunner, type EmrJobSpec } from '../runners/emr-serverless.js';
 import { createLocalRunner } from '../runners/local.js';
-import type { Runner, RunSnapshot } from '../runners/runner.js';
+import type { RunSnapshot } from '../runners/runner.js';
+import { followToEnd } from '../runners/follow.js';
 import { inventoryArchive } from './archive-inventory.js';
 import { ensureApplication } from './emr-application.js';
 import { stageJar } from './package-jar.js';
@@ -681,31 +682,6 @@ async function runEmr(
     emr: emrRun,
     billed: snapshot.billed,
   };
-}
-
-/**
- * Follows an EMR job run (progress on `onProgress`, state changes logged) until it is final, or
- * until Ctrl-C: then it is left running (its snapshot is returned, not final), or with
- * `cancelOnInterrupt` cancelled and followed to CANCELLED.
- */
-export async function followToEnd(
-  runner: Runner,
-  record: RunRecord,
-  o: Pick<SubmitOptions, 'signal' | 'log' | 'onProgress' | 'cancelOnInterrupt' | 'followIntervalMs'>,
-): Promise<RunSnapshot> {
-  let lastState = '';
-  const onSnapshot = (s: RunSnapshot): void => {
-    if (s.state !== lastState) {
-      o.log(`Job run ${s.jobRunId ?? s.runName}: ${s.state}${s.stateDetails ? ` (${s.stateDetails})` : ''}`);
-      lastState = s.state;
-    }
-    if (s.progress !== null) o.onProgress(s.progress);
-  };
-  const last = await runner.follow(record, { signal: o.signal, onSnapshot, intervalMs: o.followIntervalMs });
-  if (last.final || o.cancelOnInterrupt !== true) return last;
-  o.log(`Cancelling job run ${last.jobRunId ?? record.runName} (--cancel-on-interrupt)...`);
-  await runner.cancel(record);
-  return runner.follow(record, { onSnapshot, intervalMs: Math.min(o.followIntervalMs ?? 5000, 5000) });
 }
 
 /** A final run's summary, or the error that says why it has none. */
