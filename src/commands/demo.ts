@@ -5,12 +5,11 @@ import { emrFlags, jobFlags } from '../cli/flags.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { DEFAULT_LOCAL_DRIVER_MEMORY } from '../domain/emr-sizing.js';
 import { UserError } from '../domain/errors.js';
-import { RUNNERS } from '../domain/run-record.js';
 import { verifyExitCode } from '../domain/verify.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 import { renderVerifyProgress, renderVerifyResult } from '../output/verify.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
-import type { DemoResult } from '../services/demo.js';
+import type { DemoResult, DemoSubmit } from '../services/demo.js';
 
 export default class Demo extends BaseCommand {
   static summary = 'Run the whole back-fill offline on a generated archive.';
@@ -21,25 +20,16 @@ within and across runs; events without a fingerprint; malformed lines), starts a
 prints its report and the table's item count, checks the table against what the archive
 prescribes, and ends with \`populator verify\` on the table (a random sample looked up, coverage with
 a 95% interval). Everything it starts is stopped at the end. Needs Java 17 and Maven, nothing else.
-With --runner emr-serverless the same submit goes to the EMR Serverless emulator, the archive and the
-staging folder to moto's S3 server (python3 -m pip install 'moto[server]==5.2.5'): plan, jar upload,
---create-application, the job run followed to its end, its cost; still offline.`;
+(In the repository, \`npm run demo:emr\` runs the same flow against the EMR Serverless emulator and
+moto's S3 server.)`;
 
   static examples = [
     '<%= config.bin %> demo',
-    '<%= config.bin %> demo --runner emr-serverless',
     '<%= config.bin %> demo --events 100000 --etl-time event',
     '<%= config.bin %> demo --keep --json',
   ];
 
   static flags = {
-    runner: Flags.option({
-      options: RUNNERS,
-      default: 'local' as const,
-      env: 'POPULATOR_DEMO_RUNNER',
-      description:
-        'Where the job runs: "local" (Spark local[*]) or "emr-serverless": the same submit against the EMR Serverless emulator with moto\'s S3 server (needs Python 3 and moto[server]), all offline.',
-    })(),
     events: Flags.integer({
       default: 5000,
       min: 10,
@@ -63,12 +53,20 @@ staging folder to moto's S3 server (python3 -m pip install 'moto[server]==5.2.5'
     master: jobFlags.master,
   };
 
+  /**
+   * How the demo submits: local Spark. The repository's \`npm run demo:emr\` (scripts/demo-emr.ts)
+   * overrides it with the EMR Serverless emulator's submit, which the package does not ship.
+   */
+  protected demoSubmit(): DemoSubmit | undefined {
+    return undefined;
+  }
+
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
     const { runDemo } = await import('../services/demo.js');
     const result = await this.followJob((io) =>
       runDemo({
-        runner: flags.runner,
+        submitJob: this.demoSubmit(),
         events: flags.events,
         seed: flags.seed,
         etlTime: flags['etl-time'],

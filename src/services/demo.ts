@@ -1,29 +1,36 @@
 /**
  * `populator demo`: the whole back-fill offline. Writes a realistic archive, starts dynalite on a
  * free port, creates the manifest table, runs the real job through the same service as `submit`,
- * then checks the table against what DESIGN 3.2 prescribes for that archive. On local Spark by
- * default; with the EMR Serverless runner the archive goes to moto's S3 server and the job to the
- * EMR Serverless emulator (which runs it on local Spark), as a real submit would go to AWS.
+ * then checks the table against what DESIGN 3.2 prescribes for that archive. On local Spark; the
+ * repository's `npm run demo:emr` passes another submit (test/support/demo-emr.ts: moto's S3 and the
+ * EMR Serverless emulator), which is no part of the package.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
 import { createDynamoDbClient } from '../aws/dynamodb.js';
-import { createS3Client } from '../aws/s3.js';
 import { DEFAULT_TTL_SECONDS, type EtlTimeMode } from '../domain/contract.js';
 import { compareKeys, expectedManifest, type ManifestCounters } from '../domain/enriched.js';
 import type { JobProgress } from '../domain/job-report.js';
 import { writeDemoArchive } from './demo-archive.js';
 import { startDynalite } from './dynalite.js';
 import type { RunnerName } from '../domain/run-record.js';
-import { startMoto } from './moto.js';
 import { submit, type SubmitOptions, type SubmitResult } from './submit.js';
 import { verifyManifest, type VerifyProgress, type VerifyResult } from './verify.js';
 
+/**
+ * How the demo's submit runs, given the options of a local submit against the demo's table: local
+ * Spark unless told otherwise (`npm run demo:emr` passes the EMR Serverless emulator's).
+ */
+export type DemoSubmit = (
+  common: SubmitOptions,
+  x: { archiveDir: string; dynamoEndpoint: string; o: DemoOptions },
+) => Promise<SubmitResult>;
+
 export interface DemoOptions {
-  /** `local` (default) or `emr-serverless` (the emulators). */
-  runner?: RunnerName;
+  /** The submit; `submit --runner local` by default. */
+  submitJob?: DemoSubmit;
   events: number;
   seed: number;
   etlTime: EtlTimeMode;
@@ -62,16 +69,12 @@ export interface DemoResult {
 }
 
 export const DEMO_TABLE = 'populator-demo-manifest';
-const DEMO_REGION = 'us-east-1';
+export const DEMO_REGION = 'us-east-1';
 /** The stand-ins take any keys; these sign the demo's requests (and are the emulated role's). */
-const DEMO_KEYS = { accessKeyId: 'demo', secretAccessKey: 'demo-secret' };
-const DEMO_BUCKET = 'populator-demo';
-/** The emulator's account (moto's): the role must be in it. */
-const DEMO_ROLE = 'arn:aws:iam::123456789012:role/populator-demo';
+export const DEMO_KEYS = { accessKeyId: 'demo', secretAccessKey: 'demo-secret' };
 
 /** Runs the demo end to end and stops everything it started, whatever happens. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
-  const runner = o.runner ?? 'local';
   const dir = o.dir ? path.resolve(o.dir) : mkdtempSync(path.join(os.tmpdir(), 'populator-demo-'));
   mkdirSync(dir, { recursive: true });
   const archiveDir = path.join(dir, 'archive');
@@ -140,10 +143,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           ),
         signal: o.signal,
       };
-      const submitted =
-        runner === 'local'
-          ? await submit({ ...common, runner: 'local' })
-          : await submitOnEmulators(common, { archiveDir, dynamoEndpoint: dynalite.endpoint, o });
+      const submitted = o.submitJob
+        ? await o.submitJob(common, { archiveDir, dynamoEndpoint: dynalite.endpoint, o })
+        : await submit({ ...common, runner: 'local' });
       if (submitted.status !== 'SUCCEEDED') throw new Error(`the demo's run ended ${submitted.status}`);
       const submitResult: SubmitResult = submitted;
 
@@ -208,7 +210,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         signal: o.signal,
       });
       const result: DemoResult = {
-        runner,
+        runner: submitResult.runner,
         dir: o.keep ? dir : null,
         archive: {
           runs: archive.runs.length,
@@ -231,78 +233,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     await dynalite.stop();
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * The EMR Serverless leg of the demo: moto's S3 server (the archive, the staging folder, the logs),
- * the EMR Serverless emulator running the job on local Spark with the demo keys as its execution
- * role, and `submit` as a user runs it: --create-application, --wait.
- */
-async function submitOnEmulators(
-  common: SubmitOptions,
-  x: { archiveDir: string; dynamoEndpoint: string; o: DemoOptions },
-): Promise<SubmitResult> {
-  const o = x.o;
-  o.log("Starting moto's S3 server on 127.0.0.1 (the offline S3)");
-  const moto = await startMoto({ env: o.env });
-  // Loaded only here: the emulator is no part of the CLI's start-up.
-  const { startEmrServerlessEmulator } = await import('../emulators/emr-serverless/index.js');
-  const s3 = createS3Client({ region: DEMO_REGION, endpoint: moto.endpoint, credentials: DEMO_KEYS });
-  let emulator: Awaited<ReturnType<typeof startEmrServerlessEmulator>> | undefined;
-  try {
-    await s3.createBucket(DEMO_BUCKET);
-    const files = readdirSync(x.archiveDir, { recursive: true, withFileTypes: true }).filter((e) =>
-      e.isFile(),
-    );
-    for (const f of files) {
-      const file = path.join(f.parentPath, f.name);
-      const key = `enriched/${path.relative(x.archiveDir, file).split(path.sep).join('/')}`;
-      await s3.uploadFile(DEMO_BUCKET, key, file);
-    }
-    o.log(`Uploaded the archive to s3://${DEMO_BUCKET}/enriched/ on ${moto.endpoint}`);
-    o.log('Starting the EMR Serverless emulator on 127.0.0.1');
-    emulator = await startEmrServerlessEmulator({
-      region: DEMO_REGION,
-      s3: { endpoint: moto.endpoint, credentials: DEMO_KEYS },
-      executionRoleCredentials: DEMO_KEYS,
-      jobEnv: { AWS_ENDPOINT_URL_DYNAMODB: x.dynamoEndpoint },
-      env: o.env,
-      projectRoot: o.projectRoot,
-      cacheDir: o.cacheDir,
-      delays: {
-        applicationCreateMs: 500,
-        applicationStartMs: 1000,
-        jobSubmittedMs: 500,
-        jobScheduledMs: 1000,
-      },
-      logUploadIntervalMs: 5000,
-    });
-    const env: NodeJS.ProcessEnv = {
-      ...o.env,
-      AWS_ENDPOINT_URL_S3: moto.endpoint,
-      AWS_ENDPOINT_URL_EMR_SERVERLESS: emulator.endpoint,
-      AWS_ENDPOINT_URL: '',
-    };
-    const r = await submit({
-      ...common,
-      archive: `s3://${DEMO_BUCKET}/enriched/`,
-      staging: `s3://${DEMO_BUCKET}/populator/`,
-      runner: 'emr-serverless',
-      emr: { createApplication: true, executionRoleArn: DEMO_ROLE, tags: ['demo=true'] },
-      credentials: DEMO_KEYS,
-      s3Endpoint: moto.endpoint,
-      env,
-      wait: true,
-      onUpload: o.onUpload,
-      followIntervalMs: 2000,
-    });
-    if (r.status !== 'SUCCEEDED') throw new Error(`the demo's job run ended ${r.status}`);
-    return r;
-  } finally {
-    s3.destroy();
-    await emulator?.stop();
-    await moto.stop();
   }
 }
 

@@ -40,11 +40,11 @@ describe('populator demo', () => {
   }, 300_000);
 });
 
-describe('populator demo --runner emr-serverless', () => {
+describe('npm run demo:emr (the repository’s demo against the EMR Serverless emulator)', () => {
   it('runs the same submit against the EMR Serverless emulator and moto offline, and the table matches', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [path.resolve('bin/run.js'), 'demo', '--runner', 'emr-serverless', '--events', '600', '--json'],
+      ['--import', 'tsx', path.resolve('scripts/demo-emr.ts'), '--events', '600', '--json'],
       { maxBuffer: 64 * 1024 * 1024 },
     );
     const result = JSON.parse(stdout) as {

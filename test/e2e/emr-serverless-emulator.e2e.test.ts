@@ -21,10 +21,7 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startEmrServerlessEmulator,
-  type EmrServerlessEmulator,
-} from '../../src/emulators/emr-serverless/index.js';
+import { startEmrServerlessEmulator, type EmrServerlessEmulator } from '../support/emr-serverless/index.js';
 import { DEFAULT_TTL_SECONDS, JOB_ARGS, JOB_MAIN_CLASS, JOB_OUTPUT } from '../../src/domain/contract.js';
 import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp, parseJobSummary } from '../../src/domain/job-report.js';

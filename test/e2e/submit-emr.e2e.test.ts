@@ -20,10 +20,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp, keysDone, type JobSummary } from '../../src/domain/job-report.js';
-import {
-  startEmrServerlessEmulator,
-  type EmrServerlessEmulator,
-} from '../../src/emulators/emr-serverless/index.js';
+import { startEmrServerlessEmulator, type EmrServerlessEmulator } from '../support/emr-serverless/index.js';
 import { ensureJobJar } from '../../src/local/jar.js';
 import { findToolchain } from '../../src/local/toolchain.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startEmrServerlessEmulator,
   type EmrServerlessEmulator,
-} from '../../../src/emulators/emr-serverless/index.js';
+} from '../../support/emr-serverless/index.js';
 // moto's server serves every service on one endpoint: the S3 fixture's server is also its EMR Serverless.
 import { startS3Emulator, type S3Emulator } from '../../helpers/s3-emulator.js';
 

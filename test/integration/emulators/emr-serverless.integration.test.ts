@@ -35,7 +35,7 @@ import {
   startEmrServerlessEmulator,
   type EmrServerlessEmulator,
   type EmrServerlessEmulatorOptions,
-} from '../../../src/emulators/emr-serverless/index.js';
+} from '../../support/emr-serverless/index.js';
 import { buildProbeJar, PROBE_MAIN_CLASS } from '../../helpers/probe-jar.js';
 import { startS3Emulator, type S3Emulator } from '../../helpers/s3-emulator.js';
 

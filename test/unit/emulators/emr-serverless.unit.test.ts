@@ -1,32 +1,32 @@
 /** The EMR Serverless emulator's pure parts: sizing and billing, spark-submit parameters, rules, validation. */
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../../../src/emulators/emr-serverless/errors.js';
-import { credentialScope, route, toWire } from '../../../src/emulators/emr-serverless/http.js';
+import { ServiceError } from '../../support/emr-serverless/errors.js';
+import { credentialScope, route, toWire } from '../../support/emr-serverless/http.js';
 import {
   driverLogKeys,
   failureReason,
   jobEnvFromConf,
   jobMaster,
   localMaster,
-} from '../../../src/emulators/emr-serverless/job-process.js';
+} from '../../support/emr-serverless/job-process.js';
 import {
   executionTimeoutProblem,
   parseReleaseLabel,
   parseS3Uri,
-} from '../../../src/emulators/emr-serverless/rules.js';
-import { validateInput } from '../../../src/emulators/emr-serverless/shapes.js';
+} from '../../support/emr-serverless/rules.js';
+import { validateInput } from '../../support/emr-serverless/shapes.js';
 import {
   jobSizing,
   jobVcpus,
   parseSizeMiB,
   resourceUtilization,
   type JobSizing,
-} from '../../../src/emulators/emr-serverless/sizing.js';
+} from '../../support/emr-serverless/sizing.js';
 import {
   parseSparkSubmitParameters,
   sparkDefaults,
   splitCommandLine,
-} from '../../../src/emulators/emr-serverless/spark-submit.js';
+} from '../../support/emr-serverless/spark-submit.js';
 
 function sizingOf(conf: Record<string, string>): JobSizing {
   const r = jobSizing(conf);

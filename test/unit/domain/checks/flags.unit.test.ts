@@ -105,12 +105,23 @@ describe('flagChecks', () => {
     const { checks } = flagChecks({
       ...base,
       applicationId: 'abc',
-      sizing: { executors: 4 },
+      sizing: { executorCpu: 2, driverCpu: 4 },
       staging: 's3://b/p',
     });
     expect(checks.find((c) => c.id === 'flags.runner')).toMatchObject({ status: 'warn' });
-    expect(checks.find((c) => c.id === 'flags.runner')?.message).toContain('--application-id, --executors');
+    expect(checks.find((c) => c.id === 'flags.runner')?.message).toContain(
+      '--application-id, --executor-cpu, --driver-cpu',
+    );
     expect(failures(checks).map((c) => c.id)).toEqual(['flags.staging']);
+  });
+
+  it('takes --executors with the local runner as a local cluster of executor JVMs', () => {
+    const { checks, resolved } = flagChecks({ ...base, sizing: { executors: 4, executorMemory: '2g' } });
+    expect(resolved.localMaster).toBe('local-cluster[4,1,2048]');
+    expect(checks.find((c) => c.id === 'flags.sizing')).toMatchObject({ status: 'pass' });
+    expect(checks.find((c) => c.id === 'flags.runner')).toBeUndefined();
+    const bad = flagChecks({ ...base, sizing: { executors: 2, executorMemory: '100m' } });
+    expect(failures(bad.checks)).toMatchObject([{ id: 'flags.sizing', source: '--executor-memory' }]);
   });
 });
 

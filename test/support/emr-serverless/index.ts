@@ -13,10 +13,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:f
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveSparkClasspath } from '../../local/classpath.js';
-import { resolveSparkHome } from '../../local/spark-home.js';
-import { findToolchain, type Toolchain } from '../../local/toolchain.js';
-import { listenOnLoopback } from '../../services/loopback.js';
+import { resolveSparkClasspath } from '../../../src/local/classpath.js';
+import { resolveSparkHome } from '../../../src/local/spark-home.js';
+import { findToolchain, type Toolchain } from '../../../src/local/toolchain.js';
+import { listenOnLoopback } from '../../../src/services/loopback.js';
 import { ServiceError } from './errors.js';
 import {
   credentialScope,

@@ -8,10 +8,10 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { launchLocalJob } from '../../local/spark-launcher.js';
-import type { SparkHome } from '../../local/spark-home.js';
-import type { Toolchain } from '../../local/toolchain.js';
-import { isLocalCluster, localClusterMaster, parseSparkMaster } from '../../domain/spark-master.js';
+import { launchLocalJob } from '../../../src/local/spark-launcher.js';
+import type { SparkHome } from '../../../src/local/spark-home.js';
+import type { Toolchain } from '../../../src/local/toolchain.js';
+import { isLocalCluster, localClusterMaster, parseSparkMaster } from '../../../src/domain/spark-master.js';
 import { parseS3Uri } from './rules.js';
 import type { EmulatorS3 } from './s3.js';
 import type { JobSizing } from './sizing.js';
