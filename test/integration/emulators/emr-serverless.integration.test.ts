@@ -598,8 +598,9 @@ describe('job runs', () => {
     expect(j.totalResourceUtilization?.vCPUHour).toBeCloseTo((8 * ranSeconds) / 3600, 2);
 
     const stdout = await driverLog(app, id, 'stdout');
-    expect(stdout).toContain('probe: master=local[2,4]');
-    expect(stdout).toContain('probe: executor.cores=2');
+    // The run's executors (2 vCPU each) as executor JVMs scaled down to this machine's 2 cores.
+    expect(stdout).toContain('probe: master=local-cluster[2,1,768]');
+    expect(stdout).toContain('probe: executor.cores=1');
     expect(stdout).toContain('probe: custom.conf=yes');
     expect(stdout).toContain('probe: role key present=true');
     expect(stdout).toContain(`probe: region=${REGION}`);
