@@ -33,6 +33,8 @@ final class PopulatorKryoRegistrator extends KryoRegistrator {
     kryo.register(classOf[Outcomes])
     kryo.register(classOf[LookupCounts])
     kryo.register(classOf[PartitionRecord])
+    kryo.register(classOf[PartitionOutcome])
+    kryo.register(classOf[Array[PartitionOutcome]])
     ()
   }
 }

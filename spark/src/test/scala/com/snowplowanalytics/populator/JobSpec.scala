@@ -391,7 +391,7 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
         SyntheticFileSystem.reset()
         // Small buffers: what is retained per file shows in numbers, not in an OutOfMemoryError.
         conf.setInt("io.file.buffer.size", 4096)
-        val records = Job.readPartition(groups.next(), Map(run -> 0), EtlTimeMode.Run, conf, output, 0, () => ())
+        val records = ReadStage.readPartition(groups.next(), Map(run -> 0), EtlTimeMode.Run, conf, output, 0, () => ())
         var keys = 0L
         records.foreach { case (k, _) => if (k.isInstanceOf[KeyOf]) keys += 1 }
         // Still inside the task: whatever the task keeps until its end is reachable here.

@@ -80,7 +80,7 @@ class KryoSetupSpec extends AnyFunSuite {
       Map(0 -> 1480236400L, 1 -> 1480236500L),
       Map(3 -> record),
       (5L, Vector((0, RunStats(5, Vector(1, 0, 2, 0, 1), 1, 1, 100L, Vector(UnreadableFile("f", "EOF", 3)))))),
-      (WriteCounts(1, 2, 3, 4, 5, 6, 7), Outcomes(1, 0, 0, 0), Outcomes(), LookupCounts(1, 2, 3, 4, 5))
+      Array(PartitionOutcome(WriteCounts(1, 2, 3, 4, 5, 6, 7), Outcomes(1, 0, 0, 0), Outcomes(), LookupCounts(1, 2, 3, 4, 5)))
     )
     for (x <- crossing) {
       val back = k.deserialize[Any](k.serialize[Any](x))

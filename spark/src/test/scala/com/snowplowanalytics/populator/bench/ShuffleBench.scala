@@ -11,7 +11,7 @@ import com.snowplowanalytics.populator._
 
 /**
  * Shuffle bytes per record of the job's one shuffle (read + classify + dedupe: the same
- * readPartition and merge as Job.run) under three serializers, one local SparkSession each:
+ * readPartition and merge as ReadStage) under three serializers, one local SparkSession each:
  * Java serialization, Kryo without registration (the job before), Kryo with the job's
  * registrator (now). Driven by bench/shuffle.ts.
  *
@@ -61,8 +61,8 @@ object ShuffleBench {
         val t0 = System.nanoTime()
         val keys = sc
           .parallelize(bins, bins.size)
-          .mapPartitionsWithIndex((pid, groups) => groups.flatMap(g => Job.readPartition(g, runIndex, EtlTimeMode.Run, confB.value.value, out, pid, () => ())))
-          .reduceByKey(Job.merge _, 4)
+          .mapPartitionsWithIndex((pid, groups) => groups.flatMap(g => ReadStage.readPartition(g, runIndex, EtlTimeMode.Run, confB.value.value, out, pid, () => ())))
+          .reduceByKey(ReadStage.merge _, 4)
           .count()
         val seconds = (System.nanoTime() - t0) / 1e9
         // Task-end events arrive asynchronously: wait until the counts settle.
