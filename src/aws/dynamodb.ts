@@ -20,7 +20,7 @@ import {
 import { ATTR_ETL_TIME, ATTR_EVENT_ID, ATTR_FINGERPRINT, ATTR_TTL } from '../domain/contract.js';
 import type { ManifestKey } from '../domain/enriched.js';
 import { UserError } from '../domain/errors.js';
-import { errorName, connectionCode, httpStatus } from './sdk-errors.js';
+import { errorName, connectionCode, httpStatus, isCredentialErrorName } from './sdk-errors.js';
 
 /** How to reach DynamoDB. Without `credentials`, the default chain (or `profile`) is used. */
 export interface DynamoDbClientOptions {
@@ -397,18 +397,6 @@ export interface DynamoDbErrorContext {
   endpoint: string | undefined;
 }
 
-const CREDENTIAL_ERRORS = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'ExpiredToken',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'CredentialsProviderError',
-]);
-
 /** Turns an SDK error a user can fix into a `UserError` with a hint; returns anything else unchanged. */
 export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unknown {
   if (error instanceof UserError) return error;
@@ -428,7 +416,7 @@ export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unk
       cause: error,
     });
   }
-  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
+  if (name !== undefined && (name === 'AccessDeniedException' || isCredentialErrorName(name))) {
     return new UserError(`DynamoDB ${ctx.operation} on table ${ctx.table} was refused: ${message}`, {
       hint:
         name === 'AccessDeniedException'

@@ -18,7 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 
 import { UserError } from '../domain/errors.js';
-import { errorName, httpStatus, connectionCode } from './sdk-errors.js';
+import { errorName, httpStatus, connectionCode, isCredentialErrorName } from './sdk-errors.js';
 
 /** How to reach S3. Without `credentials`, the default chain (or `profile`) is used. */
 export interface S3ClientOptions {
@@ -281,16 +281,6 @@ export interface S3ErrorContext {
   endpoint: string | undefined;
 }
 
-const CREDENTIAL_ERRORS = new Set([
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'InvalidToken',
-  'TokenRefreshRequired',
-  'CredentialsProviderError',
-]);
-
 /** Turns an SDK error a user can fix into a `UserError` with a hint; returns anything else unchanged. */
 export function mapS3Error(error: unknown, ctx: S3ErrorContext): unknown {
   if (error instanceof UserError) return error;
@@ -305,7 +295,7 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext): unknown {
       cause: error,
     });
   }
-  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
+  if (name !== undefined && isCredentialErrorName(name)) {
     return new UserError(`S3 ${ctx.operation} on ${url} was refused: ${message}`, {
       hint: 'Check the AWS credentials: the storage config keys, --profile / AWS_PROFILE, or the environment; `aws sts get-caller-identity` shows which identity is used.',
       code: 'AWS_CREDENTIALS',
