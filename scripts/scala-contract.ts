@@ -27,6 +27,7 @@ export function renderScalaContract(): string {
     `  val TsvTimestampFormat: String = ${str(contract.TSV_TIMESTAMP_FORMAT)}`,
     `  val RunFolderPrefix: String = ${str(contract.RUN_FOLDER_PREFIX)}`,
     `  val RunIdFormat: String = ${str(contract.RUN_ID_FORMAT)}`,
+    `  val HiddenNamePrefixes: List[String] = List(${contract.HIDDEN_NAME_PREFIXES.map(str).join(', ')})`,
     '',
     `  val AttrEventId: String = ${str(contract.ATTR_EVENT_ID)}`,
     `  val AttrFingerprint: String = ${str(contract.ATTR_FINGERPRINT)}`,

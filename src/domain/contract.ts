@@ -28,6 +28,22 @@ export const TSV_TIMESTAMP_FORMAT = 'yyyy-MM-dd HH:mm:ss.SSS';
 export const RUN_FOLDER_PREFIX = 'run=';
 export const RUN_ID_FORMAT = 'yyyy-MM-dd-HH-mm-ss';
 
+/**
+ * Names below a run folder that are never read, at any depth: markers (`_SUCCESS`), temporaries
+ * (`_temporary/`), checksums and hidden files (`.part-00000.crc`), as Spark and Hadoop hide them.
+ */
+export const HIDDEN_NAME_PREFIXES = ['_', '.'] as const;
+
+/** True for a hidden name (see HIDDEN_NAME_PREFIXES). */
+export function isHiddenName(name: string): boolean {
+  return HIDDEN_NAME_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** True when a path below a run folder (`/`-separated) has a hidden name at some depth: the job skips it. */
+export function hiddenBelowRun(relative: string): boolean {
+  return relative.split('/').some((segment) => segment !== '' && isHiddenName(segment));
+}
+
 /** Manifest item attribute names (byte-compatible with the RDB Shredder's events manifest). */
 export const ATTR_EVENT_ID = 'eventId';
 export const ATTR_FINGERPRINT = 'fingerprint';

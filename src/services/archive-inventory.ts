@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ArchiveLocation } from '../domain/archive.js';
-import { RUN_FOLDER_PREFIX } from '../domain/contract.js';
+import { hiddenBelowRun, RUN_FOLDER_PREFIX } from '../domain/contract.js';
 import { isGzipName, mergeSamples, sampleObject, spreadIndices } from '../domain/line-sample.js';
 import type { LineSample, RunInventory } from '../domain/plan.js';
 import { runIdFromFolderName, parseRunId } from '../domain/run-id.js';
@@ -45,10 +45,6 @@ export interface InventoryOptions {
   sampleBytes?: number;
 }
 
-/** True when some path segment below the run folder is a hidden name (a marker, a temporary). */
-function hiddenBelowRun(segments: readonly string[]): boolean {
-  return segments.some((s) => s.startsWith('_') || s.startsWith('.'));
-}
 
 /** Lists and samples the selection. */
 export async function inventoryArchive(o: InventoryOptions): Promise<ArchiveInventory> {
@@ -101,7 +97,7 @@ function listLocal(root: string, range: TimeRange): { runsInArchive: number; fil
     const walk = (dir: string, below: string[]): void => {
       for (const c of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
         const segments = [...below, c.name];
-        if (hiddenBelowRun(segments)) continue;
+        if (hiddenBelowRun(segments.join('/'))) continue;
         const p = path.join(dir, c.name);
         if (c.isDirectory()) walk(p, segments);
         else if (c.isFile()) {
@@ -136,7 +132,7 @@ async function listS3(o: InventoryOptions): Promise<{ runsInArchive: number; fil
     const t = parseRunId(runId);
     if (t === null || !isInRange(t, o.range)) continue;
     seenRuns.add(runId);
-    if (obj.size > 0 && !hiddenBelowRun(segments.slice(1)))
+    if (obj.size > 0 && !hiddenBelowRun(segments.slice(1).join('/')))
       files.push({ runId, ref: obj.key, size: obj.size });
   }
   return { runsInArchive: o.runIds?.length ?? seenRuns.size, files };

@@ -7,6 +7,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveLocation } from '../domain/archive.js';
+import { hiddenBelowRun } from '../domain/contract.js';
 import { runIdFromFolderName } from '../domain/run-id.js';
 import { createS3Client, type S3ClientOptions } from '../aws/s3.js';
 
@@ -44,10 +45,6 @@ export interface ArchiveReader {
   close(): void;
 }
 
-/** True for a path below a run folder that the job skips (a hidden name at any depth). */
-export function hiddenBelowRun(relativePath: string): boolean {
-  return relativePath.split('/').some((part) => part.startsWith('_') || part.startsWith('.'));
-}
 
 /** True when a failed read is about the file itself (gone since listed), not the storage or the network. */
 export function fileGone(error: unknown): boolean {

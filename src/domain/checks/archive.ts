@@ -4,6 +4,7 @@
  * folder or S3) is the service's; the rules about names are the job's (hidden names, empty files).
  */
 import { checksOf, skipAll, type Check } from '../checks.js';
+import { hiddenBelowRun } from '../contract.js';
 import { runIdFromFolderName } from '../run-id.js';
 import { selectRuns, toJobRunId, type TimeRange } from '../time-range.js';
 
@@ -47,14 +48,9 @@ export function classifyTop(uri: string, folders: readonly string[], files: read
   return { uri, runIds: [...new Set(runIds)].sort(), ignored: ignored.sort() };
 }
 
-/** The job's rule (ArchiveReader.hidden): a name starting with `_` or `.` is a marker or a temporary. */
-export function isHiddenName(name: string): boolean {
-  return name.startsWith('_') || name.startsWith('.');
-}
-
 /** True when the job reads a file at `relative` (its path below the run folder, `/`-separated) of `size` bytes. */
 export function isReadableFile(relative: string, size: number): boolean {
-  return size > 0 && !relative.split('/').some((segment) => segment !== '' && isHiddenName(segment));
+  return size > 0 && !hiddenBelowRun(relative);
 }
 
 function list(items: readonly string[], max = 5): string {

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hiddenBelowRun, localArchiveReader } from '../../../src/services/verify-archive.js';
+import { hiddenBelowRun } from '../../../src/domain/contract.js';
+import { localArchiveReader } from '../../../src/services/verify-archive.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'populator-verify-archive-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -51,8 +51,8 @@ object ArchiveReader {
       conf.set("io.compression.codecs", current.fold(name)(c => s"$c,$name"))
   }
 
-  /** True for names Spark/Hadoop treat as hidden: markers (`_SUCCESS`), temporaries, `.crc`. */
-  def hidden(name: String): Boolean = name.startsWith("_") || name.startsWith(".")
+  /** True for names Spark/Hadoop treat as hidden: markers (`_SUCCESS`), temporaries, `.crc` (the contract's rule). */
+  def hidden(name: String): Boolean = Contract.HiddenNamePrefixes.exists(p => name.startsWith(p))
 
   /** The FileSystem of a path; a scheme nobody serves is the user's to fix (e.g. s3:// off EMR). */
   def fileSystem(path: Path, conf: Configuration): FileSystem =

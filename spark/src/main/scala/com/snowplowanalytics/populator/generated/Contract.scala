@@ -14,6 +14,7 @@ object Contract {
   val TsvTimestampFormat: String = "yyyy-MM-dd HH:mm:ss.SSS"
   val RunFolderPrefix: String = "run="
   val RunIdFormat: String = "yyyy-MM-dd-HH-mm-ss"
+  val HiddenNamePrefixes: List[String] = List("_", ".")
 
   val AttrEventId: String = "eventId"
   val AttrFingerprint: String = "fingerprint"
