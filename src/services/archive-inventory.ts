@@ -45,7 +45,6 @@ export interface InventoryOptions {
   sampleBytes?: number;
 }
 
-
 /** Lists and samples the selection. */
 export async function inventoryArchive(o: InventoryOptions): Promise<ArchiveInventory> {
   const listed = o.archive.kind === 's3' ? await listS3(o) : listLocal(o.archive.path, o.range);

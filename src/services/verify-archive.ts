@@ -45,7 +45,6 @@ export interface ArchiveReader {
   close(): void;
 }
 
-
 /** True when a failed read is about the file itself (gone since listed), not the storage or the network. */
 export function fileGone(error: unknown): boolean {
   const e = error as { code?: unknown; name?: unknown } | null;
