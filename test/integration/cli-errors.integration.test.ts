@@ -133,3 +133,27 @@ describe('submit: inputs a user can get wrong', () => {
     expect(r.stderr).toMatch(/runner/);
   });
 });
+
+describe('finding one’s way: -h, -v, a mistyped command', () => {
+  it('takes -h and -v as most CLIs do', async () => {
+    const help = await run(['-h']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/COMMANDS[\s\S]*submit/);
+    const submitHelp = await run(['submit', '-h']);
+    expect(submitHelp.code).toBe(0);
+    expect(submitHelp.stdout).toContain('USAGE');
+    const version = await run(['-v']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^populator\/\d+\.\d+\.\d+ /);
+  });
+
+  it('suggests the closest command for a typo, and exits 2', async () => {
+    const typo = await run(['sumbit']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('sumbit is not a populator command. Did you mean `populator submit`?');
+    const unknown = await run(['xyzzy']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('xyzzy is not a populator command.');
+    expect(unknown.stderr).not.toContain('Did you mean');
+  });
+});
