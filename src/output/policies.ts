@@ -2,9 +2,16 @@
 import { POLICY_FILES, type PolicyDocumentName } from '../domain/iam-policy.js';
 import type { IamPolicyResult } from '../services/iam-policy.js';
 
+/** A word as a POSIX shell reads it back: as it is when it is plain, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The aws CLI commands that create the role and attach the policies, reading the files of --output-dir. */
 export function awsIamCommands(r: IamPolicyResult, dir: string): string[] {
-  const file = (name: PolicyDocumentName) => `file://${dir.replace(/\/$/, '')}/${POLICY_FILES[name]}`;
+  // Quoted for the shell: a folder such as "my policies" would otherwise split into two words.
+  const file = (name: PolicyDocumentName) =>
+    shellQuote(`file://${dir.replace(/\/$/, '')}/${POLICY_FILES[name]}`);
   return [
     `aws iam create-role --role-name ${r.roleName} --assume-role-policy-document ${file('trust')}`,
     `aws iam put-role-policy --role-name ${r.roleName} --policy-name populator-job --policy-document ${file('execution-role')}`,
