@@ -122,7 +122,11 @@ export abstract class BaseCommand extends Command {
       process.exitCode = EXIT_CODES.usage;
       return;
     }
-    const verbose = process.argv.includes('--verbose') || Boolean(process.env.DEBUG);
+    // The flag's environment twin counts too (errors can come before the flags are parsed).
+    const verbose =
+      process.argv.includes('--verbose') ||
+      isTrue(process.env.POPULATOR_VERBOSE) ||
+      Boolean(process.env.DEBUG);
     if (isUserError(err)) {
       process.exitCode = err.exitCode;
       if (this.jsonEnabled()) {
@@ -164,6 +168,11 @@ export abstract class BaseCommand extends Command {
     }
     return;
   }
+}
+
+/** An environment variable set to a true value, as oclif reads boolean flags' twins. */
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|y)$/i.test(value.trim());
 }
 
 /** An oclif parse error in one line: which arguments are missing, which flag value is wrong. */

@@ -157,3 +157,18 @@ describe('finding one’s way: -h, -v, a mistyped command', () => {
     expect(unknown.stderr).not.toContain('Did you mean');
   });
 });
+
+describe('POPULATOR_VERBOSE, the twin of --verbose', () => {
+  it('shows the cause of an error as --verbose does; false or unset does not', async () => {
+    const args = ['verify', fixtures, storage];
+    const plain = await run(args);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('cannot reach DynamoDB');
+    expect(plain.stderr).not.toContain('ECONNREFUSED 127.0.0.1:9\n    at ');
+    const flag = await run([...args, '--verbose']);
+    expect(flag.stderr).toContain('ECONNREFUSED 127.0.0.1:9\n    at ');
+    const twin = await run(args, { POPULATOR_VERBOSE: 'true' });
+    expect(twin.stderr).toContain('ECONNREFUSED 127.0.0.1:9\n    at ');
+    expect((await run(args, { POPULATOR_VERBOSE: 'false' })).stderr).not.toContain('\n    at ');
+  });
+});
