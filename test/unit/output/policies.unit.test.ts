@@ -27,7 +27,9 @@ describe('the aws iam commands of iam-policy', () => {
   });
 
   it('leave plain paths as they are', () => {
-    expect(awsIamCommands(result, './policies/')[0]).toContain(' file://./policies/execution-role-trust-policy.json');
+    expect(awsIamCommands(result, './policies/')[0]).toContain(
+      ' file://./policies/execution-role-trust-policy.json',
+    );
     expect(shellQuote('a b')).toBe("'a b'");
     expect(shellQuote('plain/path_1.json')).toBe('plain/path_1.json');
   });
