@@ -169,6 +169,27 @@ export const emrSubmitFlags = {
   }),
 };
 
+/** How a submit runs: the plan only, following it, looking keys up first (validate takes them too). */
+export const submitRunFlags = {
+  'dry-run': Flags.boolean({
+    default: false,
+    env: 'POPULATOR_DRY_RUN',
+    description: 'Print the plan and stop: no write request to any service, no run recorded.',
+  }),
+  wait: Flags.boolean({
+    default: false,
+    env: 'POPULATOR_WAIT',
+    description:
+      'EMR Serverless: follow the job run to its end with a progress bar, then print its report and cost (the local runner always waits). Ctrl-C leaves it running.',
+  }),
+  'skip-present': Flags.boolean({
+    default: false,
+    env: 'POPULATOR_SKIP_PRESENT',
+    description:
+      "Look every key up first (BatchGetItem, eventually consistent: about a tenth of a write's price) and write only those not in the table; found ones are counted as a put would count them and left as they are (their ttl too). For ranges back-filled before without records, or tables the live shredder already fills; the plan shows the trade-off in dollars.",
+  }),
+};
+
 /** Following a run to its end (submit --wait, status --watch). */
 export const followFlags = {
   'cancel-on-interrupt': Flags.boolean({

@@ -9,6 +9,7 @@ import {
   jobFlags,
   rangeFlags,
   s3Flags,
+  submitRunFlags,
   tagsFromEnv,
 } from '../cli/flags.js';
 import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
@@ -76,24 +77,8 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
       description:
         'Use this job jar instead of building spark/: a local file (uploaded to <staging>/jars/ for EMR Serverless) or an s3:// URI (used as it is).',
     }),
-    'dry-run': Flags.boolean({
-      default: false,
-      env: 'POPULATOR_DRY_RUN',
-      description: 'Print the plan and stop: no write request to any service, no run recorded.',
-    }),
-    wait: Flags.boolean({
-      default: false,
-      env: 'POPULATOR_WAIT',
-      description:
-        'EMR Serverless: follow the job run to its end with a progress bar, then print its report and cost (the local runner always waits). Ctrl-C leaves it running.',
-    }),
+    ...submitRunFlags,
     ...followFlags,
-    'skip-present': Flags.boolean({
-      default: false,
-      env: 'POPULATOR_SKIP_PRESENT',
-      description:
-        "Look every key up first (BatchGetItem, eventually consistent: about a tenth of a write's price) and write only those not in the table; found ones are counted as a put would count them and left as they are (their ttl too). For ranges back-filled before without records, or tables the live shredder already fills; the plan shows the trade-off in dollars.",
-    }),
     resume: Flags.boolean({
       default: false,
       env: 'POPULATOR_RESUME',

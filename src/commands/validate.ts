@@ -1,6 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { awsFlags, emrFlags, jobFlags, rangeFlags, s3Flags } from '../cli/flags.js';
+import {
+  awsFlags,
+  emrFlags,
+  emrSubmitFlags,
+  followFlags,
+  jobFlags,
+  rangeFlags,
+  s3Flags,
+  submitRunFlags,
+  tagsFromEnv,
+} from '../cli/flags.js';
+import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { checksRefuse, type Check, type CheckCounts } from '../domain/checks.js';
 import { EXIT_CODES } from '../domain/errors.js';
@@ -46,10 +57,14 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
     }),
   };
 
+  // Every flag submit takes, so that the same command line can be checked, then submitted.
   static flags = {
     ...rangeFlags,
     ...jobFlags,
     ...emrFlags,
+    ...emrSubmitFlags,
+    ...submitRunFlags,
+    ...followFlags,
     ...awsFlags,
     ...s3Flags,
     jar: Flags.string({
@@ -87,7 +102,21 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
       logPath: flags['log-path'],
       jar: flags.jar,
       applicationId: flags['application-id'],
+      ...(flags['create-application']
+        ? { createApplication: { releaseLabel: flags['release-label'] ?? DEFAULT_RELEASE_LABEL } }
+        : {}),
       executionRoleArn: flags['execution-role-arn'],
+      submitFlags: {
+        applicationId: flags['application-id'],
+        createApplication: flags['create-application'],
+        releaseLabel: flags['release-label'],
+        name: flags.name,
+        tags: flags.tag ?? tagsFromEnv(process.env),
+        timeoutMinutes: flags.timeout,
+      },
+      skipPresent: flags['skip-present'],
+      // --dry-run: not even the staging marker is written.
+      writes: !flags['dry-run'],
       sizing: {
         executors: flags.executors,
         executorCpu: flags['executor-cpu'],

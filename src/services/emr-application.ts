@@ -7,7 +7,7 @@ import type { EmrServerlessClient } from '../aws/emr-serverless.js';
 import { clientTokenFor } from '../domain/emr.js';
 import { UserError } from '../domain/errors.js';
 import { sleep } from '../runners/follow.js';
-import type { CheckedEmr } from './submit-checks.js';
+import type { CheckedEmr } from './submit-inputs.js';
 
 /** The name of the applications populator creates. */
 export const CREATED_APPLICATION_NAME = 'populator';

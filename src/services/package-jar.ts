@@ -11,7 +11,7 @@ import type { JarBuildInfo } from '../domain/emr.js';
 import { joinS3Uri, parseS3Uri } from '../domain/s3-uri.js';
 import { ensureJobJar } from '../local/jar.js';
 import { findToolchain } from '../local/toolchain.js';
-import type { JarSource } from './submit-checks.js';
+import type { JarSource } from './submit-inputs.js';
 
 /** Hex digits of the jar's SHA-256 in its staged name. */
 export const JAR_HASH_PREFIX = 12;

@@ -53,16 +53,10 @@ import { ensureApplication } from './emr-application.js';
 import { stageJar } from './package-jar.js';
 import type { ResumableRun } from './resume.js';
 import { listRunRecords, saveRunRecord, uniqueRunName } from './run-records.js';
-import {
-  checkSubmitInputs,
-  chooseRunner,
-  submitOnlyFlagIssues,
-  type CheckedSubmit,
-  type EmrSubmitFlags,
-} from './submit-checks.js';
+import { chooseRunner, prepareSubmit, type CheckedSubmit, type EmrSubmitFlags } from './submit-inputs.js';
 import { requireValid, validateInputs, warningLines, type ValidateOptions } from './validate.js';
 
-export { DEFAULT_LOCAL_STAGING } from './submit-checks.js';
+export { DEFAULT_LOCAL_STAGING } from './submit-inputs.js';
 
 export interface SubmitOptions {
   archive: string;
@@ -225,6 +219,7 @@ function validateOptionsFor(o: SubmitOptions): ValidateOptions {
       ? { createApplication: { releaseLabel: o.emr.releaseLabel ?? DEFAULT_RELEASE_LABEL } }
       : {}),
     executionRoleArn: o.emr?.executionRoleArn,
+    submitFlags: o.emr,
     // The local runner takes --executors/--executor-cpu/--executor-memory as a local cluster.
     sizing: { driverMemory: o.driverMemory, ...o.emr?.sizing },
     offline: false,
@@ -236,18 +231,18 @@ export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
   // Every check `validate` makes comes first: all problems at once, and nothing is planned, built,
   // uploaded or started (not even Java) for inputs validate would refuse.
   const validation = await validateInputs(validateOptionsFor(o));
-  requireValid(validation, o.runner === 'local' ? [] : submitOnlyFlagIssues(o.emr ?? {}));
-  const c = await checkSubmitInputs(o);
-  c.warnings = [...new Set([...warningLines(validation), ...c.warnings, ...ttlWarnings(o.ttlSeconds)])];
+  const validated = requireValid(validation);
+  // What the checks found is what submit plans and runs from: nothing is read twice.
+  const c = await prepareSubmit(o, validated);
+  c.warnings = [...new Set([...warningLines(validation), ...ttlWarnings(o.ttlSeconds)])];
   try {
     if (o.resume !== undefined) requireSameInputs(o.resume.record, c, o);
     const s3 = c.clients.s3;
     const inventory = await inventoryArchive({
       archive: c.archive,
-      range: c.range,
-      runIds: c.runIds,
+      files: validated.archiveFiles ?? [],
+      runsInArchive: validated.archiveTop?.runIds.length ?? 0,
       s3,
-      log: o.log,
     });
     const compute: PlanCompute =
       c.emr !== undefined

@@ -15,7 +15,6 @@ import {
   constants,
   existsSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
   statSync,
@@ -34,15 +33,19 @@ import { emrApplicationArn, type RoleArn } from '../domain/aws-names.js';
 import { profileNames, sharedFilePaths } from '../domain/aws-profiles.js';
 import {
   archiveChecks,
-  classifyTop,
-  isReadableFile,
-  selectedRuns,
   ARCHIVE_CHECK_IDS,
   type ArchiveObjects,
   type ArchiveTop,
 } from '../domain/checks/archive.js';
 import { configChecks } from '../domain/checks/config.js';
-import { applicationChecks, quotaCheck, releaseLabelProblem, EMR_CHECK_IDS } from '../domain/checks/emr.js';
+import { submitFlagChecks, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';
+import {
+  applicationChecks,
+  quotaCheck,
+  releaseLabelProblem,
+  EMR_CHECK_IDS,
+  type ApplicationFacts,
+} from '../domain/checks/emr.js';
 import {
   flagChecks,
   type AwsService,
@@ -62,7 +65,6 @@ import {
   type CheckCounts,
   type CheckGroup,
 } from '../domain/checks.js';
-import { RUN_FOLDER_PREFIX } from '../domain/contract.js';
 import { EMR_VCPU_QUOTA, type EmrSizing, type SizingInput } from '../domain/emr-sizing.js';
 import { UserError, isUserError, type ValidationIssue } from '../domain/errors.js';
 import {
@@ -73,13 +75,13 @@ import {
   type PolicyContext,
   type S3Place,
 } from '../domain/iam-policy.js';
-import { runFolderName } from '../domain/run-id.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
 import { cachedSparkClasspath } from '../local/classpath.js';
 import { jarIsStale, jobJarPath } from '../local/jar.js';
 import { sparkHomeAt } from '../local/spark-home.js';
 import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/toolchain.js';
+import { listArchive, type ArchiveSelection, type RunFile } from './archive-files.js';
 import { loadInputs, type FetchLike } from './config-loader.js';
 
 export interface ValidateOptions {
@@ -103,6 +105,8 @@ export interface ValidateOptions {
   /** `submit --create-application`: the application does not exist yet; its release label is checked. */
   createApplication?: { releaseLabel: string };
   executionRoleArn?: string;
+  /** The flags only a submit has (--name, --tag, --timeout, --release-label, the application flags): checked with EMR Serverless. */
+  submitFlags?: EmrSubmitFlags;
   sizing: SizingInput;
   /** The identity for every AWS call instead of the storage config's keys or the default chain. */
   credentials?: StaticKeys;
@@ -152,7 +156,11 @@ export interface ValidatedInputs {
   archiveTop?: ArchiveTop;
   selectedRuns?: string[];
   archiveObjects?: ArchiveObjects;
+  /** The files of the selected runs the job reads (what the plan samples). */
+  archiveFiles?: RunFile[];
   table?: ExistingManifestTable;
+  /** The EMR Serverless application of --application-id, as GetApplication described it. */
+  application?: ApplicationFacts;
 }
 
 export interface ValidationReport {
@@ -202,6 +210,8 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     fromEnv,
   });
   checks.push(...flagResults);
+  if (o.runner === 'emr-serverless' && o.submitFlags !== undefined)
+    checks.push(...submitFlagChecks(o.submitFlags));
   const jar = o.jar === undefined || /^s3[an]?:\/\//i.test(o.jar) ? undefined : path.resolve(o.cwd, o.jar);
   if (o.jar !== undefined && /^s3[an]?:\/\//i.test(o.jar)) {
     checks.push(s3JarCheck(o.jar, o.runner, fromEnv['--jar'] ?? '--jar'));
@@ -221,7 +231,7 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   // What the archive, table and credentials checks found (a local archive is listed offline too).
   const found: Found = {};
   if (resolved.archive?.kind === 'local') {
-    const local = localArchiveChecks(resolved.archive, resolved.range);
+    const local = await localArchiveChecks(resolved.archive, resolved.range);
     checks.push(...local.checks);
     Object.assign(found, local.found);
   }
@@ -530,16 +540,18 @@ function sparkHomeCheck(env: NodeJS.ProcessEnv, master: string): Check {
 
 interface Found {
   identity?: CallerIdentity;
+  archiveFiles?: RunFile[];
+  application?: ApplicationFacts;
   archiveTop?: ArchiveTop;
   selectedRuns?: string[];
   archiveObjects?: ArchiveObjects;
   table?: ExistingManifestTable;
 }
 
-function localArchiveChecks(
+async function localArchiveChecks(
   archive: Extract<ArchiveLocation, { kind: 'local' }>,
   range: TimeRange | undefined,
-): { checks: Check[]; found: Found } {
+): Promise<{ checks: Check[]; found: Found }> {
   const { fail } = checksOf('archive');
   if (!existsSync(archive.path)) {
     return {
@@ -575,37 +587,28 @@ function localArchiveChecks(
       found: {},
     };
   }
-  const entries = readdirSync(archive.path, { withFileTypes: true });
-  const top = classifyTop(
-    archive.uri,
-    entries.filter((e) => e.isDirectory()).map((e) => e.name),
-    entries.filter((e) => !e.isDirectory()).map((e) => e.name),
-  );
-  const selected = range === undefined ? [] : selectedRuns(top, range);
-  const objects = selected.length === 0 ? undefined : countLocalFiles(archive.path, selected);
-  return {
-    checks: archiveChecks(top, range, objects),
-    found: { archiveTop: top, selectedRuns: selected, ...(objects ? { archiveObjects: objects } : {}) },
-  };
+  return listed(range, () => listArchive(archive, range ?? null));
 }
 
-function countLocalFiles(root: string, runIds: readonly string[]): ArchiveObjects {
-  const out: ArchiveObjects = { objects: 0, bytes: 0, skipped: 0 };
-  for (const id of runIds) {
-    const runDir = path.join(root, runFolderName(id));
-    for (const e of readdirSync(runDir, { withFileTypes: true, recursive: true })) {
-      if (!e.isFile()) continue;
-      const file = path.join(e.parentPath, e.name);
-      const size = statSync(file).size;
-      if (isReadableFile(path.relative(runDir, file).split(path.sep).join('/'), size)) {
-        out.objects++;
-        out.bytes += size;
-      } else {
-        out.skipped++;
-      }
-    }
-  }
-  return out;
+/** The archive checks of a listing, and what it found (the selected runs' files for the plan). */
+async function listed(
+  range: TimeRange | undefined,
+  list: () => Promise<ArchiveSelection>,
+): Promise<{ checks: Check[]; found: Found }> {
+  const l = await list();
+  const selected = l.selected;
+  const objects: ArchiveObjects | undefined =
+    selected.length === 0
+      ? undefined
+      : { objects: l.files.length, bytes: l.files.reduce((n, f) => n + f.size, 0), skipped: l.skipped };
+  return {
+    checks: archiveChecks(l.top, range, objects),
+    found: {
+      archiveTop: l.top,
+      selectedRuns: selected,
+      ...(objects ? { archiveObjects: objects, archiveFiles: l.files } : {}),
+    },
+  };
 }
 
 async function s3ArchiveChecks(
@@ -616,37 +619,7 @@ async function s3ArchiveChecks(
   const { createS3Client } = await import('../aws/s3.js');
   const s3 = createS3Client(access);
   try {
-    const listing = await s3.listTopLevel(archive.bucket, archive.prefix);
-    const top = classifyTop(archive.uri, listing.folders, listing.files);
-    const selected = range === undefined ? [] : selectedRuns(top, range);
-    let objects: ArchiveObjects | undefined;
-    const first = selected[0];
-    const last = selected[selected.length - 1];
-    if (first !== undefined && last !== undefined) {
-      // Run folders sort by time, so the selection is one contiguous range of keys: list only it.
-      // '0' is the character right after '/': every key of the last run sorts before `.../run=<last>0`.
-      const base = archive.prefix === '' ? '' : `${archive.prefix}/`;
-      const wanted = new Set(selected.map(runFolderName));
-      objects = { objects: 0, bytes: 0, skipped: 0 };
-      for await (const o of s3.listObjects(archive.bucket, archive.prefix, {
-        startAfter: `${base}${runFolderName(first)}`,
-        before: `${base}${RUN_FOLDER_PREFIX}${last}0`,
-      })) {
-        const rest = o.key.slice(base.length);
-        const slash = rest.indexOf('/');
-        if (slash < 0 || !wanted.has(rest.slice(0, slash))) continue;
-        if (isReadableFile(rest.slice(slash + 1), o.size)) {
-          objects.objects++;
-          objects.bytes += o.size;
-        } else {
-          objects.skipped++;
-        }
-      }
-    }
-    return {
-      checks: archiveChecks(top, range, objects),
-      found: { archiveTop: top, selectedRuns: selected, ...(objects ? { archiveObjects: objects } : {}) },
-    };
+    return await listed(range, () => listArchive(archive, range ?? null, s3));
   } catch (error) {
     if (!isUserError(error)) throw error;
     return {
@@ -786,6 +759,7 @@ async function onlineChecks(
         access('emr-serverless'),
         standIn.has('service-quotas') ? undefined : access('service-quotas'),
         o.createApplication,
+        found,
       ),
     );
     groups.push(
@@ -1004,6 +978,7 @@ async function emrGroup(
   emrAccess: AwsAccess,
   quotaAccess: AwsAccess | undefined,
   createApplication: { releaseLabel: string } | undefined,
+  found: Found,
 ): Promise<Check[]> {
   const { pass, fail } = checksOf('emr');
   const checks: Check[] = [];
@@ -1044,6 +1019,7 @@ async function emrGroup(
           ),
         );
       } else {
+        found.application = app;
         checks.push(...applicationChecks(app, r.emrSizing));
       }
     } catch (error) {

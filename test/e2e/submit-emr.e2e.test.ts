@@ -283,6 +283,16 @@ describe('submit on EMR Serverless (emulated), end to end', () => {
     expect(targets.length).toBeGreaterThan(0);
     expect(targets.filter((t) => !/\.Describe/.test(t))).toEqual([]);
     expect(readdirSafe(path.join(work, 'config', 'populator', 'runs'))).toEqual([]);
+
+    // One pass of checks, and submit plans from what they found: each of these reads is sent once.
+    const count = (xs: string[], x: string): number => xs.filter((t) => t === x).length;
+    expect(count(targets, 'DynamoDB_20120810.DescribeTable')).toBe(1);
+    expect(count(targets, 'DynamoDB_20120810.DescribeTimeToLive')).toBe(1);
+    expect(emu.requests().filter((q) => q.operation === 'GetApplication')).toHaveLength(1);
+    const listings = s3Proxy.requests().filter((q) => q.method === 'GET' && q.url.includes('list-type=2'));
+    // The archive's top level once, the selected runs' objects once (one page: a small archive).
+    expect(listings.filter((q) => q.url.includes('delimiter='))).toHaveLength(1);
+    expect(listings.filter((q) => !q.url.includes('delimiter='))).toHaveLength(1);
   }, 300_000);
 
   it('submit --wait back-fills the table exactly; status, logs and the second identical submit agree', async () => {

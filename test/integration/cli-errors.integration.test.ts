@@ -172,3 +172,36 @@ describe('POPULATOR_VERBOSE, the twin of --verbose', () => {
     expect((await run(args, { POPULATOR_VERBOSE: 'false' })).stderr).not.toContain('\n    at ');
   });
 });
+
+describe('validate takes submit’s whole command line', () => {
+  it('accepts every submit flag and checks the ones only a submit has (--name, --tag, --timeout)', async () => {
+    const r = await run([
+      'validate',
+      'test/fixtures',
+      storage,
+      resolver,
+      '--application-id',
+      'abc',
+      '--execution-role-arn',
+      'arn:aws:iam::123456789012:role/populator',
+      '--staging',
+      's3://bucket/populator/',
+      '--name',
+      'bad name',
+      '--tag',
+      'novalue',
+      '--timeout',
+      '3',
+      '--dry-run',
+      '--wait',
+      '--skip-present',
+      '--cancel-on-interrupt',
+      '--offline',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    const doc = JSON.parse(r.stdout) as { checks: { id: string; status: string; source?: string }[] };
+    const failed = doc.checks.filter((c) => c.id === 'flags.submit' && c.status === 'fail');
+    expect(failed.map((c) => c.source).sort()).toEqual(['--name', '--tag', '--timeout']);
+  });
+});

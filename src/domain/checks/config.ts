@@ -79,7 +79,7 @@ function credentialsCheck(credentials: Credentials, ctx: ConfigCheckContext): Ch
       `the storage config holds static keys (accessKeyId ${credentials.accessKeyId}): ${
         ctx.runner === 'local'
           ? 'populator and the local job use them; they reach the job through its environment only, never its arguments'
-          : 'populator uses them on this machine only; the EMR Serverless job never sees them and runs as its execution role'
+          : 'they are not used with EMR Serverless: the job writes as its execution role, and populator reads the table and the archive with your own AWS credentials (--profile, the default chain)'
       }`,
       {
         ...where,

@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../src/aws/s3.js';
 import { parseArchiveLocation } from '../../../src/domain/archive.js';
 import { buildPlan } from '../../../src/domain/plan.js';
+import type { S3Client } from '../../../src/aws/s3.js';
+import type { ArchiveLocation } from '../../../src/domain/archive.js';
+import type { TimeRange } from '../../../src/domain/time-range.js';
+import { listArchive } from '../../../src/services/archive-files.js';
 import { inventoryArchive } from '../../../src/services/archive-inventory.js';
+
+/** The one listing (as validate makes it), then the plan's inventory of it. */
+async function inventoryOf(archive: ArchiveLocation, range: TimeRange, s3?: S3Client) {
+  const listed = await listArchive(archive, range, s3);
+  return inventoryArchive({ archive, files: listed.files, runsInArchive: listed.top.runIds.length, s3 });
+}
 import { writeDemoArchive, type DemoArchiveManifest } from '../../../src/services/demo-archive.js';
 import { startS3Emulator, type S3Emulator } from '../../helpers/s3-emulator.js';
 
@@ -47,7 +57,7 @@ function expectedFiles(runIds: readonly string[]) {
 
 describe('inventoryArchive', () => {
   it('lists exactly the files the job reads (no markers, no empty files, no other folders) and samples them', async () => {
-    const inv = await inventoryArchive({ archive: parseArchiveLocation(archive.dir, '/'), range: {} });
+    const inv = await inventoryOf(parseArchiveLocation(archive.dir, '/'), {});
     const runIds = archive.runs.map((r) => r.runId);
     const files = expectedFiles(runIds);
     expect(inv.runsInArchive).toBe(archive.runs.length);
@@ -82,14 +92,14 @@ describe('inventoryArchive', () => {
     const location = parseArchiveLocation('s3://inv/enriched/', '/');
     const client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: CREDENTIALS });
     try {
-      const local = await inventoryArchive({ archive: parseArchiveLocation(archive.dir, '/'), range: {} });
-      const remote = await inventoryArchive({ archive: location, range: {}, s3: client });
+      const local = await inventoryOf(parseArchiveLocation(archive.dir, '/'), {});
+      const remote = await inventoryOf(location, {}, client);
       expect(remote.runs).toEqual(local.runs);
       expect(remote.sample?.plain.lines).toBe(local.sample?.plain.lines);
       const sorted = archive.runs.map((r) => r.runId).sort();
       const since = DateTime.fromFormat(sorted[1] ?? '', 'yyyy-MM-dd-HH-mm-ss', { zone: 'utc' });
       const until = DateTime.fromFormat(sorted[3] ?? '', 'yyyy-MM-dd-HH-mm-ss', { zone: 'utc' });
-      const some = await inventoryArchive({ archive: location, range: { since, until }, s3: client });
+      const some = await inventoryOf(location, { since, until }, client);
       expect(some.runs.map((r) => r.runId)).toEqual(sorted.slice(1, 3));
     } finally {
       client.destroy();

@@ -4,7 +4,8 @@ import { parseArchiveLocation } from '../../../src/domain/archive.js';
 import { JOB_ARGS } from '../../../src/domain/contract.js';
 import { UserError, type ValidationIssue } from '../../../src/domain/errors.js';
 import { staticCredentials } from '../../../src/domain/credentials.js';
-import { chooseRunner, parseTags } from '../../../src/services/submit-checks.js';
+import { parseTags } from '../../../src/domain/checks/submit-flags.js';
+import { chooseRunner } from '../../../src/services/submit-inputs.js';
 import { jobArguments } from '../../../src/services/submit.js';
 
 describe('chooseRunner', () => {

@@ -1,0 +1,302 @@
+/**
+ * What `submit` prepares from the validator's result (`validateInputs`: every check `validate`
+ * makes, and what those checks found: the table, the archive's runs, the application): the
+ * runner's settings, the write rate, the jar and its build, the clients the next steps use. Nothing
+ * the validator read is read again; the only reads here are the jar's own (what it was built for).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { ExistingManifestTable } from '../aws/dynamodb.js';
+import {
+  createEmrServerlessClient,
+  type ApplicationInfo,
+  type EmrServerlessClient,
+} from '../aws/emr-serverless.js';
+import { createS3Client, type S3Client } from '../aws/s3.js';
+import type { ArchiveLocation } from '../domain/archive.js';
+import { parseTags, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';
+import { ATTR_TTL } from '../domain/contract.js';
+import { DEFAULT_RELEASE_LABEL, releaseLabelProblem, type JarBuildInfo } from '../domain/emr.js';
+import type { EmrSizing } from '../domain/emr-sizing.js';
+import { UserError } from '../domain/errors.js';
+import { parseJobPom, readJarBuildInfo } from '../domain/jar-info.js';
+import type { RunnerName } from '../domain/run-record.js';
+import { isS3Uri, joinS3Uri, parseS3Uri } from '../domain/s3-uri.js';
+import type { StorageConfig } from '../domain/storage-config.js';
+import type { TimeRange } from '../domain/time-range.js';
+import { defaultWriteRate, type WriteRateSource } from '../domain/write-rate.js';
+import { readFileRange } from '../local/file-range.js';
+import type { ValidatedInputs } from './validate.js';
+
+/** The local runner's staging root when --staging is not given (under the working directory). */
+export const DEFAULT_LOCAL_STAGING = '.populator';
+
+export type { EmrSubmitFlags } from '../domain/checks/submit-flags.js';
+
+/** What the checks read from the submit options. */
+export interface SubmitCheckOptions {
+  archive: string;
+  storageConfigPath: string;
+  resolverPath: string;
+  since?: string;
+  until?: string;
+  writeRate?: number;
+  writeExpired: boolean;
+  region?: string;
+  profile?: string;
+  dynamodbEndpoint?: string;
+  s3Endpoint?: string;
+  staging?: string;
+  logPath?: string;
+  jar?: string;
+  runner?: RunnerName;
+  driverMemory?: string;
+  emr?: EmrSubmitFlags;
+  /**
+   * The identity the CLI uses instead of the default credential chain (the demo's stand-ins); the
+   * storage config's static keys still win with the local runner.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  projectRoot: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}
+
+/** The jar the EMR job will run. */
+export type JarSource =
+  | { kind: 'build' }
+  | { kind: 'local'; path: string }
+  | { kind: 's3'; uri: string; size: number };
+
+export interface CheckedEmr {
+  /** An application to use, or one to create. */
+  application:
+    | { kind: 'existing'; info: Pick<ApplicationInfo, 'applicationId' | 'releaseLabel'> }
+    | { kind: 'create'; releaseLabel: string };
+  releaseLabel: string;
+  executionRoleArn: string;
+  /** `s3://.../` */
+  staging: string;
+  logUri: string;
+  sizing: EmrSizing;
+  tags: Record<string, string>;
+  name: string | undefined;
+  timeoutMinutes: number | undefined;
+  jar: JarSource;
+  jarInfo: JarBuildInfo;
+}
+
+export interface CheckedLocal {
+  /** Absolute staging root. */
+  staging: string;
+  logPath: string | undefined;
+  jar: string | undefined;
+  driverMemory: string;
+}
+
+/** Everything the plan and the runner need, checked. */
+export interface CheckedSubmit {
+  runner: RunnerName;
+  range: TimeRange;
+  archive: ArchiveLocation;
+  storage: StorageConfig;
+  region: string;
+  /** The storage config's static keys, used by the CLI with the local runner only. */
+  cliCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  s3Endpoint: string | undefined;
+  dynamodbEndpoint: string | undefined;
+  table: ExistingManifestTable;
+  rate: { rate: number; source: 'flag' | WriteRateSource };
+  skipExpired: boolean;
+  warnings: string[];
+  local: CheckedLocal | undefined;
+  emr: CheckedEmr | undefined;
+  /** Clients the checks opened and the next steps reuse; `close()` them. */
+  clients: { s3: S3Client | undefined; emr: EmrServerlessClient | undefined };
+  close(): void;
+}
+
+/** Which runner: the one asked for, else EMR Serverless when an application is given, else a usage error naming the flag. */
+export function chooseRunner(runner: RunnerName | undefined, emr: EmrSubmitFlags | undefined): RunnerName {
+  if (runner !== undefined) return runner;
+  if (emr?.applicationId !== undefined || emr?.createApplication === true) return 'emr-serverless';
+  throw new UserError(
+    'submit runs the job on EMR Serverless and needs an application: --application-id is missing.',
+    {
+      code: 'APPLICATION_MISSING',
+      hint: 'Give --application-id ID (or POPULATOR_APPLICATION_ID), or --create-application to create one; to run on this machine instead, give --runner local.',
+    },
+  );
+}
+
+/** Where the jar comes from and what it was built for (read only: building comes later). */
+async function checkJar(
+  o: SubmitCheckOptions,
+  s3: S3Client | undefined,
+): Promise<{ jar: JarSource; info: JarBuildInfo }> {
+  const notOurs = (where: string): UserError =>
+    new UserError(`${where} is not a populator job jar (it holds no populator-job pom).`, {
+      code: 'JAR_INVALID',
+      hint: 'Pass the shaded jar `mvn -f spark/pom.xml package` builds (spark/target/populator-job-<version>.jar), or leave out --jar.',
+    });
+  if (o.jar === undefined) {
+    const info = parseJobPom(readFileSync(path.join(o.projectRoot, 'spark', 'pom.xml'), 'utf8'));
+    if (info === null) throw new Error('spark/pom.xml is not the populator-job pom');
+    return { jar: { kind: 'build' }, info };
+  }
+  if (isS3Uri(o.jar)) {
+    const loc = parseS3Uri(o.jar);
+    if (loc === null || loc.key === '' || s3 === undefined) throw notOurs(o.jar);
+    const head = await s3.headObject(loc.bucket, loc.key);
+    if (head === null) {
+      throw new UserError(`The job jar ${o.jar} does not exist.`, {
+        code: 'JAR_NOT_FOUND',
+        hint: 'Check the URI (`aws s3 ls` it), or leave out --jar to build and upload the jar.',
+      });
+    }
+    const info = await readJarBuildInfo(
+      (off, len) => s3.getObjectRange(loc.bucket, loc.key, off, off + len),
+      head.size,
+    ).catch(() => null);
+    if (info === null) throw notOurs(o.jar);
+    return { jar: { kind: 's3', uri: `s3://${loc.bucket}/${loc.key}`, size: head.size }, info };
+  }
+  const file = path.resolve(o.cwd, o.jar);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new UserError(`The job jar ${file} does not exist.`, {
+      code: 'JAR_NOT_FOUND',
+      hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to let populator build it.',
+    });
+  }
+  const info = await readJarBuildInfo(
+    (off, len) => Promise.resolve(readFileRange(file, off, len)),
+    statSync(file).size,
+  ).catch(() => null);
+  if (info === null) throw notOurs(file);
+  return { jar: { kind: 'local', path: file }, info };
+}
+
+/**
+ * Prepares a submit from a passing validation (`v`, from `requireValid`). Throws a `UserError` only
+ * for what the validator cannot know: a `--jar` that is no populator jar or was built for another
+ * release than the application's.
+ */
+export async function prepareSubmit(o: SubmitCheckOptions, v: ValidatedInputs): Promise<CheckedSubmit> {
+  const runner = chooseRunner(o.runner, o.emr);
+  const isEmr = runner === 'emr-serverless';
+  const { storage, region, archive } = v;
+  const table = v.table;
+  if (table === undefined) throw new Error('a passing validation described no table');
+  // On EMR Serverless the job writes with its execution role and the CLI reads with the caller's
+  // identity: the config's keys are then not used at all, so they never reach any request.
+  const cliCredentials = isEmr ? undefined : v.staticCredentials;
+  const s3Endpoint = v.endpoints.s3?.url;
+  const dynamodbEndpoint = v.endpoints.dynamodb?.url;
+  const rate =
+    o.writeRate !== undefined ? { rate: o.writeRate, source: 'flag' as const } : defaultWriteRate(table);
+  // Only TTL on the shredder's own attribute deletes our items.
+  const skipExpired = table.ttl === 'ENABLED' && table.ttlAttribute === ATTR_TTL && !o.writeExpired;
+  // The config's keys are DynamoDB's only: S3 and EMR Serverless get the caller's identity.
+  const s3 =
+    archive.kind === 's3' || isEmr
+      ? createS3Client({ region, endpoint: s3Endpoint, credentials: o.credentials, profile: o.profile })
+      : undefined;
+  const emrEndpoint = v.endpoints['emr-serverless']?.url;
+  const emr = isEmr
+    ? createEmrServerlessClient({
+        region,
+        endpoint: emrEndpoint,
+        credentials: o.credentials,
+        profile: o.profile,
+      })
+    : undefined;
+  const close = (): void => {
+    s3?.destroy();
+    emr?.destroy();
+  };
+  try {
+    if (archive.kind === 's3' && v.archiveTop !== undefined && v.archiveTop.ignored.length > 0) {
+      const ignored = v.archiveTop.ignored;
+      const more = ignored.length > 5 ? ` and ${ignored.length - 5} more` : '';
+      o.log(
+        `Ignoring what is not a run=YYYY-MM-dd-HH-mm-ss folder under ${archive.uri}: ${ignored.slice(0, 5).join(', ')}${more}`,
+      );
+    }
+    return {
+      runner,
+      range: v.range,
+      archive,
+      storage,
+      region,
+      cliCredentials,
+      s3Endpoint,
+      dynamodbEndpoint,
+      table,
+      rate,
+      skipExpired,
+      warnings: [],
+      local: isEmr ? undefined : await prepareLocal(o, v),
+      emr: isEmr ? await prepareEmr(o, v, s3) : undefined,
+      clients: { s3, emr },
+      close,
+    };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+async function prepareLocal(o: SubmitCheckOptions, v: ValidatedInputs): Promise<CheckedLocal> {
+  // A --jar must be a populator job jar (the validator checked it is a jar).
+  if (o.jar !== undefined) await checkJar(o, undefined);
+  return {
+    staging: path.resolve(o.cwd, o.staging ?? DEFAULT_LOCAL_STAGING),
+    logPath: o.logPath === undefined ? undefined : path.resolve(o.cwd, o.logPath),
+    jar: o.jar === undefined ? undefined : path.resolve(o.cwd, o.jar),
+    driverMemory: v.driverMemory,
+  };
+}
+
+async function prepareEmr(
+  o: SubmitCheckOptions,
+  v: ValidatedInputs,
+  s3: S3Client | undefined,
+): Promise<CheckedEmr> {
+  const f = o.emr ?? {};
+  const staging = v.staging;
+  if (staging?.kind !== 's3' || v.emrSizing === undefined || v.roleArn === undefined)
+    throw new Error('a passing EMR Serverless validation resolved no staging, sizing or role');
+  const stagingUri = joinS3Uri(`s3://${staging.bucket}/${staging.prefix}`, '/');
+  const { jar, info } = await checkJar(o, s3);
+  const application: CheckedEmr['application'] =
+    v.application !== undefined
+      ? {
+          kind: 'existing',
+          info: { applicationId: v.application.id, releaseLabel: v.application.releaseLabel },
+        }
+      : { kind: 'create', releaseLabel: f.releaseLabel ?? DEFAULT_RELEASE_LABEL };
+  const releaseLabel =
+    application.kind === 'existing' ? application.info.releaseLabel : application.releaseLabel;
+  const problem = releaseLabelProblem(releaseLabel, info);
+  if (problem !== null) {
+    throw new UserError(`The application cannot run the job: ${problem}.`, {
+      code: 'RELEASE_LABEL',
+      hint: `Use an emr-7.x application (--create-application makes one with ${DEFAULT_RELEASE_LABEL}), or a jar built for this release.`,
+    });
+  }
+  return {
+    application,
+    releaseLabel,
+    executionRoleArn: v.roleArn.arn,
+    staging: stagingUri,
+    logUri: o.logPath ?? joinS3Uri(stagingUri, 'logs/'),
+    sizing: v.emrSizing,
+    // Bad tags were refused with the validator's failures (submitOnlyFlagIssues).
+    tags: parseTags(f.tags ?? [], []),
+    name: f.name,
+    timeoutMinutes: f.timeoutMinutes,
+    jar,
+    jarInfo: info,
+  };
+}
