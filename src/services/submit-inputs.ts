@@ -33,23 +33,34 @@ export const DEFAULT_LOCAL_STAGING = '.populator';
 
 export type { EmrSubmitFlags } from '../domain/checks/submit-flags.js';
 
-/** What the checks read from the submit options. */
-export interface SubmitCheckOptions {
+/** The inputs of a submit, as given (flags and arguments); `SubmitOptions` adds how it runs. */
+export interface SubmitInputs {
   archive: string;
   storageConfigPath: string;
   resolverPath: string;
   since?: string;
   until?: string;
+  /** WCU/s for the whole job; derived from the table when absent. */
   writeRate?: number;
+  /** Write items whose TTL is already past (skipped by default when TTL is on). */
   writeExpired: boolean;
   region?: string;
   profile?: string;
   dynamodbEndpoint?: string;
+  /** S3 endpoint override; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
   s3Endpoint?: string;
+  /**
+   * Staging root: a local folder (local runner; default `.populator` under `cwd`) or an `s3://`
+   * prefix (EMR Serverless). Runs go to `<staging>/runs/<run name>/`, jars to `<staging>/jars/`.
+   */
   staging?: string;
+  /** Local: folder for `<log-path>/<run name>/driver.log`. EMR: the S3 log URI (default `<staging>/logs/`). */
   logPath?: string;
+  /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
   jar?: string;
+  /** Where the job runs; undefined: EMR Serverless when an application is given, else a usage error. */
   runner?: RunnerName;
+  /** The local JVM's heap, or the EMR driver's memory. */
   driverMemory?: string;
   emr?: EmrSubmitFlags;
   /**
@@ -57,6 +68,7 @@ export interface SubmitCheckOptions {
    * storage config's static keys still win with the local runner.
    */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Where the package lives (spark/ and schemas/ are found from here). */
   projectRoot: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -132,7 +144,7 @@ export function chooseRunner(runner: RunnerName | undefined, emr: EmrSubmitFlags
 
 /** Where the jar comes from and what it was built for (read only: building comes later). */
 async function checkJar(
-  o: SubmitCheckOptions,
+  o: SubmitInputs,
   s3: S3Client | undefined,
 ): Promise<{ jar: JarSource; info: JarBuildInfo }> {
   const notOurs = (where: string): UserError =>
@@ -182,7 +194,7 @@ async function checkJar(
  * for what the validator cannot know: a `--jar` that is no populator jar or was built for another
  * release than the application's.
  */
-export async function prepareSubmit(o: SubmitCheckOptions, v: ValidatedInputs): Promise<CheckedSubmit> {
+export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promise<CheckedSubmit> {
   const runner = chooseRunner(o.runner, o.emr);
   const isEmr = runner === 'emr-serverless';
   const { storage, region, archive } = v;
@@ -247,7 +259,7 @@ export async function prepareSubmit(o: SubmitCheckOptions, v: ValidatedInputs): 
   }
 }
 
-async function prepareLocal(o: SubmitCheckOptions, v: ValidatedInputs): Promise<CheckedLocal> {
+async function prepareLocal(o: SubmitInputs, v: ValidatedInputs): Promise<CheckedLocal> {
   // A --jar must be a populator job jar (the validator checked it is a jar).
   if (o.jar !== undefined) await checkJar(o, undefined);
   return {
@@ -259,7 +271,7 @@ async function prepareLocal(o: SubmitCheckOptions, v: ValidatedInputs): Promise<
 }
 
 async function prepareEmr(
-  o: SubmitCheckOptions,
+  o: SubmitInputs,
   v: ValidatedInputs,
   s3: S3Client | undefined,
 ): Promise<CheckedEmr> {

@@ -53,47 +53,19 @@ import { ensureApplication } from './emr-application.js';
 import { stageJar } from './package-jar.js';
 import type { ResumableRun } from './resume.js';
 import { listRunRecords, saveRunRecord, uniqueRunName } from './run-records.js';
-import { chooseRunner, prepareSubmit, type CheckedSubmit, type EmrSubmitFlags } from './submit-inputs.js';
+import { chooseRunner, prepareSubmit, type CheckedSubmit, type SubmitInputs } from './submit-inputs.js';
 import { requireValid, validateInputs, warningLines, type ValidateOptions } from './validate.js';
 
 export { DEFAULT_LOCAL_STAGING } from './submit-inputs.js';
 
-export interface SubmitOptions {
-  archive: string;
-  storageConfigPath: string;
-  resolverPath: string;
-  since?: string;
-  until?: string;
+export interface SubmitOptions extends SubmitInputs {
   etlTime: EtlTimeMode;
-  /** WCU/s for the whole job; derived from the table when absent. */
-  writeRate?: number;
   maxInFlight?: number;
   ttlSeconds: number;
-  /** Write items whose TTL is already past (skipped by default when TTL is on). */
-  writeExpired: boolean;
   /** Look every key up first (BatchGetItem, eventually consistent) and write only the missing ones. */
   skipPresent?: boolean;
-  region?: string;
-  profile?: string;
-  dynamodbEndpoint?: string;
-  /** S3 endpoint override; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
-  s3Endpoint?: string;
-  /**
-   * Staging root: a local folder (local runner; default `.populator` under `cwd`) or an `s3://`
-   * prefix (EMR Serverless). Runs go to `<staging>/runs/<run name>/`, jars to `<staging>/jars/`.
-   */
-  staging?: string;
-  /** Local: folder for `<log-path>/<run name>/driver.log`. EMR: the S3 log URI (default `<staging>/logs/`). */
-  logPath?: string;
   /** Where run records are kept; no record when absent (the demo). */
   recordsDir?: string;
-  /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
-  jar?: string;
-  /** Where the job runs; undefined: EMR Serverless when an application is given, else a usage error. */
-  runner?: RunnerName;
-  emr?: EmrSubmitFlags;
-  /** The identity the CLI uses instead of the default chain (the demo's stand-ins). */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** The plan only: no write request to any service, no run record. */
   dryRun?: boolean;
   /** EMR Serverless: follow the job run to its end (the local runner always does). */
@@ -101,17 +73,10 @@ export interface SubmitOptions {
   /** EMR Serverless with `wait`: cancel the job run on Ctrl-C instead of leaving it running. */
   cancelOnInterrupt?: boolean;
   master: string;
-  /** The local JVM's heap, or the EMR driver's memory. */
-  driverMemory?: string;
   /** Flags whose value came from an environment variable, with that variable (for messages). */
   fromEnv?: Readonly<Record<string, string>>;
-  /** Where the package lives (spark/ and schemas/ are found from here). */
-  projectRoot: string;
   cacheDir: string;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
   now: DateTime;
-  log: (line: string) => void;
   onProgress: (p: JobProgress) => void;
   /** The plan, as soon as it is known (before anything is written). */
   onPlan?: (plan: Plan) => void;
