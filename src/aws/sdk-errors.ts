@@ -117,3 +117,31 @@ export function isThrottling(error: unknown): boolean {
   const name = errorName(error);
   return (name !== undefined && isThrottlingErrorName(name)) || httpStatus(error) === 429;
 }
+
+/** Error names services and the SDK use for "the service failed this time; ask again". */
+const TRANSIENT_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalServerError',
+  'InternalServerException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+
+/**
+ * True when a call failed in a way the next attempt may not: a dropped or refused connection, a
+ * timeout, a 5xx answer; also when such an error is the cause of a mapped one (a `UserError` that
+ * says the service cannot be reached keeps the SDK's error as its cause).
+ */
+export function isTransient(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const name = errorName(e);
+    const status = httpStatus(e);
+    if (connectionCode(e) !== undefined || (status !== undefined && status >= 500)) return true;
+    if (name !== undefined && TRANSIENT_NAMES.has(name)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 /** The polling loop runners follow a run with: steady looks, slower when the service throttles. */
-import { isThrottling } from '../aws/sdk-errors.js';
+import { isThrottling, isTransient } from '../aws/sdk-errors.js';
 import type { RunRecord } from '../domain/run-record.js';
 import type { JobProgress } from '../domain/job-report.js';
 import type { Runner, RunSnapshot } from './runner.js';
@@ -8,6 +8,8 @@ import type { Runner, RunSnapshot } from './runner.js';
 export const FOLLOW_INTERVAL_MS = 10_000;
 /** The longest wait after repeated throttling. */
 export const MAX_BACKOFF_MS = 60_000;
+/** How long following goes on through transient errors (the job keeps running meanwhile) before giving up. */
+export const MAX_OUTAGE_MS = 30 * 60_000;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -30,13 +32,21 @@ export interface PollOptions {
   signal?: AbortSignal;
   intervalMs?: number;
   onSnapshot?: (s: RunSnapshot) => void;
+  /** Told of a transient error that following goes on through, with the wait before the next look. */
+  onRetry?: (error: unknown, delayMs: number) => void;
+  /** How long transient errors may last before the loop gives up; default MAX_OUTAGE_MS. */
+  maxOutageMs?: number;
   /** Injected in tests. */
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
 }
 
 /**
  * Looks at a run until it is final or `signal` aborts, and returns the last look. A throttled look
- * doubles the wait (up to a minute) and is tried again; any other error ends the loop.
+ * doubles the wait (up to a minute) and is tried again; so is a transient one (a dropped
+ * connection, a timeout, a 5xx answer past the SDK's own retries), told to `onRetry`, for up to
+ * `maxOutageMs` in a row: the job goes on running whether or not we can see it. Any other error
+ * ends the loop.
  */
 export async function pollUntilFinal(
   look: () => Promise<RunSnapshot>,
@@ -44,18 +54,27 @@ export async function pollUntilFinal(
 ): Promise<RunSnapshot> {
   const interval = o.intervalMs ?? FOLLOW_INTERVAL_MS;
   const wait = o.wait ?? sleep;
+  const now = o.now ?? Date.now;
   let delay = interval;
   let last: RunSnapshot | undefined;
+  let outageSince: number | undefined;
   for (;;) {
     try {
       last = await look();
       delay = interval;
+      outageSince = undefined;
       o.onSnapshot?.(last);
       if (last.final) return last;
     } catch (error) {
       // Throttled once more after Ctrl-C, with nothing seen yet: give up rather than spin.
-      if (!isThrottling(error) || (o.signal?.aborted && last === undefined)) throw error;
-      delay = Math.min(MAX_BACKOFF_MS, delay * 2);
+      if (o.signal?.aborted && last === undefined) throw error;
+      if (isThrottling(error)) delay = Math.min(MAX_BACKOFF_MS, delay * 2);
+      else if (isTransient(error)) {
+        outageSince ??= now();
+        if (now() - outageSince > (o.maxOutageMs ?? MAX_OUTAGE_MS)) throw error;
+        delay = Math.min(MAX_BACKOFF_MS, delay * 2);
+        o.onRetry?.(error, delay);
+      } else throw error;
     }
     if (o.signal?.aborted && last !== undefined) return last;
     await wait(delay, o.signal);
@@ -91,9 +110,23 @@ export async function followToEnd(
     }
     if (s.progress !== null) o.onProgress(s.progress);
   };
-  const last = await runner.follow(record, { signal: o.signal, onSnapshot, intervalMs: o.followIntervalMs });
+  const onRetry = (error: unknown, delayMs: number): void =>
+    o.log(
+      `Cannot see job run ${record.runName} just now (${error instanceof Error ? error.message : String(error)}); ` +
+        `looking again in ${Math.round(delayMs / 1000)} s. The job keeps running meanwhile.`,
+    );
+  const last = await runner.follow(record, {
+    signal: o.signal,
+    onSnapshot,
+    onRetry,
+    intervalMs: o.followIntervalMs,
+  });
   if (last.final || o.cancelOnInterrupt !== true) return last;
   o.log(`Cancelling job run ${last.jobRunId ?? record.runName} (--cancel-on-interrupt)...`);
   await runner.cancel(record);
-  return runner.follow(record, { onSnapshot, intervalMs: Math.min(o.followIntervalMs ?? 5000, 5000) });
+  return runner.follow(record, {
+    onSnapshot,
+    onRetry,
+    intervalMs: Math.min(o.followIntervalMs ?? 5000, 5000),
+  });
 }

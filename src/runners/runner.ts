@@ -69,6 +69,8 @@ export interface FollowOptions {
   onSnapshot?: (s: RunSnapshot) => void;
   /** Between looks; default 10 s. */
   intervalMs?: number;
+  /** A look failed for a reason that may pass (a dropped connection, a 5xx): following goes on. */
+  onRetry?: (error: unknown, delayMs: number) => void;
 }
 
 export interface Runner {

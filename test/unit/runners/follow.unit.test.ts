@@ -93,4 +93,45 @@ describe('pollUntilFinal', () => {
     expect(last.state).toBe('RUNNING');
     await expect(pollUntilFinal(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });
+
+  it('goes on through transient errors (a dropped connection, a 5xx), saying so, and gives up after a long outage', async () => {
+    const dropped = (): Error => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const unavailable = (): Error =>
+      Object.assign(new Error('Service Unavailable'), {
+        name: 'ServiceUnavailable',
+        $metadata: { httpStatusCode: 503 },
+      });
+    // A mapped error keeps the SDK's as its cause.
+    const mapped = (): Error => Object.assign(new Error('cannot reach EMR Serverless'), { cause: dropped() });
+    const answers: (RunSnapshot | Error)[] = [
+      snap('RUNNING'),
+      dropped(),
+      unavailable(),
+      mapped(),
+      snap('SUCCESS', true),
+    ];
+    const retries: number[] = [];
+    const last = await pollUntilFinal(
+      () => {
+        const a = answers.shift();
+        return a instanceof Error ? Promise.reject(a) : Promise.resolve(a as RunSnapshot);
+      },
+      { intervalMs: 10_000, wait: () => Promise.resolve(), onRetry: (_, ms) => retries.push(ms) },
+    );
+    expect(last.state).toBe('SUCCESS');
+    expect(retries).toEqual([20_000, 40_000, MAX_BACKOFF_MS]);
+
+    // An outage longer than allowed ends it with the error; the clock is the loop's own.
+    let clock = 0;
+    await expect(
+      pollUntilFinal(() => Promise.reject(dropped()), {
+        maxOutageMs: 60_000,
+        now: () => clock,
+        wait: (ms) => {
+          clock += ms;
+          return Promise.resolve();
+        },
+      }),
+    ).rejects.toThrow('socket hang up');
+  });
 });
