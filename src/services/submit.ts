@@ -5,7 +5,6 @@
  * Spark local[*] here and follows it; the EMR Serverless one stages the jar, starts one job run
  * (the same submit twice finds the same run) and, with `--wait`, follows it to its end.
  */
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
@@ -40,6 +39,7 @@ import type { StorageConfig } from '../domain/storage-config.js';
 import { toJobRunId } from '../domain/time-range.js';
 import type { WriteRateSource } from '../domain/write-rate.js';
 import { resolveSparkClasspath } from '../local/classpath.js';
+import { makeFolder } from '../local/folders.js';
 import { resolveSparkHome } from '../local/spark-home.js';
 import { isLocalCluster, localRunnerMaster, masterCores } from '../domain/spark-master.js';
 import { ensureJobJar } from '../local/jar.js';
@@ -407,7 +407,7 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
     o.recordsDir === undefined ? runNameAt(o.now) : uniqueRunName(o.recordsDir, runNameAt(o.now));
   const output = path.join(local.staging, 'runs', runName);
   const logDir = local.logPath === undefined ? output : path.join(local.logPath, runName);
-  mkdirSync(output, { recursive: true });
+  makeFolder(output);
   const logFile = path.join(logDir, 'driver.log');
 
   const master = localMasterOf(o);

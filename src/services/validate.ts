@@ -79,6 +79,7 @@ import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
 import { cachedSparkClasspath } from '../local/classpath.js';
 import { jarIsStale, jobJarPath } from '../local/jar.js';
+import { folderCreationProblem } from '../local/folders.js';
 import { sparkHomeAt } from '../local/spark-home.js';
 import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/toolchain.js';
 import { listArchive, type ArchiveSelection, type RunFile } from './archive-files.js';
@@ -220,7 +221,7 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   }
 
   // Local paths and the toolchain need no network either.
-  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd));
+  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
   const toolchain = await toolchainChecks(o, jar, resolved);
   checks.push(...toolchain.checks);
 
@@ -331,6 +332,7 @@ function localPathChecks(
   r: ResolvedFlags,
   fromEnv: Readonly<Record<string, string>>,
   cwd: string,
+  probe: boolean,
 ): Check[] {
   const { pass, fail } = checksOf('staging');
   const checks: Check[] = [];
@@ -341,7 +343,7 @@ function localPathChecks(
   for (const [id, flag, location] of places) {
     if (location === undefined) {
       if (runner === 'local' && flag === '--staging') {
-        const problem = folderProblem(path.join(cwd, '.populator'));
+        const problem = folderProblem(path.join(cwd, '.populator'), probe);
         checks.push(
           problem === null
             ? pass(id, 'the default .populator/runs/<run name> under the current folder')
@@ -355,7 +357,7 @@ function localPathChecks(
     }
     if (location.kind !== 'local') continue;
     const source = fromEnv[flag] ?? flag;
-    const problem = folderProblem(location.path);
+    const problem = folderProblem(location.path, probe);
     checks.push(
       problem === null
         ? pass(
@@ -378,7 +380,7 @@ function localPathChecks(
 }
 
 /** Why a local folder cannot be written, or null. A missing folder is fine when its nearest existing parent is a writable folder. */
-function folderProblem(p: string): { message: string; hint: string; code: string } | null {
+function folderProblem(p: string, probe: boolean): { message: string; hint: string; code: string } | null {
   let existing = p;
   while (!existsSync(existing)) {
     const parent = path.dirname(existing);
@@ -407,6 +409,13 @@ function folderProblem(p: string): { message: string; hint: string; code: string
       hint: 'Give a folder you may write to.',
       code: 'PATH_NOT_WRITABLE',
     };
+  }
+  // Permissions are not the whole story (root may write anywhere, and /proc takes no folder at all):
+  // the first missing level is made and removed.
+  // With --dry-run (probe false) nothing is made, not even for a moment.
+  const creation = probe ? folderCreationProblem(p) : null;
+  if (creation !== null) {
+    return { message: creation, hint: 'Give a folder you may write to.', code: 'PATH_NOT_WRITABLE' };
   }
   return null;
 }

@@ -205,3 +205,19 @@ describe('validate takes submit’s whole command line', () => {
     expect(failed.map((c) => c.source).sort()).toEqual(['--name', '--tag', '--timeout']);
   });
 });
+
+describe('a staging folder that cannot be made', () => {
+  it.runIf(process.platform === 'linux')(
+    '--staging /proc/nope: validate and submit refuse it at once (exit 2)',
+    async () => {
+      const args = [storage, resolver, '--runner', 'local', '--staging', '/proc/nope', '--json'];
+      const v = await run(['validate', 'test/fixtures', ...args, '--offline']);
+      expect(v.code).toBe(2);
+      const doc = JSON.parse(v.stdout) as { checks: { id: string; status: string; message: string }[] };
+      expect(doc.checks.find((c) => c.id === 'staging.writable')).toMatchObject({ status: 'fail' });
+      const sub = await run(['submit', 'test/fixtures', ...args]);
+      expect(sub.code).toBe(2);
+      expect(sub.stdout).toContain('/proc/nope cannot be created');
+    },
+  );
+});
