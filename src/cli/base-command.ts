@@ -51,6 +51,26 @@ export abstract class BaseCommand extends Command {
     return out;
   }
 
+  /**
+   * A parse error about a flag whose value came from its environment twin names the variable:
+   * `--write-rate: Expected an integer ... (set by the environment variable POPULATOR_WRITE_RATE)`.
+   */
+  private withEnvTwins(line: string): string {
+    const ctor = this.constructor as typeof Command;
+    const definitions: Record<string, { env?: string }> = { ...ctor.baseFlags, ...ctor.flags };
+    return line
+      .split('; ')
+      .map((part) => {
+        const flag = /--([\w-]+)/.exec(part)?.[1];
+        const env = flag === undefined ? undefined : definitions[flag]?.env;
+        const onCommandLine = this.argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+        return env !== undefined && !onCommandLine && process.env[env] !== undefined
+          ? `${part} (set by the environment variable ${env})`
+          : part;
+      })
+      .join('; ');
+  }
+
   /** A usage error of the command's own (one line and the usage line, exit 2), as oclif's parse errors are. */
   protected usageError(message: string): never {
     this.error(message, { exit: EXIT_CODES.usage });
@@ -111,14 +131,14 @@ export abstract class BaseCommand extends Command {
       if (this.jsonEnabled()) {
         this.logJson({
           status: 'error',
-          error: { kind: 'user', code: 'USAGE', message: err.message },
+          error: { kind: 'user', code: 'USAGE', message: this.withEnvTwins(usageErrorLine(err)) },
         } satisfies JsonError);
         process.exitCode = err.oclif.exit === 0 ? 0 : EXIT_CODES.usage;
         return;
       }
       if (err.oclif.exit === 0) return super.catch(err);
       // One line saying what was wrong and the usage line: the whole help would bury the error.
-      process.stderr.write(`Error: ${usageErrorLine(err)}\n${this.usageLine()}\n`);
+      process.stderr.write(`Error: ${this.withEnvTwins(usageErrorLine(err))}\n${this.usageLine()}\n`);
       process.exitCode = EXIT_CODES.usage;
       return;
     }

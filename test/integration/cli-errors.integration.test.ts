@@ -221,3 +221,21 @@ describe('a staging folder that cannot be made', () => {
     },
   );
 });
+
+describe('a bad value from a flag’s environment twin', () => {
+  it('names the variable, not only the flag', async () => {
+    const rate = await run(['validate', 'a', 'b', 'c'], { POPULATOR_WRITE_RATE: '-1' });
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toContain(
+      '--write-rate: Expected an integer greater than or equal to 1 but received: -1 (set by the environment variable POPULATOR_WRITE_RATE)',
+    );
+    const mode = await run(['submit', 'a', 'b', 'c', '--json'], { POPULATOR_ETL_TIME: 'bogus' });
+    expect(mode.code).toBe(2);
+    expect((JSON.parse(mode.stdout) as { error: { message: string } }).error.message).toContain(
+      'set by the environment variable POPULATOR_ETL_TIME',
+    );
+    // Given on the command line, the flag is the one to blame.
+    const flag = await run(['validate', 'a', 'b', 'c', '--write-rate', '-1'], { POPULATOR_WRITE_RATE: '5' });
+    expect(flag.stderr).not.toContain('environment variable');
+  });
+});
