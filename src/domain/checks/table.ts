@@ -31,6 +31,9 @@ export interface TableFacts {
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
+/** DynamoDB's default per-table write throughput limit (WCU/s) for on-demand tables. */
+export const DEFAULT_TABLE_WRITE_LIMIT = 40_000;
+
 /** The checks of a described table. `writeRate` is --write-rate when given. */
 export function tableChecks(
   t: TableFacts,
@@ -97,13 +100,20 @@ function capacityCheck(t: TableFacts, writeRate: number | undefined): Check {
     });
     return pass('table.capacity', `${capacity}: the job writes at ${n(d.rate)} WCU/s by default`);
   }
-  const ceiling = billingMode === 'PROVISIONED' ? t.provisionedWcu : t.onDemandMaxWriteRequestUnits;
+  // An on-demand table without a maximum of its own is held to DynamoDB's default per-table limit.
+  const ceiling =
+    billingMode === 'PROVISIONED'
+      ? t.provisionedWcu
+      : (t.onDemandMaxWriteRequestUnits ?? DEFAULT_TABLE_WRITE_LIMIT);
   if (ceiling !== undefined && writeRate > ceiling) {
     return warn(
       'table.capacity',
       `${capacity}: --write-rate ${n(writeRate)} is above what the table takes, so writes will be throttled (the live pipeline's too)`,
       {
-        hint: `Lower --write-rate to at most ${n(ceiling)}, or raise the table's ${billingMode === 'PROVISIONED' ? 'WCU' : 'maximum write throughput'} for the back-fill.`,
+        hint:
+          billingMode === 'PROVISIONED' || t.onDemandMaxWriteRequestUnits !== undefined
+            ? `Lower --write-rate to at most ${n(ceiling)}, or raise the table's ${billingMode === 'PROVISIONED' ? 'WCU' : 'maximum write throughput'} for the back-fill.`
+            : `An on-demand table takes ${n(DEFAULT_TABLE_WRITE_LIMIT)} WCU/s at most unless its account's per-table limit was raised (Service Quotas): lower --write-rate to at most ${n(DEFAULT_TABLE_WRITE_LIMIT)}.`,
       },
     );
   }

@@ -114,6 +114,14 @@ describe('table checks', () => {
     );
     expect(status(on)).toMatchObject({ 'table.capacity': 'warn', 'table.ttl': 'warn' });
     expect(on.find((c) => c.id === 'table.capacity')?.hint).toContain('at most 500');
+    // On demand without a maximum of its own: DynamoDB's default per-table limit, 40,000 WCU/s.
+    const onDemand = { ...ok, billingMode: 'PAY_PER_REQUEST' as const, provisionedWcu: undefined };
+    const absurd = tableChecks(onDemand, { ...ctx, writeRate: 10_000_000 });
+    expect(status(absurd)).toMatchObject({ 'table.capacity': 'warn' });
+    expect(absurd.find((c) => c.id === 'table.capacity')?.hint).toContain('40,000');
+    expect(status(tableChecks(onDemand, { ...ctx, writeRate: 40_000 }))).toMatchObject({
+      'table.capacity': 'pass',
+    });
     expect(
       tableChecks({ ...ok, ttlAttribute: 'expiresAt' }, ctx).find((c) => c.id === 'table.ttl')?.message,
     ).toContain('expiresAt, not ttl');
