@@ -428,7 +428,13 @@ export function mapDynamoDbError(error: unknown, ctx: DynamoDbErrorContext): unk
   }
   // An answer that does not parse as DynamoDB's JSON protocol (an HTML page, S3's XML) comes from
   // something else listening at the endpoint.
-  if (name === 'SyntaxError' || /Deserialization error/.test(message))
+  // So does an answer with no body at all (a 404 of some other server): the SDK names it Unknown.
+  if (
+    name === 'SyntaxError' ||
+    /Deserialization error/.test(message) ||
+    name === 'Unknown' ||
+    message === 'UnknownError'
+  )
     return notDynamoDb(ctx.endpoint, httpStatus(error), error);
   const code = connectionCode(error);
   if (code !== undefined || name === 'TimeoutError') {

@@ -54,6 +54,8 @@ let runIds: string[];
 let applicationId: string;
 let notDynamo: Server;
 let notDynamoUrl: string;
+let emptyAnswers: Server;
+let emptyAnswersUrl: string;
 
 /**
  * The caller's own identity (instead of a default chain, which would read this process's
@@ -179,10 +181,19 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => notDynamo.listen(0, '127.0.0.1', resolve));
   const address = notDynamo.address();
   notDynamoUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  // A server that answers 404 with no body at all.
+  emptyAnswers = createServer((_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((resolve) => emptyAnswers.listen(0, '127.0.0.1', resolve));
+  const emptyAddress = emptyAnswers.address();
+  emptyAnswersUrl = `http://127.0.0.1:${typeof emptyAddress === 'object' && emptyAddress !== null ? emptyAddress.port : 0}`;
 }, 120_000);
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (notDynamo ? notDynamo.close(() => resolve()) : resolve()));
+  await new Promise<void>((resolve) => (emptyAnswers ? emptyAnswers.close(() => resolve()) : resolve()));
   await Promise.all([stack?.stop(), moto?.stop()]);
 });
 
@@ -248,6 +259,12 @@ describe('validate, local runner', () => {
     const other = await validateInputs(options({ dynamodbEndpoint: notDynamoUrl }));
     expect(one(other.checks, 'table.exists')).toMatchObject({ status: 'fail', code: 'DYNAMODB_ENDPOINT' });
     expect(one(other.checks, 'table.exists').message).toContain('does not answer like DynamoDB (HTTP 404');
+    // A 404 with an empty body was an internal error ("UnknownError"): now the same answer.
+    const empty = await validateInputs(options({ dynamodbEndpoint: emptyAnswersUrl }));
+    expect(one(empty.checks, 'table.exists')).toMatchObject({ status: 'fail', code: 'DYNAMODB_ENDPOINT' });
+    expect(one(empty.checks, 'table.exists').message).toContain(
+      `${emptyAnswersUrl} does not answer like DynamoDB (HTTP 404`,
+    );
     const down = await validateInputs(options({ dynamodbEndpoint: 'http://127.0.0.1:9' }));
     expect(one(down.checks, 'table.exists')).toMatchObject({ status: 'fail', code: 'DYNAMODB_UNREACHABLE' });
   });
