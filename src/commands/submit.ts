@@ -14,6 +14,7 @@ import {
 } from '../cli/flags.js';
 import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
 import { EXIT_CODES } from '../domain/errors.js';
+import { resumedSettings } from '../domain/run-record.js';
 import { renderPlan } from '../output/plan.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
@@ -131,6 +132,16 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
       );
     }
     const emrRec = rec?.runner === 'emr-serverless' ? rec : undefined;
+    // A resume keeps the run's pacing and sizing unless a flag is given now.
+    const { settings, fromRun } = resumedSettings(rec?.settings, {
+      writeRate: flags['write-rate'],
+      maxInFlight: flags['max-in-flight'],
+      executors: flags.executors,
+      executorCpu: flags['executor-cpu'],
+      executorMemory: flags['executor-memory'],
+      driverCpu: flags['driver-cpu'],
+      driverMemory: flags['driver-memory'],
+    });
     const leaveRunning = flags.runner !== 'local' && !flags['cancel-on-interrupt'];
     const result = await this.followJob(
       (io) =>
@@ -141,8 +152,8 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
           since: flags.since ?? rec?.inputs.since ?? undefined,
           until: flags.until ?? rec?.inputs.until ?? undefined,
           etlTime: rec !== undefined && !given('etl-time') ? rec.inputs.etlTime : flags['etl-time'],
-          writeRate: flags['write-rate'],
-          maxInFlight: flags['max-in-flight'],
+          writeRate: settings.writeRate,
+          maxInFlight: settings.maxInFlight,
           ttlSeconds:
             rec !== undefined && !given('ttl-seconds') ? rec.inputs.ttlSeconds : flags['ttl-seconds'],
           writeExpired:
@@ -167,18 +178,18 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
             tags: flags.tag ?? tagsFromEnv(process.env),
             timeoutMinutes: flags.timeout,
             sizing: {
-              executors: flags.executors,
-              executorCpu: flags['executor-cpu'],
-              executorMemory: flags['executor-memory'],
-              driverCpu: flags['driver-cpu'],
-              driverMemory: flags['driver-memory'],
+              executors: settings.executors,
+              executorCpu: settings.executorCpu,
+              executorMemory: settings.executorMemory,
+              driverCpu: settings.driverCpu,
+              driverMemory: settings.driverMemory,
             },
           },
           dryRun: flags['dry-run'],
           wait: flags.wait,
           cancelOnInterrupt: flags['cancel-on-interrupt'],
           master: flags.master,
-          driverMemory: flags['driver-memory'],
+          driverMemory: settings.driverMemory,
           fromEnv,
           projectRoot: packageRoot(),
           cacheDir: cacheDir(process.env),
@@ -188,6 +199,8 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
           now: DateTime.utc(),
           onPlan: (plan) => {
             if (!this.jsonEnabled()) this.log(`${renderPlan(plan)}\n`);
+            if (fromRun.length > 0 && rec !== undefined)
+              this.note(`Kept from run ${rec.runName}: ${fromRun.join(', ')} (give the flag to change it).`);
             for (const w of plan.warnings) this.note(`Warning: ${w}`);
           },
           ...io,

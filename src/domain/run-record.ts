@@ -25,6 +25,26 @@ export interface RunInputs {
   etlTime: EtlTimeMode;
   ttlSeconds: number;
   writeExpired: boolean;
+  /**
+   * Whether the job skipped items whose ttl is past (TTL on the table's `ttl` and no
+   * --write-expired): what the job itself compares on a resume. Absent in older records.
+   */
+  skipExpired?: boolean;
+}
+
+/** How a run was paced and sized: a resume keeps these unless a flag says otherwise. */
+export interface RunSettings {
+  /** --write-rate, when it was given (a derived rate is derived again from the table). */
+  writeRate?: number;
+  maxInFlight?: number;
+  /** The sizing flags given (EMR Serverless workers, or the local runner's executors). */
+  sizing?: {
+    executors?: number;
+    executorCpu?: number;
+    executorMemory?: string;
+    driverCpu?: number;
+    driverMemory?: string;
+  };
 }
 
 /** EMR Serverless coordinates of a run (absent for local runs). */
@@ -77,6 +97,7 @@ export interface RunRecord {
   emr?: EmrRunCoordinates;
   local?: LocalRunProcess;
   plan?: RunPlanFigures;
+  settings?: RunSettings;
   /** A resume (`submit --resume`): the name of the run it resumed. */
   resumedFrom?: string;
 }
@@ -113,6 +134,19 @@ export function resumeDifferences(
   same('--etl-time', recorded.inputs.etlTime, now.inputs.etlTime);
   same('--ttl-seconds', recorded.inputs.ttlSeconds, now.inputs.ttlSeconds);
   same('--write-expired', recorded.inputs.writeExpired, now.inputs.writeExpired);
+  // What the job compares: TTL switched on or off between the runs changes it with the same flags.
+  if (
+    recorded.inputs.skipExpired !== undefined &&
+    now.inputs.skipExpired !== undefined &&
+    recorded.inputs.skipExpired !== now.inputs.skipExpired &&
+    recorded.inputs.writeExpired === now.inputs.writeExpired
+  ) {
+    out.push(
+      recorded.inputs.skipExpired
+        ? 'items whose ttl is past were skipped (TTL was on for ttl), now they would be written (TTL is off): give --write-expired or switch TTL back on'
+        : 'items whose ttl is past were written (TTL was off), now they would be skipped (TTL is on for ttl): give --write-expired to write them as the run did',
+    );
+  }
   return out;
 }
 
@@ -179,4 +213,49 @@ export function parseRunRecord(text: string): ParsedRunRecord {
     return { ok: false, problem: 'local.pid is missing or not a number' };
   }
   return { ok: true, record: raw as RunRecord };
+}
+
+/** The pacing and sizing flags as given now, and what a resume uses: these, else the run's own. */
+export interface SettingsInput {
+  writeRate?: number;
+  maxInFlight?: number;
+  executors?: number;
+  executorCpu?: number;
+  executorMemory?: string;
+  driverCpu?: number;
+  driverMemory?: string;
+}
+
+/**
+ * A resume keeps the resumed run's --write-rate, --max-in-flight and sizing unless a flag is given
+ * now (someone who throttled a back-fill to protect a live table expects it to stay so). Returns
+ * the settings to use and, for the plan, the flags that came from the run.
+ */
+export function resumedSettings(
+  run: RunSettings | undefined,
+  given: SettingsInput,
+): { settings: SettingsInput; fromRun: string[] } {
+  const recorded: SettingsInput = {
+    ...(typeof run?.writeRate === 'number' ? { writeRate: run.writeRate } : {}),
+    ...(typeof run?.maxInFlight === 'number' ? { maxInFlight: run.maxInFlight } : {}),
+    ...(run?.sizing ?? {}),
+  };
+  const flag: Record<keyof SettingsInput, string> = {
+    writeRate: '--write-rate',
+    maxInFlight: '--max-in-flight',
+    executors: '--executors',
+    executorCpu: '--executor-cpu',
+    executorMemory: '--executor-memory',
+    driverCpu: '--driver-cpu',
+    driverMemory: '--driver-memory',
+  };
+  const settings: SettingsInput = { ...given };
+  const fromRun: string[] = [];
+  for (const key of Object.keys(flag) as (keyof SettingsInput)[]) {
+    const value = recorded[key];
+    if (given[key] !== undefined || value === undefined) continue;
+    (settings as Record<string, unknown>)[key] = value;
+    fromRun.push(`${flag[key]} ${value}`);
+  }
+  return { settings, fromRun };
 }

@@ -12,7 +12,7 @@ import { keysDone } from '../domain/job-report.js';
 import type { RunRecord } from '../domain/run-record.js';
 import { joinS3Uri } from '../domain/s3-uri.js';
 import { runnerFor } from './runs.js';
-import { loadRunRecord } from './run-records.js';
+import { listRunRecords, loadRunRecord } from './run-records.js';
 
 /** A run that can be resumed, and what its last progress showed done. */
 export interface ResumableRun {
@@ -52,6 +52,7 @@ export async function findResumableRun(o: FindResumableOptions): Promise<Resumab
       },
     );
   }
+  await requireNotResumedSince(o, record);
   const runner = runnerFor(record, o.env, o.profile);
   let s;
   try {
@@ -81,4 +82,46 @@ export async function findResumableRun(o: FindResumableOptions): Promise<Resumab
     stateDetails: s.stateDetails,
     keysSettled: s.progress === null ? null : keysDone(s.progress),
   };
+}
+
+/** The runs that resumed `name`, directly or through others, newest first. */
+export function laterResumes(records: readonly RunRecord[], name: string): RunRecord[] {
+  const out: RunRecord[] = [];
+  let from = new Set([name]);
+  while (from.size > 0) {
+    const next = records.filter((r) => r.resumedFrom !== undefined && from.has(r.resumedFrom));
+    out.push(...next);
+    from = new Set(next.map((r) => r.runName));
+  }
+  return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+}
+
+/**
+ * A run that a later resume went on with is not resumed again: that run's records carry both
+ * runs' progress (and when it succeeded, nothing is left to do). Refused, naming the later run.
+ */
+async function requireNotResumedSince(o: FindResumableOptions, record: RunRecord): Promise<void> {
+  const later = laterResumes(listRunRecords(o.recordsDir).records, record.runName);
+  const newest = later[0];
+  if (newest === undefined) return;
+  const runner = runnerFor(newest, o.env, o.profile);
+  let state: string;
+  try {
+    state = (await runner.status(newest)).state;
+  } finally {
+    runner.close();
+  }
+  if (state === 'SUCCESS') {
+    throw new UserError(
+      `Run ${record.runName} was finished by ${newest.runName}, which resumed it: there is nothing left to resume.`,
+      {
+        code: 'RESUME_NOT_NEEDED',
+        hint: `Its report: populator status --run ${newest.runName}. To write the same selection again, submit without --resume.`,
+      },
+    );
+  }
+  throw new UserError(
+    `Run ${record.runName} was resumed by ${newest.runName} (${state}), whose records carry both runs' progress: resume that one.`,
+    { code: 'RESUME_SUPERSEDED', hint: `populator submit --resume --run ${newest.runName}` },
+  );
 }

@@ -33,6 +33,7 @@ import {
   runNameAt,
   type RunnerName,
   type RunRecord,
+  type RunSettings,
 } from '../domain/run-record.js';
 import { joinS3Uri } from '../domain/s3-uri.js';
 import type { StorageConfig } from '../domain/storage-config.js';
@@ -331,6 +332,7 @@ function recordedInputs(c: CheckedSubmit, o: SubmitOptions): RunRecord['inputs']
     etlTime: o.etlTime,
     ttlSeconds: o.ttlSeconds,
     writeExpired: o.writeExpired,
+    skipExpired: c.skipExpired,
   };
 }
 
@@ -383,7 +385,20 @@ function baseRecord(
       events: f.plan.events.estimated,
       writes: f.plan.writes,
     },
+    settings: runSettings(o),
     ...(o.resume !== undefined ? { resumedFrom: o.resume.record.runName } : {}),
+  };
+}
+
+/** The pacing and sizing flags given, kept in the record so that a resume keeps them. */
+function runSettings(o: SubmitOptions): RunSettings {
+  const sizing = Object.fromEntries(
+    Object.entries({ ...o.emr?.sizing, driverMemory: o.driverMemory }).filter(([, v]) => v !== undefined),
+  );
+  return {
+    ...(o.writeRate !== undefined ? { writeRate: o.writeRate } : {}),
+    ...(o.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
+    ...(Object.keys(sizing).length > 0 ? { sizing } : {}),
   };
 }
 

@@ -182,6 +182,11 @@ describe('kill the job mid-write, then submit --resume', () => {
     expect(result.plan.resume?.from).toBe(result.resumedFrom);
     expect(result.plan.resume?.writesSaved).toBeGreaterThan(0);
     expect(resumed.stderr).toContain(`Resuming run ${result.resumedFrom} (FAILED`);
+    // The run's pacing and executors are kept: no flag was given to change them.
+    expect(resumed.stderr).toContain(
+      `Kept from run ${result.resumedFrom}: --write-rate ${WRITE_RATE}, --executors 2`,
+    );
+    expect(result.summary.writeRate).toBe(WRITE_RATE);
 
     // The table is exact: every key, every etlTime and ttl as the oracle says.
     expect((await stack.dynamo.scanItems(TABLE)).sort(compareKeys)).toEqual(expected.items);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/domain/errors.js';
-import { resumeDifferences, type RunRecord } from '../../../src/domain/run-record.js';
+import { resumeDifferences, resumedSettings, type RunRecord } from '../../../src/domain/run-record.js';
 import { findResumableRun } from '../../../src/services/resume.js';
 import { saveRunRecord } from '../../../src/services/run-records.js';
 import { jobCounters, localRunRecord, RECORD_INPUTS } from '../../helpers/run-record.js';
@@ -101,6 +101,33 @@ describe('finding the run to resume', () => {
     expect(e.message).toContain('ran on elsewhere');
   });
 
+  it('refuses a run a later resume finished, naming it; one a later resume failed points at that one', async () => {
+    saveRunRecord(records, record('populator-a', { createdAt: '2026-12-01T10:00:00.000Z' }));
+    const b = record('populator-b', { createdAt: '2026-12-01T11:00:00.000Z', resumedFrom: 'populator-a' });
+    saveRunRecord(records, b);
+    // b failed too: resume b, whose records carry both runs' progress.
+    const superseded = await refusal(findResumableRun({ recordsDir: records, run: 'populator-a', env: {} }));
+    expect(superseded.code).toBe('RESUME_SUPERSEDED');
+    expect(superseded.hint).toContain('--run populator-b');
+    // c resumed b and succeeded: neither a nor b has anything left.
+    const c = record('populator-c', { createdAt: '2026-12-01T12:00:00.000Z', resumedFrom: 'populator-b' });
+    writeFileSync(
+      path.join(c.output, 'summary.json'),
+      JSON.stringify({
+        finishedAt: '2026-12-01T12:05:00Z',
+        counters: jobCounters({ linesRead: 1, written: 1 }),
+      }),
+    );
+    saveRunRecord(records, c);
+    for (const run of ['populator-a', 'populator-b']) {
+      const e = await refusal(findResumableRun({ recordsDir: records, run, env: {} }));
+      expect(e.code).toBe('RESUME_NOT_NEEDED');
+      expect(e.message).toBe(
+        `Run ${run} was finished by populator-c, which resumed it: there is nothing left to resume.`,
+      );
+    }
+  });
+
   it('says so when there is no run to resume', async () => {
     expect((await refusal(findResumableRun({ recordsDir: records, env: {} }))).code).toBe('NO_RUNS');
   });
@@ -156,5 +183,40 @@ describe('resumeDifferences', () => {
       '--ttl-seconds was 15552000, now 100',
       '--write-expired was false, now true',
     ]);
+  });
+});
+
+describe('a resume checks what the job checks, and keeps the run’s pacing', () => {
+  const base: Pick<RunRecord, 'runner' | 'table' | 'region' | 'inputs'> = {
+    runner: 'local',
+    table: 'manifest',
+    region: 'us-east-1',
+    inputs: { ...RECORD_INPUTS, writeExpired: false, skipExpired: false },
+  };
+
+  it('refuses a resume whose expiry would differ with the same flags (TTL switched on between the runs)', () => {
+    const diff = resumeDifferences(base, { ...base, inputs: { ...base.inputs, skipExpired: true } });
+    expect(diff).toHaveLength(1);
+    expect(diff[0]).toContain('now they would be skipped (TTL is on for ttl)');
+    expect(diff[0]).toContain('--write-expired');
+    // A record from before skipExpired was kept: nothing to compare.
+    const old = { ...base, inputs: { ...RECORD_INPUTS, writeExpired: false } };
+    expect(resumeDifferences(old, { ...base, inputs: { ...base.inputs, skipExpired: true } })).toEqual([]);
+  });
+
+  it('keeps --write-rate, --max-in-flight and the sizing of the run unless a flag is given, and says which', () => {
+    const run = { writeRate: 150, maxInFlight: 8, sizing: { executors: 2, executorMemory: '768m' } };
+    expect(resumedSettings(run, {})).toEqual({
+      settings: { writeRate: 150, maxInFlight: 8, executors: 2, executorMemory: '768m' },
+      fromRun: ['--write-rate 150', '--max-in-flight 8', '--executors 2', '--executor-memory 768m'],
+    });
+    expect(resumedSettings(run, { writeRate: 500 })).toMatchObject({
+      settings: { writeRate: 500, maxInFlight: 8 },
+      fromRun: ['--max-in-flight 8', '--executors 2', '--executor-memory 768m'],
+    });
+    expect(resumedSettings(undefined, { writeRate: 500 })).toEqual({
+      settings: { writeRate: 500 },
+      fromRun: [],
+    });
   });
 });
