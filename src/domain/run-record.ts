@@ -64,6 +64,8 @@ export interface LocalRunProcess {
   /** The pid of the `populator submit` process. */
   pid: number;
   hostname: string;
+  /** When the run was stopped (Ctrl-C in its terminal, or `populator cancel`): ISO-8601 UTC. */
+  stoppedAt?: string;
 }
 
 /** What the plan expected, kept to show progress against it. */

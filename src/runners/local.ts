@@ -144,11 +144,22 @@ export function createLocalRunner(o: LocalRunnerOptions): Runner {
     const s = snapshot(record, {});
     if (s.summary !== null)
       return Promise.resolve({ ...s, state: 'SUCCESS', final: true, endedAt: s.summary.finishedAt });
+    const stoppedAt = record.local?.stoppedAt;
+    if (stoppedAt !== undefined) {
+      return Promise.resolve({
+        ...s,
+        state: 'CANCELLED',
+        final: true,
+        endedAt: stoppedAt,
+        stateDetails: 'The job was stopped (Ctrl-C or populator cancel); what it wrote stays in the table.',
+      });
+    }
     if (s.progress?.phase === 'failed') {
       return Promise.resolve({
         ...s,
         state: 'FAILED',
         final: true,
+        endedAt: endedAt(record.log),
         stateDetails: s.progress.message ?? null,
       });
     }

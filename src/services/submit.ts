@@ -488,6 +488,13 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
   });
   const last = await runner.follow(record);
   if (last.state === 'CANCELLED') {
+    // Said in the record: status (from any terminal) shows it stopped, with when, not failed.
+    if (o.recordsDir !== undefined && record.local !== undefined) {
+      saveRunRecord(o.recordsDir, {
+        ...record,
+        local: { ...record.local, stoppedAt: new Date().toISOString() },
+      });
+    }
     throw new JobFailedError('The job was stopped (Ctrl-C).', {
       code: 'INTERRUPTED',
       exitCode: EXIT_CODES.jobFailed,

@@ -81,6 +81,27 @@ describe('the local runner, seen from another process', () => {
     expect(ok.summary?.counters.written).toBe(3);
   });
 
+  it('is CANCELLED, with when, once the run was stopped (Ctrl-C, populator cancel), whatever the job wrote on its way out', async () => {
+    const r = record({ local: { pid: 4242, hostname: 'here', stoppedAt: '2026-12-01T10:03:00.000Z' } });
+    writeFileSync(
+      path.join(r.output, 'progress.json'),
+      JSON.stringify({
+        phase: 'failed',
+        message: 'SparkException: Job 1 cancelled because SparkContext was shut down',
+      }),
+    );
+    const s = await createLocalRunner({ pid: 1, hostname: 'here', isAlive: () => false }).status(r);
+    expect(s).toMatchObject({ state: 'CANCELLED', final: true, endedAt: '2026-12-01T10:03:00.000Z' });
+    expect(s.stateDetails).toContain('stopped');
+    // A run that failed by itself has its end time too (the log's last write).
+    writeFileSync(r.log!, 'the job said goodbye\n');
+    const failed = await createLocalRunner({ pid: 1, hostname: 'here', isAlive: () => false }).status(
+      record(),
+    );
+    expect(failed.state).toBe('FAILED');
+    expect(failed.endedAt).not.toBeNull();
+  });
+
   it('cancels a run of another process on this host with SIGINT (as Ctrl-C there), refuses one that is not running', async () => {
     const sent: [number, string][] = [];
     const runner = createLocalRunner({
