@@ -4,7 +4,6 @@
  * run names, and a parser that says what is wrong with a record file. Never holds a secret: the
  * storage config is referenced by path, its keys are not copied.
  */
-import type { DateTime } from 'luxon';
 import { ETL_TIME_MODES, type EtlTimeMode } from './contract.js';
 
 export const RUN_RECORD_VERSION = 1;
@@ -102,11 +101,6 @@ export interface RunRecord {
   settings?: RunSettings;
   /** A resume (`submit --resume`): the name of the run it resumed. */
   resumedFrom?: string;
-}
-
-/** `populator-20261201T213000` (UTC), the name of a run started at `now`. */
-export function runNameAt(now: DateTime): string {
-  return `populator-${now.toUTC().toFormat("yyyyMMdd'T'HHmmss")}`;
 }
 
 /**

@@ -18,18 +18,6 @@ function recordFile(dir: string, runName: string): string {
   return path.join(dir, `${runName}.json`);
 }
 
-/**
- * A run name not yet taken in `dir`: `base`, else `base-2`, `base-3`, ... (two submits in the same
- * second must not share an output folder).
- */
-export function uniqueRunName(dir: string, base: string): string {
-  if (!existsSync(recordFile(dir, base))) return base;
-  for (let n = 2; ; n++) {
-    const candidate = `${base}-${n}`;
-    if (!existsSync(recordFile(dir, candidate))) return candidate;
-  }
-}
-
 /** Writes (or rewrites) a run's record. */
 export function saveRunRecord(dir: string, record: RunRecord): string {
   if (!RUN_NAME_PATTERN.test(record.runName)) throw new Error(`not a run name: ${record.runName}`);
@@ -45,6 +33,23 @@ export function saveRunRecord(dir: string, record: RunRecord): string {
 export interface BrokenRunRecord {
   file: string;
   problem: string;
+}
+
+/**
+ * Saves a new run's record only if no run of that name is recorded yet (created exclusively: two
+ * submits at the same moment cannot both take the name). Its path, or null when the name is taken.
+ */
+export function reserveRunRecord(dir: string, record: RunRecord): string | null {
+  if (!RUN_NAME_PATTERN.test(record.runName)) throw new Error(`not a run name: ${record.runName}`);
+  mkdirSync(dir, { recursive: true });
+  const file = recordFile(dir, record.runName);
+  try {
+    writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw e;
+  }
+  return file;
 }
 
 /** Every record in `dir`, newest first (by `createdAt`, then name), and the files that are not records. */

@@ -30,7 +30,6 @@ import { buildPlan, type Plan, type PlanCompute } from '../domain/plan.js';
 import {
   resumeDifferences,
   RUN_RECORD_VERSION,
-  runNameAt,
   type RunnerName,
   type RunRecord,
   type RunSettings,
@@ -53,7 +52,7 @@ import { inventoryArchive } from './archive-inventory.js';
 import { ensureApplication } from './emr-application.js';
 import { stageJar } from './package-jar.js';
 import type { ResumableRun } from './resume.js';
-import { listRunRecords, saveRunRecord, uniqueRunName } from './run-records.js';
+import { listRunRecords, loadRunRecord, reserveRunRecord, saveRunRecord } from './run-records.js';
 import { chooseRunner, prepareSubmit, type CheckedSubmit, type SubmitInputs } from './submit-inputs.js';
 import { requireValid, validateInputs, warningLines, type ValidateOptions } from './validate.js';
 
@@ -418,12 +417,32 @@ function throwIfInterrupted(signal: AbortSignal | undefined): void {
 async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions): Promise<SubmitResult> {
   const local = c.local;
   if (local === undefined) throw new Error('local runner without local settings');
-  const runName =
-    o.recordsDir === undefined ? runNameAt(o.now) : uniqueRunName(o.recordsDir, runNameAt(o.now));
+  const runName = localRunName(c, o, facts.plan);
   const output = path.join(local.staging, 'runs', runName);
   const logDir = local.logPath === undefined ? output : path.join(local.logPath, runName);
-  makeFolder(output);
   const logFile = path.join(logDir, 'driver.log');
+  // The same submit again finds the run it started: nothing is run (or paid) twice.
+  const previous = o.recordsDir === undefined ? undefined : findRunRecord(o.recordsDir, runName);
+  if (previous !== undefined) return answerIdenticalSubmit(previous, facts, o);
+  makeFolder(output);
+  // Reserved before any slow step (Maven, the classpath), so that another terminal sees it at once
+  // and a second identical submit started meanwhile is answered instead of run beside it.
+  let record: RunRecord = {
+    ...baseRecord(c, o, {
+      runName,
+      createdAt: isoNow(o.now),
+      staging: local.staging,
+      output,
+      log: logFile,
+      plan: facts.plan,
+    }),
+    local: { pid: process.pid, hostname: os.hostname() },
+  };
+  let recordFile: string | null = null;
+  if (o.recordsDir !== undefined) {
+    recordFile = reserveRunRecord(o.recordsDir, record);
+    if (recordFile === null) return answerIdenticalSubmit(loadRunRecord(o.recordsDir, runName), facts, o);
+  }
 
   const master = localMasterOf(o);
   // SPARK_HOME, when set, was checked by the validator (toolchain.spark-home).
@@ -460,19 +479,6 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
       s3: c.archive.kind === 's3' ? { region: c.region, endpoint: c.s3Endpoint } : undefined,
     },
   });
-  let record: RunRecord = {
-    ...baseRecord(c, o, {
-      runName,
-      createdAt: isoNow(o.now),
-      staging: local.staging,
-      output,
-      log: logFile,
-      plan: facts.plan,
-    }),
-    local: { pid: process.pid, hostname: os.hostname() },
-  };
-  // Recorded before the job starts, so that another terminal finds it while it runs.
-  const recordFile = o.recordsDir === undefined ? null : saveRunRecord(o.recordsDir, record);
   o.log(`Running the job on Spark ${master} (log: ${logFile})`);
   if (sparkHome !== undefined) {
     o.log(
@@ -524,6 +530,79 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
     emr: null,
     billed: null,
   };
+}
+
+/**
+ * A local run's name: --name, else derived from what decides its writes (the inputs, the table, the
+ * selection's objects and bytes, --skip-present, the run it resumes), as EMR Serverless runs are
+ * named from their request: the same submit gets the same name, and finds the same run.
+ */
+function localRunName(c: CheckedSubmit, o: SubmitOptions, plan: Plan): string {
+  if (o.emr?.name !== undefined) return o.emr.name;
+  const token = clientTokenFor({
+    runner: 'local',
+    inputs: recordedInputs(c, o),
+    table: c.storage.table,
+    region: c.region,
+    selection: { runs: plan.runs.selected, objects: plan.objects, bytes: plan.bytes },
+    skipPresent: o.skipPresent === true,
+    resumedFrom: o.resume?.record.runName ?? null,
+  });
+  return `populator-${token.slice(-12)}`;
+}
+
+/** The record of a run by name, or undefined. */
+function findRunRecord(dir: string, runName: string): RunRecord | undefined {
+  return listRunRecords(dir).records.find((r) => r.runName === runName);
+}
+
+/**
+ * The answer to a local submit that matches a run started before: its report when it succeeded
+ * (nothing new runs), or what to do when it is still running or ended otherwise.
+ */
+async function answerIdenticalSubmit(
+  previous: RunRecord,
+  facts: SubmitFacts,
+  o: SubmitOptions,
+): Promise<SubmitResult> {
+  const runner = createLocalRunner({ pid: process.pid, hostname: os.hostname() });
+  const s = await runner.status(previous);
+  const name = previous.runName;
+  const again =
+    'To run the same inputs again on purpose, give the run a name of its own: --name NAME (with --skip-present, keys the table already holds are looked up, not written again).';
+  if (s.state === 'SUCCESS' && s.summary !== null) {
+    o.log(
+      `This submit matches run ${name}, which succeeded (${s.endedAt ?? 'earlier'}): nothing new was started. ${again}`,
+    );
+    return {
+      ...facts,
+      status: 'SUCCEEDED',
+      runName: name,
+      output: previous.output,
+      recordFile: null,
+      logFile: previous.log ?? path.join(previous.output, 'driver.log'),
+      badRows: path.join(previous.output, JOB_OUTPUT.badRows),
+      unreadableFiles: s.summary.unreadableFiles,
+      summary: s.summary,
+      emr: null,
+      billed: null,
+    };
+  }
+  if (!s.final) {
+    throw new UserError(`This submit matches run ${name}, which is still running: nothing new was started.`, {
+      code: 'RUN_IN_PROGRESS',
+      exitCode: EXIT_CODES.notFinal,
+      hint: `Follow it: populator status --watch --run ${name}; stop it: populator cancel --run ${name}.`,
+    });
+  }
+  throw new JobFailedError(
+    `This submit matches run ${name}, which ended ${s.state}: nothing new was started.`,
+    {
+      code: 'RUN_ENDED',
+      exitCode: EXIT_CODES.jobFailed,
+      hint: `Finish it without paying again for what it wrote: populator submit --resume --run ${name}. ${again}`,
+    },
+  );
 }
 
 /** How to finish a run that stopped: a resume when it is recorded, else the same command again. */

@@ -226,5 +226,41 @@ describe('submit --runner local, end to end', () => {
     expect(status.exitCode).toBe(0);
     expect((await cli(['logs'])).stdout).toContain('populator: ');
     expect((await cli(['runs'])).stdout).toContain(result.runName);
+
+    // The same submit again finds that run: nothing is run or paid twice, the report is the same.
+    const submitArgs = [
+      'submit',
+      archive.dir,
+      stack.storageConfig(table),
+      stack.resolver,
+      '--runner',
+      'local',
+      '--since',
+      archive.runs[1]!.runId,
+      '--staging',
+      path.join(stack.dir, 'cli'),
+      '--master',
+      'local[2]',
+      '--json',
+    ];
+    const again = await promisify(execFile)(
+      process.execPath,
+      [path.join(root, 'bin', 'run.js'), ...submitArgs],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
+          XDG_CONFIG_HOME: path.join(stack.dir, 'config'),
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const second = JSON.parse(again.stdout) as typeof result;
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.runName).toBe(result.runName);
+    expect(second.summary.counters.written).toBe(result.summary.counters.written);
+    expect(again.stderr).toContain(`This submit matches run ${result.runName}, which succeeded`);
+    expect(again.stderr).toContain('--name NAME');
+    expect(again.stderr).not.toContain('Running the job on Spark');
   }, 300_000);
 });

@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/domain/errors.js';
-import { parseRunRecord, runNameAt, type RunRecord } from '../../../src/domain/run-record.js';
+import { parseRunRecord, type RunRecord } from '../../../src/domain/run-record.js';
 import {
   listRunRecords,
   loadRunRecord,
+  reserveRunRecord,
   saveRunRecord,
-  uniqueRunName,
 } from '../../../src/services/run-records.js';
 import { localRunRecord } from '../../helpers/run-record.js';
 
@@ -24,10 +23,6 @@ function record(runName: string, createdAt: string, extra: Partial<RunRecord> = 
 }
 
 describe('run records', () => {
-  it('names a run after its UTC start time', () => {
-    expect(runNameAt(DateTime.fromISO('2026-12-01T21:30:05.123+02:00'))).toBe('populator-20261201T193005');
-  });
-
   it('saves, lists newest first and loads by name or the newest, readable only by the user', () => {
     saveRunRecord(dir, record('populator-20261201T100000', '2026-12-01T10:00:00.000Z'));
     const file = saveRunRecord(dir, record('populator-20261201T110000', '2026-12-01T11:00:00.000Z'));
@@ -43,12 +38,11 @@ describe('run records', () => {
     );
   });
 
-  it('never hands two runs of the same second one name', () => {
-    expect(uniqueRunName(dir, 'populator-20261201T100000')).toBe('populator-20261201T100000');
-    saveRunRecord(dir, record('populator-20261201T100000', '2026-12-01T10:00:00.000Z'));
-    expect(uniqueRunName(dir, 'populator-20261201T100000')).toBe('populator-20261201T100000-2');
-    saveRunRecord(dir, record('populator-20261201T100000-2', '2026-12-01T10:00:00.000Z'));
-    expect(uniqueRunName(dir, 'populator-20261201T100000')).toBe('populator-20261201T100000-3');
+  it('reserves a name once: a second submit of the same name at the same moment gets none', () => {
+    const first = record('populator-abc123', '2026-12-01T10:00:00.000Z');
+    expect(reserveRunRecord(dir, first)).toBe(path.join(dir, 'populator-abc123.json'));
+    expect(reserveRunRecord(dir, record('populator-abc123', '2026-12-01T10:00:01.000Z'))).toBeNull();
+    expect(loadRunRecord(dir, 'populator-abc123').createdAt).toBe('2026-12-01T10:00:00.000Z');
   });
 
   it('says what to do when there is no run, or no run of that name', () => {
