@@ -63,6 +63,8 @@ export interface LocalRunProcess {
   /** The pid of the `populator submit` process. */
   pid: number;
   hostname: string;
+  /** When that process started (processStartTime): a later process with the same pid is not it. */
+  pidStart?: string;
   /** When the run was stopped (Ctrl-C in its terminal, or `populator cancel`): ISO-8601 UTC. */
   stoppedAt?: string;
 }

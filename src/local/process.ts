@@ -1,4 +1,5 @@
 /** Small helpers around child processes for the local runner (no shell, arguments passed as a list). */
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 
 export interface RunResult {
@@ -48,4 +49,20 @@ export function runCommand(
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * When a process started, as the kernel counts it (Linux: /proc/<pid>/stat's starttime, in clock
+ * ticks since boot); undefined where that cannot be read (another system, a gone process). A pid
+ * is reused once its process ends: a recorded pid names the same process only while this matches.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19];
+  } catch {
+    return undefined;
+  }
 }

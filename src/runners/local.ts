@@ -11,6 +11,7 @@ import { parseJobSummary, type JobProgress, type JobSummary } from '../domain/jo
 import type { RunRecord } from '../domain/run-record.js';
 import { launchLocalJob, type LaunchResult, type S3HadoopAccess } from '../local/spark-launcher.js';
 import type { SparkHome } from '../local/spark-home.js';
+import { processStartTime } from '../local/process.js';
 import type { Toolchain } from '../local/toolchain.js';
 import { pollUntilFinal } from './follow.js';
 import type { DriverLog, FollowOptions, JobLaunch, Runner, RunSnapshot } from './runner.js';
@@ -36,6 +37,8 @@ export interface LocalRunnerOptions {
   hostname: string;
   /** Whether a process is alive (default: signal 0). */
   isAlive?: (pid: number) => boolean;
+  /** When a process started (default /proc's starttime); undefined when unknown. */
+  startTime?: (pid: number) => string | undefined;
   /** Sends a signal (default `process.kill`). */
   signalProcess?: (pid: number, signal: NodeJS.Signals) => void;
   /** Between looks when following a run of another process; default 2 s. */
@@ -78,6 +81,14 @@ function reasonFromStderr(tail: readonly string[]): string {
 export function createLocalRunner(o: LocalRunnerOptions): Runner {
   const inProcess = new Map<string, InProcess>();
   const isAlive = o.isAlive ?? alive;
+  const startTime = o.startTime ?? processStartTime;
+  const startOf = (pid: number): { pidStart?: string } => {
+    const t = startTime(pid);
+    return t === undefined ? {} : { pidStart: t };
+  };
+  /** The recorded submit process is alive, and is that process (not a later one given its pid). */
+  const isRecordedProcess = (p: { pid: number; pidStart?: string }): boolean =>
+    isAlive(p.pid) && (p.pidStart === undefined || startTime(p.pid) === p.pidStart);
 
   const snapshot = (record: RunRecord, over: Partial<RunSnapshot>): RunSnapshot => {
     const progress = readJson<JobProgress>(path.join(record.output, JOB_OUTPUT.progress));
@@ -165,7 +176,7 @@ export function createLocalRunner(o: LocalRunnerOptions): Runner {
     }
     const running =
       own !== undefined ||
-      (record.local !== undefined && record.local.hostname === o.hostname && isAlive(record.local.pid));
+      (record.local !== undefined && record.local.hostname === o.hostname && isRecordedProcess(record.local));
     if (running) return Promise.resolve(s);
     return Promise.resolve({
       ...s,
@@ -212,7 +223,11 @@ export function createLocalRunner(o: LocalRunnerOptions): Runner {
         () => {},
       );
       inProcess.set(record.runName, run);
-      return Promise.resolve({ ...record, log: logFile, local: { pid: o.pid, hostname: o.hostname } });
+      return Promise.resolve({
+        ...record,
+        log: logFile,
+        local: { ...record.local, pid: o.pid, hostname: o.hostname, ...startOf(o.pid) },
+      });
     },
 
     status: (record) => status(record),
@@ -236,7 +251,7 @@ export function createLocalRunner(o: LocalRunnerOptions): Runner {
         return Promise.resolve();
       }
       const p = record.local;
-      if (p === undefined || p.hostname !== o.hostname || !isAlive(p.pid)) {
+      if (p === undefined || p.hostname !== o.hostname || !isRecordedProcess(p)) {
         return Promise.reject(
           new UserError(`The local run ${record.runName} is not running on this machine.`, {
             code: 'RUN_NOT_RUNNING',

@@ -40,6 +40,7 @@ import { toJobRunId } from '../domain/time-range.js';
 import type { WriteRateSource } from '../domain/write-rate.js';
 import { resolveSparkClasspath } from '../local/classpath.js';
 import { makeFolder } from '../local/folders.js';
+import { processStartTime } from '../local/process.js';
 import { resolveSparkHome } from '../local/spark-home.js';
 import { isLocalCluster, localRunnerMaster, masterCores } from '../domain/spark-master.js';
 import { ensureJobJar } from '../local/jar.js';
@@ -436,7 +437,7 @@ async function runLocal(c: CheckedSubmit, facts: SubmitFacts, o: SubmitOptions):
       log: logFile,
       plan: facts.plan,
     }),
-    local: { pid: process.pid, hostname: os.hostname() },
+    local: { pid: process.pid, hostname: os.hostname(), ...pidStartOf(process.pid) },
   };
   let recordFile: string | null = null;
   if (o.recordsDir !== undefined) {
@@ -549,6 +550,12 @@ function localRunName(c: CheckedSubmit, o: SubmitOptions, plan: Plan): string {
     resumedFrom: o.resume?.record.runName ?? null,
   });
   return `populator-${token.slice(-12)}`;
+}
+
+/** This process's start time, so that a later process given the same pid is not taken for it. */
+function pidStartOf(pid: number): { pidStart?: string } {
+  const t = processStartTime(pid);
+  return t === undefined ? {} : { pidStart: t };
 }
 
 /** The record of a run by name, or undefined. */

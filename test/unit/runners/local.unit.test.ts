@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_RECORD_VERSION, type RunRecord } from '../../../src/domain/run-record.js';
 import { UserError } from '../../../src/domain/errors.js';
+import { processStartTime } from '../../../src/local/process.js';
 import { createLocalRunner } from '../../../src/runners/local.js';
 import { jobCounters } from '../../helpers/run-record.js';
 
@@ -115,6 +116,31 @@ describe('the local runner, seen from another process', () => {
     const elsewhere = record({ local: { pid: 4242, hostname: 'other-host' } });
     await expect(runner.cancel(elsewhere)).rejects.toBeInstanceOf(UserError);
     expect((await runner.status(elsewhere)).stateDetails).toMatch(/submitted on other-host/);
+  });
+
+  it('takes a live process that reuses the recorded pid for what it is: not the run (status, cancel)', async () => {
+    const r = record({ local: { pid: 4242, hostname: 'here', pidStart: '1000' } });
+    const signals: number[] = [];
+    const reused = createLocalRunner({
+      pid: 1,
+      hostname: 'here',
+      isAlive: () => true,
+      startTime: () => '2000',
+      signalProcess: (pid) => signals.push(pid),
+    });
+    expect(await reused.status(r)).toMatchObject({ state: 'FAILED', final: true });
+    await expect(reused.cancel(r)).rejects.toMatchObject({ code: 'RUN_NOT_RUNNING' });
+    expect(signals).toEqual([]);
+    const same = createLocalRunner({
+      pid: 1,
+      hostname: 'here',
+      isAlive: () => true,
+      startTime: () => '1000',
+    });
+    expect((await same.status(r)).state).toBe('RUNNING');
+    // The real thing on this system: this process's start time is stable.
+    if (process.platform === 'linux')
+      expect(processStartTime(process.pid)).toBe(processStartTime(process.pid));
   });
 
   it('reads the driver log, both streams being in one file', async () => {
