@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { createEmrServerlessClient } from '../aws/emr-serverless.js';
 import { createS3Client } from '../aws/s3.js';
-import { JOB_ARGS } from '../domain/contract.js';
+import { DEFAULT_TTL_SECONDS, JOB_ARGS } from '../domain/contract.js';
 import { EXIT_CODES, UserError, type ExitCode } from '../domain/errors.js';
 import type { JobProgress } from '../domain/job-report.js';
 import {
@@ -98,8 +98,12 @@ async function adoptJobRun(o: RunLookup, applicationId: string, jobRunId: string
         since: arg(JOB_ARGS.since) ?? null,
         until: arg(JOB_ARGS.until) ?? null,
         etlTime: arg(JOB_ARGS.etlTime) === 'event' ? 'event' : 'run',
-        ttlSeconds: Number(arg(JOB_ARGS.ttlSeconds) ?? 0),
-        writeExpired: arg(JOB_ARGS.skipExpired) !== 'true',
+        // The job's own defaults where an argument is absent.
+        ttlSeconds: Number(arg(JOB_ARGS.ttlSeconds) ?? DEFAULT_TTL_SECONDS),
+        // What the job was told is whether it skipped expired items; --write-expired itself is not
+        // in its arguments (false, the default, is the one reading that fits every table).
+        writeExpired: false,
+        skipExpired: arg(JOB_ARGS.skipExpired) === 'true',
       },
       emr: {
         applicationId,
