@@ -1,7 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EMRServerlessClient, GetJobRunCommand } from '@aws-sdk/client-emr-serverless';
+import {
+  EMRServerlessClient,
+  GetJobRunCommand,
+  type GetJobRunCommandOutput,
+} from '@aws-sdk/client-emr-serverless';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TTL_SECONDS, JOB_ARGS } from '../../../src/domain/contract.js';
@@ -14,7 +18,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function jobRun(args: string[]) {
+function jobRun(args: string[]): GetJobRunCommandOutput {
   return {
     jobRun: {
       applicationId: 'app1',
@@ -25,10 +29,12 @@ function jobRun(args: string[]) {
       createdAt: new Date('2026-12-01T10:00:00Z'),
       updatedAt: new Date('2026-12-01T10:00:00Z'),
       executionRole: 'arn:aws:iam::111122223333:role/populator',
-      state: 'RUNNING',
+      state: 'RUNNING' as const,
+      stateDetails: '',
       releaseLabel: 'emr-7.13.0',
       jobDriver: { sparkSubmit: { entryPoint: 's3://b/j.jar', entryPointArguments: args } },
     },
+    $metadata: {},
   };
 }
 
