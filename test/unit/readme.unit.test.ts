@@ -4,6 +4,7 @@ import { EXIT_CODE_DESCRIPTIONS, EXIT_CODES } from '../../src/domain/errors.js';
 import { CHECK_GROUPS } from '../../src/domain/checks.js';
 import { JOB_ARGS, JOB_MAIN_CLASS } from '../../src/domain/contract.js';
 import IamPolicy from '../../src/commands/iam-policy.js';
+import { callerPolicy, executionRolePolicy, type PolicyContext } from '../../src/domain/iam-policy.js';
 import Validate from '../../src/commands/validate.js';
 
 const readme = readFileSync('README.md', 'utf8');
@@ -56,5 +57,31 @@ describe('README', () => {
       expect(validate, flag.env).toContain(flag.env ?? '');
     }
     for (const group of CHECK_GROUPS) expect(validate).toMatch(new RegExp(`^\\| ${group}\\s+\\|`, 'm'));
+  });
+
+  it('names the DynamoDB actions of the execution role and of the caller exactly as iam-policy grants them', () => {
+    const ctx: PolicyContext = {
+      partition: 'aws',
+      region: 'us-east-1',
+      account: '111122223333',
+      archive: { bucket: 'a', prefix: 'p' },
+      staging: { bucket: 's', prefix: 'p' },
+      logs: { bucket: 'l', prefix: 'p' },
+      table: 't',
+      applicationId: 'app',
+      roleArn: 'arn:aws:iam::111122223333:role/r',
+    };
+    const granted = (doc: ReturnType<typeof callerPolicy>): string[] =>
+      [...new Set(doc.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('dynamodb:')))].sort();
+    const named = (from: string, to: string): string[] => {
+      const start = readme.indexOf(from);
+      const text = readme.slice(start, readme.indexOf(to, start + from.length));
+      return [...new Set(text.match(/dynamodb:\w+/g) ?? [])].sort();
+    };
+    const role = granted(executionRolePolicy(ctx));
+    const caller = granted(callerPolicy(ctx));
+    expect(named('2. **An execution role**', '3. **You**')).toEqual(role);
+    expect(named('3. **You**', '\n\n')).toEqual(caller);
+    expect(named('- its **permissions**', '- the **caller')).toEqual(role);
   });
 });
