@@ -38,6 +38,7 @@ import {
   type ArchiveTop,
 } from '../domain/checks/archive.js';
 import { configChecks } from '../domain/checks/config.js';
+import { nodeCheck } from '../domain/checks/toolchain.js';
 import { submitFlagChecks, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';
 import {
   applicationChecks,
@@ -129,6 +130,8 @@ export interface ValidateOptions {
   home?: string;
   /** For the run name in the simulated requests; default now. */
   now?: DateTime;
+  /** This Node.js (`process.version`), for the toolchain group. */
+  nodeVersion?: string;
   /** HTTP for the resolver's repositories; default `fetch`. */
   fetch?: FetchLike;
 }
@@ -223,7 +226,7 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   // Local paths and the toolchain need no network either.
   checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
   const toolchain = await toolchainChecks(o, jar, resolved);
-  checks.push(...toolchain.checks);
+  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
 
   const staticCredentials =
     storage?.credentials.kind === 'static'
@@ -310,10 +313,10 @@ export function requireValid(
   });
 }
 
-/** The warnings of a report, one line each, for the runner to print. */
+/** The warnings of a report, one line each, for the runner to print (Node.js's age is validate's to say). */
 export function warningLines(report: ValidationReport): string[] {
   return report.checks
-    .filter((c) => c.status === 'warn')
+    .filter((c) => c.status === 'warn' && c.id !== 'toolchain.node')
     .map(
       (c) => `${c.source !== undefined && !c.message.includes(c.source) ? `${c.source}: ` : ''}${c.message}`,
     );

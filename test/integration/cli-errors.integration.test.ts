@@ -239,3 +239,13 @@ describe('a bad value from a flag’s environment twin', () => {
     expect(flag.stderr).not.toContain('environment variable');
   });
 });
+
+describe('the AWS SDK’s notice about Node.js versions', () => {
+  it('never lands in a command’s output, even when the caller’s environment holds an empty switch for it', async () => {
+    const r = await run(['verify', fixtures, storage], {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '',
+    });
+    expect(r.stderr).toContain('cannot reach DynamoDB');
+    expect(r.stderr).not.toContain('NodeVersionSupportWarning');
+  });
+});
