@@ -6,7 +6,7 @@ export default class Runs extends BaseCommand {
   static summary = 'List the runs submitted from here.';
 
   static description = `Lists the run records in $XDG_CONFIG_HOME/populator/runs/ (default ~/.config/populator/runs/), newest
-first: name, runner, when, region and table, the EMR Serverless job run, the selection. \`status\`, \`cancel\`
+first: name, runner, state now, when, region and table, the EMR Serverless job run, the selection. \`status\`, \`cancel\`
 and \`logs\` take one of these names with --run (default: the newest).`;
 
   static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --json'];
@@ -16,12 +16,13 @@ and \`logs\` take one of these names with --run (default: the newest).`;
     const { listRuns } = await import('../services/runs.js');
     const { runRecordsDir } = await import('../services/run-records.js');
     const dir = runRecordsDir(configDir(process.env));
-    const result = listRuns(dir);
+    const result = await listRuns(dir, { env: process.env });
     if (!this.jsonEnabled()) {
       if (result.runs.length === 0) this.note(`No run was submitted from here yet (${dir}).`);
       const rows = result.runs.map((r) => [
         r.runName,
         r.runner,
+        r.state,
         r.createdAt,
         `${r.table} (${r.region})`,
         r.jobRunId ?? '-',
@@ -29,7 +30,7 @@ and \`logs\` take one of these names with --run (default: the newest).`;
         r.resumedFrom ?? '-',
       ]);
       if (rows.length > 0) {
-        const head = ['RUN', 'RUNNER', 'SUBMITTED', 'TABLE', 'JOB RUN', 'SELECTION', 'RESUMES'];
+        const head = ['RUN', 'RUNNER', 'STATE', 'SUBMITTED', 'TABLE', 'JOB RUN', 'SELECTION', 'RESUMES'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
         for (const r of [head, ...rows])
           this.log(

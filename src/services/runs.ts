@@ -323,13 +323,44 @@ export async function runLogs(o: LogsOptions): Promise<LogsResult> {
   }
 }
 
+/** A listed run with how it stands now. */
+export interface ListedRun extends RunView {
+  /** The run's state now (SUCCESS, FAILED, CANCELLED, RUNNING, ...), or UNKNOWN when it cannot be seen. */
+  state: string;
+}
+
 export interface RunsResult {
-  runs: RunView[];
+  runs: ListedRun[];
   broken: BrokenRunRecord[];
 }
 
-/** `populator runs`: the runs submitted from here, newest first. */
-export function listRuns(recordsDir: string): RunsResult {
+/**
+ * `populator runs`: the runs submitted from here, newest first, each with its state now (a local
+ * run's from its folder; an EMR Serverless run's from the service, a few at a time). A run that
+ * cannot be seen (no credentials, no network) is UNKNOWN, and the list is still given.
+ */
+export async function listRuns(
+  recordsDir: string,
+  o: { env: NodeJS.ProcessEnv; profile?: string },
+): Promise<RunsResult> {
   const { records, broken } = listRunRecords(recordsDir);
-  return { runs: records.map(runView), broken };
+  const runs: ListedRun[] = [];
+  for (let i = 0; i < records.length; i += 4) {
+    const batch = records.slice(i, i + 4);
+    runs.push(
+      ...(await Promise.all(batch.map(async (r) => ({ ...runView(r), state: await stateOf(r, o) })))),
+    );
+  }
+  return { runs, broken };
+}
+
+async function stateOf(record: RunRecord, o: { env: NodeJS.ProcessEnv; profile?: string }): Promise<string> {
+  const runner = runnerFor(record, o.env, o.profile);
+  try {
+    return (await runner.status(record)).state;
+  } catch {
+    return 'UNKNOWN';
+  } finally {
+    runner.close();
+  }
 }

@@ -225,7 +225,10 @@ describe('submit --runner local, end to end', () => {
     expect(status.jobRun.summary?.counters.written).toBe(result.summary.counters.written);
     expect(status.exitCode).toBe(0);
     expect((await cli(['logs'])).stdout).toContain('populator: ');
-    expect((await cli(['runs'])).stdout).toContain(result.runName);
+    // With its state now (read from its folder).
+    expect((await cli(['runs'])).stdout).toMatch(
+      new RegExp(`^${result.runName}\\s+local\\s+SUCCESS\\s`, 'm'),
+    );
 
     // The same submit again finds that run: nothing is run or paid twice, the report is the same.
     const submitArgs = [
