@@ -265,5 +265,23 @@ describe('submit --runner local, end to end', () => {
     expect(again.stderr).toContain(`This submit matches run ${result.runName}, which succeeded`);
     expect(again.stderr).toContain('--name NAME');
     expect(again.stderr).not.toContain('Running the job on Spark');
+
+    // --name starts a second run of the same inputs on purpose (the local runner honours it).
+    const named = await promisify(execFile)(
+      process.execPath,
+      [path.join(root, 'bin', 'run.js'), ...submitArgs, '--name', 'second-look'],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
+          XDG_CONFIG_HOME: path.join(stack.dir, 'config'),
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const third = JSON.parse(named.stdout) as typeof result;
+    expect(third.runName).toBe('second-look');
+    expect(third.output).toBe(path.join(stack.dir, 'cli', 'runs', 'second-look'));
+    expect(third.summary.counters.written).toBe(0);
   }, 300_000);
 });

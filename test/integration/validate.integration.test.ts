@@ -556,6 +556,11 @@ describe('validate, emr-serverless runner', () => {
     try {
       const r = await validateInputs(emrOptions());
       expect(failed(r.checks), JSON.stringify(r.checks.filter((c) => c.status === 'fail'))).toEqual([]);
+      // The storage config's static keys: one warning, saying what really happens on EMR Serverless.
+      expect(one(r.checks, 'inputs.credentials')).toMatchObject({ status: 'warn' });
+      expect(one(r.checks, 'inputs.credentials').message).toContain(
+        'not used with EMR Serverless: the job writes as its execution role, and populator reads the table and the archive with your own AWS credentials',
+      );
       for (const id of [
         'emr.application',
         'emr.state',
