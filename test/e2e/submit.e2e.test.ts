@@ -157,33 +157,32 @@ describe('submit --runner local, end to end', () => {
   it('prints only the JSON result with --json, and never the secret key', async () => {
     const table = 'manifest-cli';
     await stack.dynamo.createManifestTable(table, { billingMode: 'PAY_PER_REQUEST' });
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [
-        path.join(root, 'bin', 'run.js'),
-        'submit',
-        archive.dir,
-        stack.storageConfig(table),
-        stack.resolver,
-        '--runner',
-        'local',
-        '--since',
-        archive.runs[1]!.runId,
-        '--staging',
-        path.join(stack.dir, 'cli'),
-        '--master',
-        'local[2]',
-        '--json',
-      ],
-      {
+    // The same submit command line, run as a user would (the records under XDG_CONFIG_HOME).
+    const submitArgs = [
+      'submit',
+      archive.dir,
+      stack.storageConfig(table),
+      stack.resolver,
+      '--runner',
+      'local',
+      '--since',
+      archive.runs[1]!.runId,
+      '--staging',
+      path.join(stack.dir, 'cli'),
+      '--master',
+      'local[2]',
+      '--json',
+    ];
+    const submitCli = (extra: string[] = []) =>
+      promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), ...submitArgs, ...extra], {
         env: {
           ...process.env,
           AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
           XDG_CONFIG_HOME: path.join(stack.dir, 'config'),
         },
         maxBuffer: 64 * 1024 * 1024,
-      },
-    );
+      });
+    const { stdout, stderr } = await submitCli();
     const result = JSON.parse(stdout) as {
       status: string;
       runName: string;
@@ -231,33 +230,7 @@ describe('submit --runner local, end to end', () => {
     );
 
     // The same submit again finds that run: nothing is run or paid twice, the report is the same.
-    const submitArgs = [
-      'submit',
-      archive.dir,
-      stack.storageConfig(table),
-      stack.resolver,
-      '--runner',
-      'local',
-      '--since',
-      archive.runs[1]!.runId,
-      '--staging',
-      path.join(stack.dir, 'cli'),
-      '--master',
-      'local[2]',
-      '--json',
-    ];
-    const again = await promisify(execFile)(
-      process.execPath,
-      [path.join(root, 'bin', 'run.js'), ...submitArgs],
-      {
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
-          XDG_CONFIG_HOME: path.join(stack.dir, 'config'),
-        },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
+    const again = await submitCli();
     const second = JSON.parse(again.stdout) as typeof result;
     expect(second.status).toBe('SUCCEEDED');
     expect(second.runName).toBe(result.runName);
@@ -267,18 +240,7 @@ describe('submit --runner local, end to end', () => {
     expect(again.stderr).not.toContain('Running the job on Spark');
 
     // --name starts a second run of the same inputs on purpose (the local runner honours it).
-    const named = await promisify(execFile)(
-      process.execPath,
-      [path.join(root, 'bin', 'run.js'), ...submitArgs, '--name', 'second-look'],
-      {
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL_DYNAMODB: stack.dynalite.endpoint,
-          XDG_CONFIG_HOME: path.join(stack.dir, 'config'),
-        },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
+    const named = await submitCli(['--name', 'second-look']);
     const third = JSON.parse(named.stdout) as typeof result;
     expect(third.runName).toBe('second-look');
     expect(third.output).toBe(path.join(stack.dir, 'cli', 'runs', 'second-look'));
