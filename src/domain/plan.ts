@@ -39,6 +39,8 @@ export interface PlanTable {
   provisionedWcu: number | undefined;
   /** TTL is on, on the shredder's `ttl` attribute. */
   ttlEnabled: boolean;
+  /** DynamoDB's approximate item count (refreshed about every six hours); undefined when unknown. */
+  itemCount?: number;
 }
 
 /** Where the job runs and on how much. */
@@ -279,6 +281,13 @@ export function buildPlan(input: PlanInput): Plan {
           ? ', and DynamoDB TTL, on for this table, deletes such items within days.'
           : '; TTL is off on this table, so they stay until it is switched on, and are deleted within days after.') +
         ` Leave them out with --since ${firstLiveRunId(input.nowSeconds - input.ttlSeconds)}, or raise --ttl-seconds.`,
+    );
+  }
+  if (input.skipPresent !== true && input.resume === undefined && (input.table.itemCount ?? 0) > 0) {
+    warnings.push(
+      `The table already holds about ${int(input.table.itemCount ?? 0)} items: a key written before costs a write again ` +
+        '(a put costs one even when the item is there). If this back-fill may overlap them (an earlier run, the live shredder), ' +
+        "--skip-present looks the keys up first, at about a tenth of a write's price, and writes only the missing ones.",
     );
   }
   if (s === null || sampledLines === 0) {

@@ -232,6 +232,7 @@ export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
         billingMode: c.table.billingMode,
         provisionedWcu: c.table.provisionedWcu,
         ttlEnabled: c.table.ttl === 'ENABLED',
+        ...(c.table.itemCount !== undefined ? { itemCount: c.table.itemCount } : {}),
       },
       writeRate: c.rate.rate,
       ttlSeconds: o.ttlSeconds,

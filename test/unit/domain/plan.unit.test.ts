@@ -138,6 +138,23 @@ describe('buildPlan', () => {
     expect(p.warnings.join('\n')).toMatch(/No line could be sampled/);
   });
 
+  it('points at --skip-present when the table already holds items (not with it, nor on a resume)', () => {
+    const base = input();
+    const full = { ...base.table, itemCount: 120_000 };
+    const warned = buildPlan(input({ table: full })).warnings.join('\n');
+    expect(warned).toContain('already holds about 120,000 items');
+    expect(warned).toContain('--skip-present');
+    expect(buildPlan(input({ table: full, skipPresent: true })).warnings.join('\n')).not.toContain(
+      'already holds',
+    );
+    expect(buildPlan(input({ table: { ...base.table, itemCount: 0 } })).warnings.join('\n')).not.toContain(
+      'already holds',
+    );
+    expect(
+      buildPlan(input({ table: full, resume: { from: 'r', keysSettled: 5 } })).warnings.join('\n'),
+    ).not.toContain('already holds');
+  });
+
   describe('items with a ttl already in the past', () => {
     const old = {
       runs: [
