@@ -13,6 +13,7 @@ import {
   tagsFromEnv,
 } from '../cli/flags.js';
 import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
+import { resolveEndpoint } from '../domain/checks/flags.js';
 import { EXIT_CODES } from '../domain/errors.js';
 import { resumedSettings } from '../domain/run-record.js';
 import { renderPlan } from '../output/plan.js';
@@ -161,8 +162,13 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
           skipPresent: flags['skip-present'],
           region: flags.region ?? rec?.region,
           profile: flags.profile ?? rec?.profile,
-          dynamodbEndpoint: flags['dynamodb-endpoint'] ?? rec?.endpoints?.dynamodb,
-          s3Endpoint: flags['s3-endpoint'] ?? rec?.endpoints?.s3,
+          // The run's endpoints only where neither a flag nor the environment sets one (README: Endpoints).
+          dynamodbEndpoint:
+            flags['dynamodb-endpoint'] ??
+            (resolveEndpoint('dynamodb', undefined, process.env) ? undefined : rec?.endpoints?.dynamodb),
+          s3Endpoint:
+            flags['s3-endpoint'] ??
+            (resolveEndpoint('s3', undefined, process.env) ? undefined : rec?.endpoints?.s3),
           staging: flags.staging ?? rec?.staging,
           logPath: flags['log-path'] ?? emrRec?.log,
           // EMR Serverless: the jar the run ran (the same job code reads its records).

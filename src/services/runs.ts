@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { createEmrServerlessClient } from '../aws/emr-serverless.js';
 import { createS3Client } from '../aws/s3.js';
+import { resolveEndpoint } from '../domain/checks/flags.js';
 import { DEFAULT_TTL_SECONDS, JOB_ARGS } from '../domain/contract.js';
 import { EXIT_CODES, UserError, type ExitCode } from '../domain/errors.js';
 import type { JobProgress } from '../domain/job-report.js';
@@ -124,8 +125,7 @@ function endpoint(
   service: 'S3' | 'EMR_SERVERLESS',
   recorded: string | undefined,
 ): string | undefined {
-  const v = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL ?? recorded;
-  return v === '' ? undefined : v;
+  return resolveEndpoint(service === 'S3' ? 's3' : 'emr-serverless', undefined, env, {}, recorded)?.url;
 }
 
 /** The runner that works on a recorded run (its clients built from the record). */

@@ -9,6 +9,7 @@ import type { DateTime } from 'luxon';
 import { createDynamoDbClient, type StoredManifestItem } from '../aws/dynamodb.js';
 import { createS3Client } from '../aws/s3.js';
 import { parseArchiveLocation, type ArchiveLocation } from '../domain/archive.js';
+import { resolveEndpoint } from '../domain/checks/flags.js';
 import {
   ATTR_TTL,
   DEFAULT_TTL_SECONDS,
@@ -215,13 +216,15 @@ export async function verifyManifest(o: VerifyOptions): Promise<VerifyResult> {
     storage.credentials.kind === 'static'
       ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
       : undefined;
-  const dynamodbEndpoint =
-    o.dynamodbEndpoint ??
-    record?.endpoints?.dynamodb ??
-    o.env.AWS_ENDPOINT_URL_DYNAMODB ??
-    o.env.AWS_ENDPOINT_URL;
-  const s3Endpoint =
-    o.s3Endpoint ?? record?.endpoints?.s3 ?? o.env.AWS_ENDPOINT_URL_S3 ?? o.env.AWS_ENDPOINT_URL;
+  // One precedence with every command: flag, environment, then the run record.
+  const dynamodbEndpoint = resolveEndpoint(
+    'dynamodb',
+    o.dynamodbEndpoint,
+    o.env,
+    {},
+    record?.endpoints?.dynamodb,
+  )?.url;
+  const s3Endpoint = resolveEndpoint('s3', o.s3Endpoint, o.env, {}, record?.endpoints?.s3)?.url;
   const profile = o.profile ?? record?.profile;
   const dynamo = createDynamoDbClient({
     region,
@@ -526,7 +529,7 @@ async function readSummary(record: RunRecord, o: VerifyOptions): Promise<JobSumm
     if (output.kind === 's3') {
       const client = createS3Client({
         region: record.region,
-        endpoint: o.s3Endpoint ?? record.endpoints?.s3 ?? o.env.AWS_ENDPOINT_URL_S3 ?? o.env.AWS_ENDPOINT_URL,
+        endpoint: resolveEndpoint('s3', o.s3Endpoint, o.env, {}, record.endpoints?.s3)?.url,
         profile: o.profile ?? record.profile,
       });
       try {

@@ -93,18 +93,24 @@ export interface ResolvedFlags {
   invalidEndpoints: AwsService[];
 }
 
-/** The endpoint override of a service: its flag (or the flag's variable), else its own variable, else AWS_ENDPOINT_URL. */
+/**
+ * The endpoint override of a service, the one rule every command follows: its flag (or the flag's
+ * variable), else its own variable, else AWS_ENDPOINT_URL, else the one a run was submitted with
+ * (`recorded`: status, logs, cancel, verify of a recorded run). What is set now wins over the record.
+ */
 export function resolveEndpoint(
   service: AwsService,
   flagValue: string | undefined,
   env: NodeJS.ProcessEnv,
   fromEnv: Readonly<Record<string, string>> = {},
+  recorded?: string,
 ): Endpoint | undefined {
   const flag = ENDPOINT_FLAGS[service];
   const candidates: [string | undefined, string][] = [
     [flagValue, flag === undefined ? ENDPOINT_ENV[service] : (fromEnv[flag] ?? flag)],
     [env[ENDPOINT_ENV[service]], ENDPOINT_ENV[service]],
     [env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL'],
+    [recorded, 'the run record'],
   ];
   for (const [value, from] of candidates) {
     if (value !== undefined && value.trim() !== '') return { url: value.trim(), from };

@@ -138,5 +138,11 @@ describe('resolveEndpoint', () => {
     });
     expect(resolveEndpoint('iam', undefined, env)).toEqual({ url: 'http://all:2', from: 'AWS_ENDPOINT_URL' });
     expect(resolveEndpoint('sts', undefined, {})).toBeUndefined();
+    // A recorded run's endpoint comes last: what is set now wins over the record.
+    expect(resolveEndpoint('s3', undefined, env, {}, 'http://recorded:4')?.url).toBe('http://s3:1');
+    expect(resolveEndpoint('s3', undefined, {}, {}, 'http://recorded:4')).toEqual({
+      url: 'http://recorded:4',
+      from: 'the run record',
+    });
   });
 });
