@@ -118,6 +118,8 @@ export interface CheckedSubmit {
   cliCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   s3Endpoint: string | undefined;
   dynamodbEndpoint: string | undefined;
+  /** EMR Serverless endpoint override (emr-serverless runner), as the validator resolved it. */
+  emrEndpoint: string | undefined;
   table: ExistingManifestTable;
   rate: { rate: number; source: 'flag' | WriteRateSource };
   skipExpired: boolean;
@@ -214,7 +216,7 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
     archive.kind === 's3' || isEmr
       ? createS3Client({ region, endpoint: s3Endpoint, credentials: o.credentials, profile: o.profile })
       : undefined;
-  const emrEndpoint = v.endpoints['emr-serverless']?.url;
+  const emrEndpoint = isEmr ? v.endpoints['emr-serverless']?.url : undefined;
   const emr = isEmr
     ? createEmrServerlessClient({
         region,
@@ -228,13 +230,6 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
     emr?.destroy();
   };
   try {
-    if (archive.kind === 's3' && v.archiveTop !== undefined && v.archiveTop.ignored.length > 0) {
-      const ignored = v.archiveTop.ignored;
-      const more = ignored.length > 5 ? ` and ${ignored.length - 5} more` : '';
-      o.log(
-        `Ignoring what is not a run=YYYY-MM-dd-HH-mm-ss folder under ${archive.uri}: ${ignored.slice(0, 5).join(', ')}${more}`,
-      );
-    }
     return {
       runner,
       range: v.range,
@@ -244,6 +239,7 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
       cliCredentials,
       s3Endpoint,
       dynamodbEndpoint,
+      emrEndpoint,
       table,
       rate,
       skipExpired,

@@ -358,10 +358,7 @@ function baseRecord(
   o: SubmitOptions,
   f: { runName: string; createdAt: string; staging: string; output: string; log: string; plan: Plan },
 ): RunRecord {
-  const emrEndpoint =
-    c.runner === 'emr-serverless'
-      ? (o.env.AWS_ENDPOINT_URL_EMR_SERVERLESS ?? o.env.AWS_ENDPOINT_URL)
-      : undefined;
+  const emrEndpoint = c.emrEndpoint;
   const endpoints = {
     ...(c.dynamodbEndpoint ? { dynamodb: c.dynamodbEndpoint } : {}),
     ...(c.s3Endpoint ? { s3: c.s3Endpoint } : {}),
