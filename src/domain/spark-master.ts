@@ -59,18 +59,24 @@ export function masterCores(master: string, machineCores: number): number {
   return m.cores === '*' ? machineCores : m.cores;
 }
 
-/** What is wrong with a local cluster's shape, or null. */
-export function localClusterProblem(
+/** What is wrong with a local cluster's shape, and the flag that sets it; null when it can start. */
+function localClusterProblem(
   executors: number,
   coresPerExecutor: number,
   memoryMiB: number,
-): string | null {
+): { flag: string; problem: string } | null {
   if (!Number.isInteger(executors) || executors < 1 || executors > MAX_LOCAL_EXECUTORS)
-    return `${executors} executors: the local runner starts 1 to ${MAX_LOCAL_EXECUTORS} executor JVMs`;
+    return {
+      flag: '--executors',
+      problem: `${executors} executors: the local runner starts 1 to ${MAX_LOCAL_EXECUTORS} executor JVMs`,
+    };
   if (!Number.isInteger(coresPerExecutor) || coresPerExecutor < 1)
-    return `${coresPerExecutor} cores per executor: give at least 1`;
+    return { flag: '--executor-cpu', problem: `${coresPerExecutor} cores per executor: give at least 1` };
   if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_LOCAL_EXECUTOR_MEMORY_MIB)
-    return `${memoryMiB} MiB per executor: an executor JVM needs at least ${MIN_LOCAL_EXECUTOR_MEMORY_MIB} MiB`;
+    return {
+      flag: '--executor-memory',
+      problem: `${memoryMiB} MiB per executor: an executor JVM needs at least ${MIN_LOCAL_EXECUTOR_MEMORY_MIB} MiB`,
+    };
   return null;
 }
 
@@ -103,13 +109,6 @@ export function localRunnerMaster(
     memoryMiB = Math.floor(bytes / 1024 ** 2);
   }
   const problem = localClusterProblem(input.executors, cores, memoryMiB);
-  if (problem !== null) {
-    const flag = problem.includes('executors:')
-      ? '--executors'
-      : problem.includes('cores')
-        ? '--executor-cpu'
-        : '--executor-memory';
-    return { ok: false, flag, problem };
-  }
+  if (problem !== null) return { ok: false, ...problem };
   return { ok: true, master: localClusterMaster(input.executors, cores, memoryMiB) };
 }
