@@ -44,11 +44,16 @@ export abstract class BaseCommand extends Command {
   ): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [name, definition] of Object.entries(definitions)) {
-      if (definition.env === undefined || values[name] === undefined) continue;
-      const onCommandLine = this.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-      if (!onCommandLine && process.env[definition.env] !== undefined) out[`--${name}`] = definition.env;
+      const env = values[name] === undefined ? undefined : this.envTwinInForce(name, definition.env);
+      if (env !== undefined) out[`--${name}`] = env;
     }
     return out;
+  }
+
+  /** The flag's environment variable, when it is set and the flag is not on the command line. */
+  private envTwinInForce(flag: string, env: string | undefined): string | undefined {
+    const onCommandLine = this.argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+    return env !== undefined && !onCommandLine && process.env[env] !== undefined ? env : undefined;
   }
 
   /**
@@ -62,11 +67,8 @@ export abstract class BaseCommand extends Command {
       .split('; ')
       .map((part) => {
         const flag = /--([\w-]+)/.exec(part)?.[1];
-        const env = flag === undefined ? undefined : definitions[flag]?.env;
-        const onCommandLine = this.argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
-        return env !== undefined && !onCommandLine && process.env[env] !== undefined
-          ? `${part} (set by the environment variable ${env})`
-          : part;
+        const env = flag === undefined ? undefined : this.envTwinInForce(flag, definitions[flag]?.env);
+        return env === undefined ? part : `${part} (set by the environment variable ${env})`;
       })
       .join('; ');
   }
