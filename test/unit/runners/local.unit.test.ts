@@ -138,9 +138,8 @@ describe('the local runner, seen from another process', () => {
       startTime: () => '1000',
     });
     expect((await same.status(r)).state).toBe('RUNNING');
-    // The real thing on this system: this process's start time is stable.
-    if (process.platform === 'linux')
-      expect(processStartTime(process.pid)).toBe(processStartTime(process.pid));
+    // The real thing on this system: a start time is read for a live process.
+    if (process.platform === 'linux') expect(processStartTime(process.pid)).toMatch(/^\d+$/);
   });
 
   it('reads the driver log, both streams being in one file', async () => {
