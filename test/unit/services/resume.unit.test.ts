@@ -30,6 +30,14 @@ function record(runName: string, over: Partial<RunRecord> = {}): RunRecord {
   });
 }
 
+/** The report a run that succeeded leaves in its folder. */
+function succeeded(r: RunRecord, finishedAt: string): void {
+  writeFileSync(
+    path.join(r.output, 'summary.json'),
+    JSON.stringify({ finishedAt, counters: jobCounters({ linesRead: 1, written: 1 }) }),
+  );
+}
+
 async function refusal(p: Promise<unknown>): Promise<UserError> {
   try {
     await p;
@@ -69,13 +77,7 @@ describe('finding the run to resume', () => {
 
   it('refuses a run that succeeded: there is nothing to resume', async () => {
     const r = record('populator-done');
-    writeFileSync(
-      path.join(r.output, 'summary.json'),
-      JSON.stringify({
-        finishedAt: '2026-12-01T10:05:00Z',
-        counters: jobCounters({ linesRead: 1, written: 1 }),
-      }),
-    );
+    succeeded(r, '2026-12-01T10:05:00Z');
     saveRunRecord(records, r);
     const e = await refusal(findResumableRun({ recordsDir: records, env: {} }));
     expect(e.code).toBe('RESUME_NOT_NEEDED');
@@ -111,13 +113,7 @@ describe('finding the run to resume', () => {
     expect(superseded.hint).toContain('--run populator-b');
     // c resumed b and succeeded: neither a nor b has anything left.
     const c = record('populator-c', { createdAt: '2026-12-01T12:00:00.000Z', resumedFrom: 'populator-b' });
-    writeFileSync(
-      path.join(c.output, 'summary.json'),
-      JSON.stringify({
-        finishedAt: '2026-12-01T12:05:00Z',
-        counters: jobCounters({ linesRead: 1, written: 1 }),
-      }),
-    );
+    succeeded(c, '2026-12-01T12:05:00Z');
     saveRunRecord(records, c);
     for (const run of ['populator-a', 'populator-b']) {
       const e = await refusal(findResumableRun({ recordsDir: records, run, env: {} }));

@@ -130,10 +130,8 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
     assert(r.counter("linesRead") == 4 * 251 + 4 * 150)
     assert((r.summary \ "writerExecutors").extract[Int] == 2, r.log)
     // The bad rows were written by the executors, one file per read partition.
-    assert(Files.list(output(r).resolve(Contract.Output.badRows)).iterator().asScala.map(f => Files.readAllLines(f).size).sum == 4)
+    assert(Files.list(r.output.resolve(Contract.Output.badRows)).iterator().asScala.map(f => Files.readAllLines(f).size).sum == 4)
   }
-
-  private def output(r: Outcome): Path = r.output
 
   private def balanced(r: Outcome): Boolean =
     r.counter("linesRead") == Seq("bad", "noFingerprint", "expired", "duplicatesInSelection", "written", "alreadyPresent", "conflicting").map(r.counter).sum
