@@ -4,7 +4,7 @@ import { DEFAULT_TTL_SECONDS, ETL_TIME_MODES } from '../domain/contract.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { DEFAULT_EMR_SIZING, DEFAULT_LOCAL_DRIVER_MEMORY, EMR_WORKER_GRID } from '../domain/emr-sizing.js';
 import { RUNNERS } from '../domain/run-record.js';
-import { DEFAULT_LOCAL_MASTER } from '../local/spark-launcher.js';
+import { DEFAULT_LOCAL_MASTER } from '../domain/spark-master.js';
 
 /** The selection of run folders (submit, validate). */
 export const rangeFlags = {

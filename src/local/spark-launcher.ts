@@ -9,8 +9,6 @@ import { isLocalCluster, parseSparkMaster } from '../domain/spark-master.js';
 import { localClusterEnv, runSparkHome, type SparkHome } from './spark-home.js';
 import type { Toolchain } from './toolchain.js';
 
-export { DEFAULT_LOCAL_MASTER } from '../domain/spark-master.js';
-
 export interface LaunchOptions {
   toolchain: Toolchain;
   jar: string;

@@ -12,7 +12,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
-import { DEFAULT_LOCAL_MASTER } from '../../src/local/spark-launcher.js';
+import { DEFAULT_LOCAL_MASTER } from '../../src/domain/spark-master.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submitLocal } from '../../src/services/submit.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
