@@ -11,11 +11,13 @@ import {
   GetDashboardForJobRunCommand,
   GetJobRunCommand,
   StartJobRunCommand,
+  type Application,
   type EMRServerlessClientConfig,
   type ResourceUtilization,
   type TotalResourceUtilization,
 } from '@aws-sdk/client-emr-serverless';
 
+import type { ApplicationFacts } from '../domain/checks/emr.js';
 import type { ResourceHours } from '../domain/emr.js';
 import { UserError } from '../domain/errors.js';
 import {
@@ -33,23 +35,8 @@ export interface EmrServerlessClientOptions {
   endpoint?: string;
   credentials?: EMRServerlessClientConfig['credentials'];
   profile?: string;
-}
-
-/** An application, as submit checks it. */
-export interface ApplicationInfo {
-  applicationId: string;
-  name: string | undefined;
-  arn: string;
-  releaseLabel: string;
-  /** `SPARK` or `HIVE` (the service returns the case it was created with). */
-  type: string;
-  /** CREATING, CREATED, STARTING, STARTED, STOPPING, STOPPED, TERMINATED. */
-  state: string;
-  stateDetails: string | undefined;
-  architecture: string | undefined;
-  /** Whether a job submitted to a stopped application starts it (on unless switched off). */
-  autoStart: boolean;
-  maximumCapacity: { cpu: string | undefined; memory: string | undefined } | undefined;
+  /** Attempts per call (the SDK's default 3); checks make one call and want its answer soon. */
+  maxAttempts?: number;
 }
 
 /** A job run, as `status` shows it. Times are ISO-8601 UTC. */
@@ -102,7 +89,8 @@ export interface CreateApplicationInput {
 
 /** The EMR Serverless operations the CLI uses. */
 export interface EmrServerlessClient {
-  getApplication(applicationId: string): Promise<ApplicationInfo>;
+  /** The application (as the checks read it), or null when there is none with that id. */
+  findApplication(applicationId: string): Promise<ApplicationFacts | null>;
   /** A Spark application on x86_64 that starts on submission and stops after 15 idle minutes. */
   createApplication(input: CreateApplicationInput): Promise<{ applicationId: string; arn: string }>;
   startJobRun(input: StartJobRunInput): Promise<{ applicationId: string; jobRunId: string; arn: string }>;
@@ -127,6 +115,40 @@ function hours(u: ResourceUtilization | TotalResourceUtilization | undefined): R
   };
 }
 
+/** GetApplication's "no such application": AWS answers 404 ResourceNotFoundException; moto a 400 ValidationException naming the id. */
+function isNoSuchApplication(error: unknown): boolean {
+  const name = errorName(error);
+  return (
+    name === 'ResourceNotFoundException' ||
+    (name === 'ValidationException' && /not\s*found|does not exist/i.test(String((error as Error).message)))
+  );
+}
+
+/** GetApplication's answer, as the checks read it. */
+function applicationFacts(app: Application, id: string): ApplicationFacts {
+  return {
+    id: app.applicationId ?? id,
+    ...(app.name ? { name: app.name } : {}),
+    state: app.state ?? 'UNKNOWN',
+    ...(app.stateDetails ? { stateDetails: app.stateDetails } : {}),
+    type: app.type ?? '',
+    releaseLabel: app.releaseLabel ?? '',
+    ...(app.architecture ? { architecture: app.architecture } : {}),
+    ...(app.maximumCapacity
+      ? {
+          maximumCapacity: {
+            cpu: app.maximumCapacity.cpu,
+            memory: app.maximumCapacity.memory,
+            ...(app.maximumCapacity.disk ? { disk: app.maximumCapacity.disk } : {}),
+          },
+        }
+      : {}),
+    // EMR Serverless starts a stopped application for a job unless auto-start was turned off.
+    autoStartEnabled: app.autoStartConfiguration?.enabled ?? true,
+    subnetIds: app.networkConfiguration?.subnetIds ?? [],
+  };
+}
+
 /** Builds the EMR Serverless adapter. Each call makes its own SDK client: nothing is cached at module level. */
 export function createEmrServerlessClient(opts: EmrServerlessClientOptions): EmrServerlessClient {
   const sdk = new EMRServerlessClient({
@@ -134,6 +156,7 @@ export function createEmrServerlessClient(opts: EmrServerlessClientOptions): Emr
     ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
     ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
     ...(opts.profile === undefined ? {} : { profile: opts.profile }),
+    ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
   });
   const call = async <T>(
     ctx: Omit<EmrErrorContext, 'region' | 'endpoint'>,
@@ -147,26 +170,20 @@ export function createEmrServerlessClient(opts: EmrServerlessClientOptions): Emr
   };
 
   return {
-    async getApplication(applicationId) {
-      const { application: a } = await call({ operation: 'GetApplication', applicationId }, () =>
-        sdk.send(new GetApplicationCommand({ applicationId })),
-      );
-      if (a === undefined) throw new Error(`GetApplication ${applicationId} returned no application`);
-      return {
-        applicationId: a.applicationId ?? applicationId,
-        name: a.name,
-        arn: a.arn ?? '',
-        releaseLabel: a.releaseLabel ?? '',
-        type: a.type ?? '',
-        state: a.state ?? 'UNKNOWN',
-        stateDetails: a.stateDetails,
-        architecture: a.architecture,
-        autoStart: a.autoStartConfiguration?.enabled ?? true,
-        maximumCapacity:
-          a.maximumCapacity === undefined
-            ? undefined
-            : { cpu: a.maximumCapacity.cpu, memory: a.maximumCapacity.memory },
-      };
+    async findApplication(applicationId) {
+      let a;
+      try {
+        a = (await sdk.send(new GetApplicationCommand({ applicationId }))).application;
+      } catch (error) {
+        if (isNoSuchApplication(error)) return null;
+        throw mapEmrServerlessError(error, {
+          operation: 'GetApplication',
+          applicationId,
+          region: opts.region,
+          endpoint: opts.endpoint,
+        });
+      }
+      return a === undefined ? null : applicationFacts(a, applicationId);
     },
 
     async createApplication(input) {

@@ -55,7 +55,13 @@ export async function ensureApplication(o: {
   );
   const deadline = Date.now() + CREATE_TIMEOUT_MS;
   for (;;) {
-    const app = await o.emr.getApplication(applicationId);
+    const app = await o.emr.findApplication(applicationId);
+    if (app === null) {
+      throw new UserError(`The new application ${applicationId} is not there any more.`, {
+        code: 'APPLICATION_NOT_FOUND',
+        hint: 'It was deleted while it was being created: submit again (with --create-application).',
+      });
+    }
     if (app.state !== 'CREATING') {
       if (app.state === 'TERMINATED') {
         throw new UserError(

@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { ExistingManifestTable } from '../aws/dynamodb.js';
 import {
   createEmrServerlessClient,
-  type ApplicationInfo,
   type EmrServerlessClient,
 } from '../aws/emr-serverless.js';
 import { createS3Client, type S3Client } from '../aws/s3.js';
@@ -84,7 +83,7 @@ export type JarSource =
 export interface CheckedEmr {
   /** An application to use, or one to create. */
   application:
-    | { kind: 'existing'; info: Pick<ApplicationInfo, 'applicationId' | 'releaseLabel'> }
+    | { kind: 'existing'; info: { applicationId: string; releaseLabel: string } }
     | { kind: 'create'; releaseLabel: string };
   releaseLabel: string;
   executionRoleArn: string;

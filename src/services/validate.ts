@@ -27,7 +27,7 @@ import { DateTime } from 'luxon';
 // the probes that fail on a flag stay quick.
 import type { ExistingManifestTable } from '../aws/dynamodb.js';
 import type { CallerIdentity } from '../aws/sts.js';
-import type { AwsAccess, StaticKeys } from '../aws/access.js';
+import { clientConfig, type AwsAccess, type StaticKeys } from '../aws/access.js';
 import type { ArchiveLocation } from '../domain/archive.js';
 import { emrApplicationArn, type RoleArn } from '../domain/aws-names.js';
 import { profileNames, sharedFilePaths } from '../domain/aws-profiles.js';
@@ -1013,10 +1013,10 @@ async function emrGroup(
   } else if (r.applicationId === undefined) {
     checks.push(...skipAll('emr', EMR_CHECK_IDS, 'skipped: --application-id is missing or not valid'));
   } else {
-    const { createEmrServerlessReader } = await import('../aws/emr-serverless-read.js');
-    const emr = createEmrServerlessReader(emrAccess);
+    const { createEmrServerlessClient } = await import('../aws/emr-serverless.js');
+    const emr = createEmrServerlessClient(clientConfig(emrAccess));
     try {
-      const app = await emr.getApplication(r.applicationId);
+      const app = await emr.findApplication(r.applicationId);
       if (app === null) {
         checks.push(
           fail('emr.application', `there is no EMR Serverless application ${r.applicationId} in ${region}`, {

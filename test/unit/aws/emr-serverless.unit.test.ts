@@ -142,12 +142,33 @@ describe('EMR Serverless adapter', () => {
       },
     });
     const c = client();
-    expect(await c.getApplication('app1')).toMatchObject({
+    expect(await c.findApplication('app1')).toMatchObject({
+      id: 'app1',
       releaseLabel: 'emr-7.5.0',
       state: 'STOPPED',
-      autoStart: true,
+      autoStartEnabled: true,
       type: 'Spark',
+      subnetIds: [],
     });
+    c.destroy();
+  });
+
+  it('answers null for an application that does not exist (AWS 404, moto 400 naming the id), maps other errors', async () => {
+    const c = client();
+    emr
+      .on(GetApplicationCommand)
+      .rejects(
+        Object.assign(new Error('Application app9 does not exist'), { name: 'ResourceNotFoundException' }),
+      );
+    expect(await c.findApplication('app9')).toBeNull();
+    emr
+      .on(GetApplicationCommand)
+      .rejects(Object.assign(new Error('Application app9 not found'), { name: 'ValidationException' }));
+    expect(await c.findApplication('app9')).toBeNull();
+    emr
+      .on(GetApplicationCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    await expect(c.findApplication('app9')).rejects.toMatchObject({ code: 'EMR_ACCESS_DENIED' });
     c.destroy();
   });
 

@@ -85,7 +85,7 @@ function fakeS3(objects: Record<string, Uint8Array | string>): S3Client {
 
 function fakeEmr(j: JobRunInfo, started: StartJobRunInput[] = []): EmrServerlessClient {
   return {
-    getApplication: () => Promise.reject(new Error('unused')),
+    findApplication: () => Promise.reject(new Error('unused')),
     createApplication: () => Promise.reject(new Error('unused')),
     startJobRun: (input) => {
       started.push(input);
