@@ -37,21 +37,40 @@ export async function listArchive(
   s3?: S3Client,
   log?: (line: string) => void,
 ): Promise<ArchiveSelection> {
+  const top = await listTop(archive, s3);
+  const selected = range === null ? [] : selectedRuns(top, range);
+  return { top, selected, ...(await listRunFiles(archive, selected, s3, log)) };
+}
+
+/** The archive's top level as the job sees it: its runs, and what it ignores. */
+export async function listTop(archive: ArchiveLocation, s3?: S3Client): Promise<ArchiveTop> {
   if (archive.kind === 'local') {
     const entries = readdirSync(archive.path, { withFileTypes: true });
-    const top = classifyTop(
+    return classifyTop(
       archive.uri,
       entries.filter((e) => e.isDirectory()).map((e) => e.name),
       entries.filter((e) => !e.isDirectory()).map((e) => e.name),
     );
-    const selected = range === null ? [] : selectedRuns(top, range);
-    return { top, selected, ...listLocalRuns(archive.path, selected) };
   }
+  const listing = await requireS3(s3).listTopLevel(archive.bucket, archive.prefix);
+  return classifyTop(archive.uri, listing.folders, listing.files);
+}
+
+/** The files the job reads of the runs `runIds` (in key order), and how many of theirs it skips. */
+export async function listRunFiles(
+  archive: ArchiveLocation,
+  runIds: readonly string[],
+  s3?: S3Client,
+  log?: (line: string) => void,
+): Promise<{ files: RunFile[]; skipped: number }> {
+  return archive.kind === 'local'
+    ? listLocalRuns(archive.path, runIds)
+    : listS3Runs(archive, runIds, requireS3(s3), log);
+}
+
+function requireS3(s3: S3Client | undefined): S3Client {
   if (s3 === undefined) throw new Error('an S3 archive needs an S3 client');
-  const listing = await s3.listTopLevel(archive.bucket, archive.prefix);
-  const top = classifyTop(archive.uri, listing.folders, listing.files);
-  const selected = range === null ? [] : selectedRuns(top, range);
-  return { top, selected, ...(await listS3Runs(archive, selected, s3, log)) };
+  return s3;
 }
 
 function listLocalRuns(root: string, runIds: readonly string[]): { files: RunFile[]; skipped: number } {

@@ -1,15 +1,15 @@
 /**
- * The archive as `verify` reads it: run folders and their files listed with the job's rules
- * (ArchiveReader.scala: `run=<id>` folders only, every file below them except zero-byte ones and
- * names starting with `_` or `.`), byte ranges of plain files, and streams of gzip files. One
+ * The archive as `verify` reads it: run folders and their files listed by the one lister
+ * (`archive-files.ts`, the job's rules), byte ranges of plain files, and streams of gzip files. One
  * interface over a local folder and an S3 prefix, counting requests and bytes read.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ArchiveLocation } from '../domain/archive.js';
-import { hiddenBelowRun } from '../domain/contract.js';
-import { runIdFromFolderName } from '../domain/run-id.js';
-import { createS3Client, type S3ClientOptions } from '../aws/s3.js';
+import { RUN_FOLDER_PREFIX } from '../domain/contract.js';
+import { createS3Client, type S3Client, type S3ClientOptions } from '../aws/s3.js';
+import { listRunFiles, listTop } from './archive-files.js';
 
 /** A run folder of the archive. */
 export interface ArchiveRun {
@@ -56,35 +56,38 @@ export function createArchiveReader(archive: ArchiveLocation, s3: S3ClientOption
   return archive.kind === 'local' ? localArchiveReader(archive.path) : s3ArchiveReader(archive, s3);
 }
 
+/** The runs and files of an archive, listed by the one lister; `where` names a run folder and an entry. */
+function archiveListing(
+  archive: ArchiveLocation,
+  s3: S3Client | undefined,
+  where: { run: (runId: string) => string; entry: (name: string) => string; file: (ref: string) => string },
+): Pick<ArchiveReader, 'listRuns' | 'listFiles'> {
+  return {
+    async listRuns() {
+      const top = await listTop(archive, s3);
+      return {
+        runs: top.runIds.map((runId) => ({ runId, location: where.run(runId) })),
+        ignored: top.ignored.map(where.entry),
+      };
+    },
+    async listFiles(run) {
+      const { files } = await listRunFiles(archive, [run.runId], s3);
+      return files.map((f) => ({ path: where.file(f.ref), bytes: f.size }));
+    },
+  };
+}
+
 /** A local folder (or a `file://` URI resolved to one). */
 export function localArchiveReader(root: string): ArchiveReader {
   const stats: ReadStats = { requests: 0, bytes: 0 };
+  const archive: ArchiveLocation = { kind: 'local', path: root, uri: pathToFileURL(root).href };
   return {
     stats,
-    async listRuns() {
-      const runs: ArchiveRun[] = [];
-      const ignored: string[] = [];
-      const entries = await readdir(root, { withFileTypes: true });
-      for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        const id = runIdFromFolderName(e.name);
-        if (id !== null && e.isDirectory()) runs.push({ runId: id, location: path.join(root, e.name) });
-        else ignored.push(path.join(root, e.name));
-      }
-      return { runs, ignored };
-    },
-    async listFiles(run) {
-      const out: ArchiveObject[] = [];
-      const entries = await readdir(run.location, { withFileTypes: true, recursive: true });
-      for (const e of entries) {
-        if (!e.isFile()) continue;
-        const full = path.join(e.parentPath, e.name);
-        const relative = path.relative(run.location, full).split(path.sep).join('/');
-        if (hiddenBelowRun(relative)) continue;
-        const size = (await stat(full)).size;
-        if (size > 0) out.push({ path: full, bytes: size });
-      }
-      return out.sort((a, b) => (a.path < b.path ? -1 : 1));
-    },
+    ...archiveListing(archive, undefined, {
+      run: (runId) => path.join(root, `${RUN_FOLDER_PREFIX}${runId}`),
+      entry: (name) => path.join(root, name),
+      file: (ref) => ref,
+    }),
     async readRange(file, start, end) {
       const handle = await open(file, 'r');
       try {
@@ -140,29 +143,11 @@ export function s3ArchiveReader(
   };
   return {
     stats,
-    async listRuns() {
-      const listing = await s3.listTopLevel(archive.bucket, archive.prefix);
-      const runs: ArchiveRun[] = [];
-      const ignored: string[] = [];
-      for (const folder of [...listing.folders].sort()) {
-        const id = runIdFromFolderName(folder);
-        if (id !== null) runs.push({ runId: id, location: `${base}${folder}/` });
-        else ignored.push(uri(`${base}${folder}/`));
-      }
-      for (const f of listing.files) ignored.push(uri(`${base}${f}`));
-      return { runs, ignored };
-    },
-    async listFiles(run) {
-      const out: ArchiveObject[] = [];
-      for await (const o of s3.listObjects(archive.bucket, run.location)) {
-        const relative = o.key.slice(run.location.length);
-        // Zero-byte keys include the "folder" markers some tools write (`.../sub/`).
-        if (o.size > 0 && !relative.endsWith('/') && !hiddenBelowRun(relative)) {
-          out.push({ path: uri(o.key), bytes: o.size });
-        }
-      }
-      return out;
-    },
+    ...archiveListing(archive, s3, {
+      run: (runId) => `${base}${RUN_FOLDER_PREFIX}${runId}/`,
+      entry: (name) => uri(`${base}${name}`),
+      file: (key) => uri(key),
+    }),
     async readRange(file, start, end) {
       const bytes = await s3.getObjectRange(archive.bucket, keyOf(file), start, end);
       stats.requests++;
