@@ -13,16 +13,11 @@ import {
   tagsFromEnv,
 } from '../cli/flags.js';
 import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
-import { resolveEndpoint } from '../domain/checks/flags.js';
-import { EXIT_CODES } from '../domain/errors.js';
-import { resumedSettings } from '../domain/run-record.js';
+import { EXIT_CODES, UserError } from '../domain/errors.js';
 import { renderPlan } from '../output/plan.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
-import type { ResumableRun } from '../services/resume.js';
-import type { SubmitOutcome } from '../services/submit.js';
-
-const firstLine = (text: string): string => text.split('\n')[0] ?? text;
+import type { SubmitCommandLine, SubmitOutcome } from '../services/submit.js';
 
 export default class Submit extends BaseCommand {
   static summary = 'Back-fill the event manifest from an enriched archive.';
@@ -96,120 +91,84 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
 
   async run(): Promise<SubmitOutcome> {
     const { args, flags, metadata } = await this.parse(Submit);
-    const { submit } = await import('../services/submit.js');
+    const { submitCommandLine } = await import('../services/submit.js');
     const { runRecordsDir } = await import('../services/run-records.js');
-    const recordsDir = runRecordsDir(configDir(process.env));
     const fromEnv = this.flagsFromEnv(Submit.flags, flags);
     if (!flags.resume && flags.run !== undefined && fromEnv['--run'] === undefined) {
       this.usageError('--run picks the run to resume: give --resume too.');
     }
-    let resume: ResumableRun | undefined;
-    if (flags.resume) {
-      const { findResumableRun } = await import('../services/resume.js');
-      resume = await findResumableRun({
-        recordsDir,
-        run: flags.run,
-        env: process.env,
-        profile: flags.profile,
-      });
-      this.note(
-        `Resuming run ${resume.record.runName} (${resume.state}${resume.stateDetails ? `: ${firstLine(resume.stateDetails)}` : ''}).`,
-      );
-    }
-    const rec = resume?.record;
-    // A resume takes the run's own inputs wherever none is given (a default is not "given").
-    const given = (name: keyof typeof flags): boolean => metadata.flags[name]?.setFromDefault !== true;
-    const archive = args.archive ?? rec?.inputs.archive;
-    const storageConfig = args['storage-config'] ?? rec?.inputs.storageConfig;
-    const resolver = args.resolver ?? rec?.inputs.resolver;
-    if (archive === undefined || storageConfig === undefined || resolver === undefined) {
-      const missing = [
-        archive === undefined ? 'ARCHIVE' : null,
-        storageConfig === undefined ? 'STORAGE-CONFIG' : null,
-        resolver === undefined ? 'RESOLVER' : null,
-      ].filter((x) => x !== null);
-      this.usageError(
-        `Missing ${missing.join(', ')} (all three are needed unless --resume takes them from the run).`,
-      );
-    }
-    const emrRec = rec?.runner === 'emr-serverless' ? rec : undefined;
-    // A resume keeps the run's pacing and sizing unless a flag is given now.
-    const { settings, fromRun } = resumedSettings(rec?.settings, {
-      writeRate: flags['write-rate'],
-      maxInFlight: flags['max-in-flight'],
-      executors: flags.executors,
-      executorCpu: flags['executor-cpu'],
-      executorMemory: flags['executor-memory'],
-      driverCpu: flags['driver-cpu'],
-      driverMemory: flags['driver-memory'],
-    });
+    // A default is not "given": a resume takes the run's own value instead.
+    const given = <T>(name: keyof typeof flags, value: T): T | undefined =>
+      metadata.flags[name]?.setFromDefault === true ? undefined : value;
+    const commandLine: SubmitCommandLine = {
+      archive: args.archive,
+      storageConfig: args['storage-config'],
+      resolver: args.resolver,
+      since: flags.since,
+      until: flags.until,
+      etlTime: given('etl-time', flags['etl-time']),
+      ttlSeconds: given('ttl-seconds', flags['ttl-seconds']),
+      writeExpired: given('write-expired', flags['write-expired']),
+      settings: {
+        writeRate: flags['write-rate'],
+        maxInFlight: flags['max-in-flight'],
+        executors: flags.executors,
+        executorCpu: flags['executor-cpu'],
+        executorMemory: flags['executor-memory'],
+        driverCpu: flags['driver-cpu'],
+        driverMemory: flags['driver-memory'],
+      },
+      skipPresent: flags['skip-present'],
+      region: flags.region,
+      profile: flags.profile,
+      dynamodbEndpoint: flags['dynamodb-endpoint'],
+      s3Endpoint: flags['s3-endpoint'],
+      staging: flags.staging,
+      logPath: flags['log-path'],
+      jar: flags.jar,
+      runner: flags.runner,
+      applicationId: flags['application-id'],
+      createApplication: flags['create-application'],
+      releaseLabel: flags['release-label'],
+      executionRoleArn: flags['execution-role-arn'],
+      name: flags.name,
+      tags: flags.tag ?? tagsFromEnv(process.env),
+      timeoutMinutes: flags.timeout,
+      resume: flags.resume,
+      run: flags.run,
+    };
+    let keptNote: string | undefined;
     const leaveRunning = flags.runner !== 'local' && !flags['cancel-on-interrupt'];
     const result = await this.followJob(
       (io) =>
-        submit({
-          archive,
-          storageConfigPath: storageConfig,
-          resolverPath: resolver,
-          since: flags.since ?? rec?.inputs.since ?? undefined,
-          until: flags.until ?? rec?.inputs.until ?? undefined,
-          etlTime: rec !== undefined && !given('etl-time') ? rec.inputs.etlTime : flags['etl-time'],
-          writeRate: settings.writeRate,
-          maxInFlight: settings.maxInFlight,
-          ttlSeconds:
-            rec !== undefined && !given('ttl-seconds') ? rec.inputs.ttlSeconds : flags['ttl-seconds'],
-          writeExpired:
-            rec !== undefined && !given('write-expired') ? rec.inputs.writeExpired : flags['write-expired'],
-          skipPresent: flags['skip-present'],
-          region: flags.region ?? rec?.region,
-          profile: flags.profile ?? rec?.profile,
-          // The run's endpoints only where neither a flag nor the environment sets one (README: Endpoints).
-          dynamodbEndpoint:
-            flags['dynamodb-endpoint'] ??
-            (resolveEndpoint('dynamodb', undefined, process.env) ? undefined : rec?.endpoints?.dynamodb),
-          s3Endpoint:
-            flags['s3-endpoint'] ??
-            (resolveEndpoint('s3', undefined, process.env) ? undefined : rec?.endpoints?.s3),
-          staging: flags.staging ?? rec?.staging,
-          logPath: flags['log-path'] ?? emrRec?.log,
-          // EMR Serverless: the jar the run ran (the same job code reads its records).
-          jar: flags.jar ?? emrRec?.emr?.jar,
-          runner: flags.runner ?? rec?.runner,
-          resume,
-          emr: {
-            applicationId: flags['application-id'] ?? emrRec?.emr?.applicationId,
-            createApplication: flags['create-application'],
-            releaseLabel: flags['release-label'],
-            executionRoleArn: flags['execution-role-arn'] ?? emrRec?.emr?.executionRoleArn,
-            name: flags.name,
-            tags: flags.tag ?? tagsFromEnv(process.env),
-            timeoutMinutes: flags.timeout,
-            sizing: {
-              executors: settings.executors,
-              executorCpu: settings.executorCpu,
-              executorMemory: settings.executorMemory,
-              driverCpu: settings.driverCpu,
-              driverMemory: settings.driverMemory,
+        submitCommandLine(
+          commandLine,
+          {
+            dryRun: flags['dry-run'],
+            wait: flags.wait,
+            cancelOnInterrupt: flags['cancel-on-interrupt'],
+            master: flags.master,
+            fromEnv,
+            projectRoot: packageRoot(),
+            cacheDir: cacheDir(process.env),
+            recordsDir: runRecordsDir(configDir(process.env)),
+            cwd: process.cwd(),
+            env: process.env,
+            now: DateTime.utc(),
+            onPlan: (plan) => {
+              if (!this.jsonEnabled()) this.log(`${renderPlan(plan)}\n`);
+              if (keptNote !== undefined) this.note(keptNote);
+              for (const w of plan.warnings) this.note(`Warning: ${w}`);
             },
+            ...io,
           },
-          dryRun: flags['dry-run'],
-          wait: flags.wait,
-          cancelOnInterrupt: flags['cancel-on-interrupt'],
-          master: flags.master,
-          driverMemory: settings.driverMemory,
-          fromEnv,
-          projectRoot: packageRoot(),
-          cacheDir: cacheDir(process.env),
-          recordsDir,
-          cwd: process.cwd(),
-          env: process.env,
-          now: DateTime.utc(),
-          onPlan: (plan) => {
-            if (!this.jsonEnabled()) this.log(`${renderPlan(plan)}\n`);
-            if (fromRun.length > 0 && rec !== undefined)
-              this.note(`Kept from run ${rec.runName}: ${fromRun.join(', ')} (give the flag to change it).`);
-            for (const w of plan.warnings) this.note(`Warning: ${w}`);
+          (runName, kept) => {
+            if (kept.length > 0)
+              keptNote = `Kept from run ${runName}: ${kept.join(', ')} (give the flag to change it).`;
           },
-          ...io,
+        ).catch((e: unknown) => {
+          if (e instanceof UserError && e.code === 'USAGE') this.usageError(e.message);
+          throw e;
         }),
       leaveRunning
         ? 'Leaving the job run running; press Ctrl-C again to quit at once...'

@@ -7,10 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ExistingManifestTable } from '../aws/dynamodb.js';
-import {
-  createEmrServerlessClient,
-  type EmrServerlessClient,
-} from '../aws/emr-serverless.js';
+import { createEmrServerlessClient, type EmrServerlessClient } from '../aws/emr-serverless.js';
 import { createS3Client, type S3Client } from '../aws/s3.js';
 import type { ArchiveLocation } from '../domain/archive.js';
 import { parseTags, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';

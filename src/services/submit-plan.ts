@@ -1,0 +1,77 @@
+/**
+ * The plan step of submit: the archive's inventory (sizes and line samples of what the validator
+ * listed) priced for the table and the runner. Pure apart from reading the sampled lines.
+ */
+import os from 'node:os';
+import { buildPlan, type Plan, type PlanCompute } from '../domain/plan.js';
+import { masterCores } from '../domain/spark-master.js';
+import { inventoryArchive } from './archive-inventory.js';
+import type { CheckedSubmit } from './submit-inputs.js';
+import { localMasterOf } from './submit-job.js';
+import type { SubmitOptions } from './submit-types.js';
+import type { ValidatedInputs } from './validate.js';
+
+/** EMR Serverless's default job timeout (minutes): a plan near it is warned about. */
+const EMR_DEFAULT_TIMEOUT_MINUTES = 720;
+
+/** What the job would read, write and cost, from what the validator found (nothing is listed again). */
+export async function planSubmit(
+  c: CheckedSubmit,
+  validated: ValidatedInputs,
+  o: SubmitOptions,
+): Promise<Plan> {
+  const inventory = await inventoryArchive({
+    archive: c.archive,
+    files: validated.archiveFiles ?? [],
+    runsInArchive: validated.archiveTop?.runIds.length ?? 0,
+    s3: c.clients.s3,
+  });
+  const plan = buildPlan({
+    archive: c.archive.uri,
+    runsInArchive: inventory.runsInArchive,
+    runs: inventory.runs,
+    sample: inventory.sample,
+    table: {
+      name: c.storage.table,
+      region: c.region,
+      billingMode: c.table.billingMode,
+      provisionedWcu: c.table.provisionedWcu,
+      ttlEnabled: c.table.ttl === 'ENABLED',
+      ...(c.table.itemCount !== undefined ? { itemCount: c.table.itemCount } : {}),
+    },
+    writeRate: c.rate.rate,
+    ttlSeconds: o.ttlSeconds,
+    skipExpired: c.skipExpired,
+    nowSeconds: Math.floor(o.now.toSeconds()),
+    compute: computeOf(c, o),
+    ...(o.resume !== undefined
+      ? { resume: { from: o.resume.record.runName, keysSettled: o.resume.keysSettled } }
+      : {}),
+    skipPresent: o.skipPresent === true,
+  });
+  if (
+    c.emr !== undefined &&
+    c.emr.timeoutMinutes === undefined &&
+    plan.duration.totalSeconds > 0.8 * EMR_DEFAULT_TIMEOUT_MINUTES * 60
+  ) {
+    plan.warnings.push(
+      `The job may run about ${(plan.duration.totalSeconds / 3600).toFixed(1)} hours, near or beyond EMR Serverless's default 12-hour timeout: give --timeout MINUTES (up to 10080).`,
+    );
+  }
+  return plan;
+}
+
+/** The compute the plan prices: EMR Serverless workers, or the local master's cores. */
+function computeOf(c: CheckedSubmit, o: SubmitOptions): PlanCompute {
+  if (c.emr === undefined) {
+    return { runner: 'local', cores: masterCores(localMasterOf(o), os.availableParallelism()) };
+  }
+  return {
+    runner: 'emr-serverless',
+    workers: 1 + c.emr.sizing.executors,
+    executorCpu: c.emr.sizing.executors * c.emr.sizing.executor.cpu,
+    totalCpu: c.emr.sizing.totalCpu,
+    totalMemoryGb: c.emr.sizing.totalMemoryGb,
+    billedStorageGb: 0,
+  };
+}
