@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags, type Interfaces } from '@oclif/core';
 import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
 import {
@@ -97,46 +97,7 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
     if (!flags.resume && flags.run !== undefined && fromEnv['--run'] === undefined) {
       this.usageError('--run picks the run to resume: give --resume too.');
     }
-    // A default is not "given": a resume takes the run's own value instead.
-    const given = <T>(name: keyof typeof flags, value: T): T | undefined =>
-      metadata.flags[name]?.setFromDefault === true ? undefined : value;
-    const commandLine: SubmitCommandLine = {
-      archive: args.archive,
-      storageConfig: args['storage-config'],
-      resolver: args.resolver,
-      since: flags.since,
-      until: flags.until,
-      etlTime: given('etl-time', flags['etl-time']),
-      ttlSeconds: given('ttl-seconds', flags['ttl-seconds']),
-      writeExpired: given('write-expired', flags['write-expired']),
-      settings: {
-        writeRate: flags['write-rate'],
-        maxInFlight: flags['max-in-flight'],
-        executors: flags.executors,
-        executorCpu: flags['executor-cpu'],
-        executorMemory: flags['executor-memory'],
-        driverCpu: flags['driver-cpu'],
-        driverMemory: flags['driver-memory'],
-      },
-      skipPresent: flags['skip-present'],
-      region: flags.region,
-      profile: flags.profile,
-      dynamodbEndpoint: flags['dynamodb-endpoint'],
-      s3Endpoint: flags['s3-endpoint'],
-      staging: flags.staging,
-      logPath: flags['log-path'],
-      jar: flags.jar,
-      runner: flags.runner,
-      applicationId: flags['application-id'],
-      createApplication: flags['create-application'],
-      releaseLabel: flags['release-label'],
-      executionRoleArn: flags['execution-role-arn'],
-      name: flags.name,
-      tags: flags.tag ?? tagsFromEnv(process.env),
-      timeoutMinutes: flags.timeout,
-      resume: flags.resume,
-      run: flags.run,
-    };
+    const commandLine = commandLineOf(args, flags, (name) => metadata.flags[name]?.setFromDefault !== true);
     let keptNote: string | undefined;
     const leaveRunning = flags.runner !== 'local' && !flags['cancel-on-interrupt'];
     const result = await this.followJob(
@@ -174,6 +135,12 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
         ? 'Leaving the job run running; press Ctrl-C again to quit at once...'
         : 'Stopping (press Ctrl-C again to quit at once)...',
     );
+    this.report(result);
+    return result;
+  }
+
+  /** The outcome on stdout (unless --json) and what to do next on stderr. */
+  private report(result: SubmitOutcome): void {
     for (const w of result.warnings) this.note(`Warning: ${w}`);
     switch (result.status) {
       case 'PLANNED':
@@ -228,6 +195,54 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
         break;
       }
     }
-    return result;
   }
+}
+
+type SubmitFlags = Interfaces.InferredFlags<typeof Submit.flags>;
+type SubmitArgs = Interfaces.InferredArgs<typeof Submit.args>;
+
+/** The command line as given: a flag left at its default is not "given" (a resume takes the run's own value instead). */
+function commandLineOf(
+  args: SubmitArgs,
+  flags: SubmitFlags,
+  isGiven: (name: string) => boolean,
+): SubmitCommandLine {
+  const given = <T>(name: string, value: T): T | undefined => (isGiven(name) ? value : undefined);
+  return {
+    archive: args.archive,
+    storageConfig: args['storage-config'],
+    resolver: args.resolver,
+    since: flags.since,
+    until: flags.until,
+    etlTime: given('etl-time', flags['etl-time']),
+    ttlSeconds: given('ttl-seconds', flags['ttl-seconds']),
+    writeExpired: given('write-expired', flags['write-expired']),
+    settings: {
+      writeRate: flags['write-rate'],
+      maxInFlight: flags['max-in-flight'],
+      executors: flags.executors,
+      executorCpu: flags['executor-cpu'],
+      executorMemory: flags['executor-memory'],
+      driverCpu: flags['driver-cpu'],
+      driverMemory: flags['driver-memory'],
+    },
+    skipPresent: flags['skip-present'],
+    region: flags.region,
+    profile: flags.profile,
+    dynamodbEndpoint: flags['dynamodb-endpoint'],
+    s3Endpoint: flags['s3-endpoint'],
+    staging: flags.staging,
+    logPath: flags['log-path'],
+    jar: flags.jar,
+    runner: flags.runner,
+    applicationId: flags['application-id'],
+    createApplication: flags['create-application'],
+    releaseLabel: flags['release-label'],
+    executionRoleArn: flags['execution-role-arn'],
+    name: flags.name,
+    tags: flags.tag ?? tagsFromEnv(process.env),
+    timeoutMinutes: flags.timeout,
+    resume: flags.resume,
+    run: flags.run,
+  };
 }

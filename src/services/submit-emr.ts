@@ -13,10 +13,12 @@ import { joinS3Uri } from '../domain/s3-uri.js';
 import { createEmrServerlessRunner, type EmrJobSpec } from '../runners/emr-serverless.js';
 import { followToEnd } from '../runners/follow.js';
 import type { RunSnapshot } from '../runners/runner.js';
-import { ensureApplication } from './emr-application.js';
-import { stageJar } from './package-jar.js';
+import type { EmrServerlessClient } from '../aws/emr-serverless.js';
+import type { S3Client } from '../aws/s3.js';
+import { ensureApplication, type EnsuredApplication } from './emr-application.js';
+import { stageJar, type StagedJar } from './package-jar.js';
 import { listRunRecords, saveRunRecord } from './run-records.js';
-import type { CheckedSubmit } from './submit-inputs.js';
+import type { CheckedEmr, CheckedSubmit } from './submit-inputs.js';
 import { baseRecord, isoNow, jobArguments, throwIfInterrupted } from './submit-job.js';
 import {
   JobFailedError,
@@ -42,6 +44,87 @@ export async function runEmr(
   if (e === undefined || s3 === undefined || emr === undefined)
     throw new Error('EMR runner without its settings');
 
+  const { spec, runName, output, jar, app } = await prepareJobRun(c, o, e, s3, emr);
+  const previous =
+    o.recordsDir === undefined
+      ? undefined
+      : listRunRecords(o.recordsDir).records.find((r) => r.runName === runName);
+  const runner = createEmrServerlessRunner({ emr, s3, job: spec });
+  let record = baseRecord(c, o, {
+    runName,
+    createdAt: previous?.createdAt ?? isoNow(o.now),
+    staging: e.staging,
+    output,
+    log: e.logUri,
+    plan: facts.plan,
+  });
+  record = await runner.start({ record, jobArgs: jobArguments(c, o, output, undefined) });
+  const recordFile = o.recordsDir === undefined ? null : saveRunRecord(o.recordsDir, record);
+  let snapshot = await runner.status(record);
+  const jobRunId = snapshot.jobRunId ?? '';
+  const createdMs = snapshot.createdAt === null ? NaN : Date.parse(snapshot.createdAt);
+  const reused =
+    previous?.emr?.jobRunId === jobRunId ||
+    (Number.isFinite(createdMs) && o.now.toMillis() - createdMs > REUSED_AFTER_MS);
+  if (reused) {
+    o.log(
+      `This submit matches job run ${jobRunId}, started ${snapshot.createdAt ?? 'earlier'} with the same inputs (now ${snapshot.state}): nothing new was started. ` +
+        'To start another run of the same inputs, give it a name of its own: --name NAME.',
+    );
+  } else {
+    o.log(`Started job run ${jobRunId} on application ${app.applicationId} (run ${runName}).`);
+  }
+  const emrRun: SubmittedEmrRun = {
+    applicationId: app.applicationId,
+    jobRunId,
+    createdApplication: app.created,
+    reused,
+    clientToken: spec.clientToken,
+    jar: jar.uri,
+    jarUploaded: jar.uploaded,
+    logUri: e.logUri,
+    releaseLabel: app.releaseLabel,
+  };
+  const pending = (status: 'SUBMITTED' | 'RUNNING', jobRun: RunSnapshot): PendingSubmit => ({
+    ...facts,
+    status,
+    runName,
+    output,
+    recordFile,
+    emr: emrRun,
+    jobRun,
+  });
+  if (o.wait !== true && !snapshot.final) return pending('SUBMITTED', snapshot);
+
+  snapshot = await followToEnd(runner, record, o);
+  if (!snapshot.final) return pending('RUNNING', snapshot);
+  const done = finalOutcome(snapshot, record);
+  return {
+    ...facts,
+    status: 'SUCCEEDED',
+    runName,
+    output,
+    recordFile,
+    logFile: snapshot.logs.stderr ?? e.logUri,
+    badRows: joinS3Uri(output, JOB_OUTPUT.badRows),
+    unreadableFiles: done.unreadableFiles,
+    summary: done,
+    emr: emrRun,
+    billed: snapshot.billed,
+  };
+}
+
+/**
+ * What a job run needs before it starts: the jar staged, the application there, and the request
+ * (its client token and the run's name derived from it).
+ */
+async function prepareJobRun(
+  c: CheckedSubmit,
+  o: SubmitOptions,
+  e: CheckedEmr,
+  s3: S3Client,
+  emr: EmrServerlessClient,
+): Promise<{ spec: EmrJobSpec; runName: string; output: string; jar: StagedJar; app: EnsuredApplication }> {
   const jar = await stageJar({
     jar: e.jar,
     info: e.jarInfo,
@@ -81,10 +164,6 @@ export async function runEmr(
   });
   const runName = e.name ?? `populator-${clientToken.slice(-12)}`;
   const output = outputOf(runName);
-  const previous =
-    o.recordsDir === undefined
-      ? undefined
-      : listRunRecords(o.recordsDir).records.find((r) => r.runName === runName);
   const spec: EmrJobSpec = {
     applicationId: app.applicationId,
     executionRoleArn: e.executionRoleArn,
@@ -96,69 +175,7 @@ export async function runEmr(
     executionTimeoutMinutes: e.timeoutMinutes,
     clientToken,
   };
-  const runner = createEmrServerlessRunner({ emr, s3, job: spec });
-  let record = baseRecord(c, o, {
-    runName,
-    createdAt: previous?.createdAt ?? isoNow(o.now),
-    staging: e.staging,
-    output,
-    log: e.logUri,
-    plan: facts.plan,
-  });
-  record = await runner.start({ record, jobArgs: jobArguments(c, o, output, undefined) });
-  const recordFile = o.recordsDir === undefined ? null : saveRunRecord(o.recordsDir, record);
-  let snapshot = await runner.status(record);
-  const jobRunId = snapshot.jobRunId ?? '';
-  const createdMs = snapshot.createdAt === null ? NaN : Date.parse(snapshot.createdAt);
-  const reused =
-    previous?.emr?.jobRunId === jobRunId ||
-    (Number.isFinite(createdMs) && o.now.toMillis() - createdMs > REUSED_AFTER_MS);
-  if (reused) {
-    o.log(
-      `This submit matches job run ${jobRunId}, started ${snapshot.createdAt ?? 'earlier'} with the same inputs (now ${snapshot.state}): nothing new was started. ` +
-        'To start another run of the same inputs, give it a name of its own: --name NAME.',
-    );
-  } else {
-    o.log(`Started job run ${jobRunId} on application ${app.applicationId} (run ${runName}).`);
-  }
-  const emrRun: SubmittedEmrRun = {
-    applicationId: app.applicationId,
-    jobRunId,
-    createdApplication: app.created,
-    reused,
-    clientToken,
-    jar: jar.uri,
-    jarUploaded: jar.uploaded,
-    logUri: e.logUri,
-    releaseLabel: app.releaseLabel,
-  };
-  const pending = (status: 'SUBMITTED' | 'RUNNING', jobRun: RunSnapshot): PendingSubmit => ({
-    ...facts,
-    status,
-    runName,
-    output,
-    recordFile,
-    emr: emrRun,
-    jobRun,
-  });
-  if (o.wait !== true && !snapshot.final) return pending('SUBMITTED', snapshot);
-
-  snapshot = await followToEnd(runner, record, o);
-  if (!snapshot.final) return pending('RUNNING', snapshot);
-  const done = finalOutcome(snapshot, record);
-  return {
-    ...facts,
-    status: 'SUCCEEDED',
-    runName,
-    output,
-    recordFile,
-    logFile: snapshot.logs.stderr ?? e.logUri,
-    badRows: joinS3Uri(output, JOB_OUTPUT.badRows),
-    unreadableFiles: done.unreadableFiles,
-    summary: done,
-    emr: emrRun,
-    billed: snapshot.billed,
-  };
+  return { spec, runName, output, jar, app };
 }
 
 /** A final run's summary, or the error that says why it has none. */

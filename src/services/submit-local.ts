@@ -18,6 +18,7 @@ import { processStartTime } from '../local/process.js';
 import { resolveSparkHome } from '../local/spark-home.js';
 import { findToolchain } from '../local/toolchain.js';
 import { createLocalRunner } from '../runners/local.js';
+import type { RunSnapshot } from '../runners/runner.js';
 import { listRunRecords, loadRunRecord, reserveRunRecord, saveRunRecord } from './run-records.js';
 import type { CheckedSubmit } from './submit-inputs.js';
 import {
@@ -67,24 +68,7 @@ export async function runLocal(
   }
 
   const master = localMasterOf(o);
-  // SPARK_HOME, when set, was checked by the validator (toolchain.spark-home).
-  const cluster = isLocalCluster(master);
-  const toolchain = await findToolchain(o.env, { needMaven: true });
-  let jar: string;
-  let classpath: string[];
-  try {
-    jar =
-      local.jar ?? (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
-    classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
-      s3: c.archive.kind === 's3',
-      signal: o.signal,
-    });
-  } catch (e) {
-    throwIfInterrupted(o.signal); // a Maven run stopped by Ctrl-C is an interruption, not a failure
-    throw e;
-  }
-  throwIfInterrupted(o.signal);
-  const sparkHome = cluster ? resolveSparkHome(o.env, classpath, o.cacheDir) : undefined;
+  const { toolchain, jar, classpath, sparkHome } = await jobToolchain(c, o, master);
 
   const runner = createLocalRunner({
     pid: process.pid,
@@ -115,6 +99,50 @@ export async function runLocal(
     onProgress: o.onProgress,
   });
   const last = await runner.follow(record);
+  requireSucceeded(last, record, o, logFile);
+  if (last.summary === null) throw new Error('a successful run without its summary');
+  return {
+    ...facts,
+    status: 'SUCCEEDED',
+    runName,
+    output,
+    recordFile,
+    logFile,
+    badRows: path.join(output, JOB_OUTPUT.badRows),
+    unreadableFiles: last.summary.unreadableFiles,
+    summary: last.summary,
+    emr: null,
+    billed: null,
+  };
+}
+
+/** The JVM toolchain, the job jar (built unless given), the Spark classpath and, for a local cluster, the Spark home. */
+async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) {
+  const local = c.local;
+  if (local === undefined) throw new Error('local runner without local settings');
+  // SPARK_HOME, when set, was checked by the validator (toolchain.spark-home).
+  const toolchain = await findToolchain(o.env, { needMaven: true });
+  let jar: string;
+  let classpath: string[];
+  try {
+    jar =
+      local.jar ?? (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
+    classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
+      s3: c.archive.kind === 's3',
+      signal: o.signal,
+    });
+  } catch (e) {
+    throwIfInterrupted(o.signal); // a Maven run stopped by Ctrl-C is an interruption, not a failure
+    throw e;
+  }
+  throwIfInterrupted(o.signal);
+  const sparkHome = isLocalCluster(master) ? resolveSparkHome(o.env, classpath, o.cacheDir) : undefined;
+  return { toolchain, jar, classpath, sparkHome };
+}
+
+/** Throws the job's end as the user's error unless it succeeded; a Ctrl-C is recorded as a stop. */
+function requireSucceeded(last: RunSnapshot, record: RunRecord, o: SubmitOptions, logFile: string): void {
+  const runName = record.runName;
   if (last.state === 'CANCELLED') {
     // Said in the record: status (from any terminal) shows it stopped, with when, not failed.
     if (o.recordsDir !== undefined && record.local !== undefined) {
@@ -139,19 +167,6 @@ export async function runLocal(
         : `See the driver log for details: ${logFile}. ${againHint(o, runName)}`,
     });
   }
-  return {
-    ...facts,
-    status: 'SUCCEEDED',
-    runName,
-    output,
-    recordFile,
-    logFile,
-    badRows: path.join(output, JOB_OUTPUT.badRows),
-    unreadableFiles: last.summary.unreadableFiles,
-    summary: last.summary,
-    emr: null,
-    billed: null,
-  };
 }
 
 /**
