@@ -89,6 +89,11 @@ export const JOB_ARGS = {
   resumeFrom: '--resume-from',
   /** `true`: look every key up (BatchGetItem, eventually consistent) and put only those not in the table. */
   skipPresent: '--skip-present',
+  /**
+   * Import mode (submit --import): write the deduplicated items as gzip DYNAMODB_JSON files into this
+   * folder (an s3:// or local folder ending in '/') for DynamoDB's ImportTable, instead of putting them.
+   */
+  importTo: '--import-to',
 } as const;
 
 /**
@@ -111,6 +116,11 @@ export const JOB_OUTPUT = {
   /** Progress records for `submit --resume`: the write plan, finished and running write partitions. */
   resume: 'resume',
 } as const;
+
+/** ImportTable's limit on the source objects of one import. */
+export const IMPORT_MAX_OBJECTS = 50_000;
+/** Items per import object: AWS suggests about 4 million items of under 1 KB per object. */
+export const IMPORT_ITEMS_PER_OBJECT = 4_000_000;
 
 /** How often a running write partition records how far it got (seconds; the issue asks for <= 10). */
 export const RESUME_RECORD_INTERVAL_SECONDS = 5;

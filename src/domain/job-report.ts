@@ -77,6 +77,20 @@ export interface JobSummary {
   resume?: JobResumeReport | null;
   /** `--skip-present`: the lookups and the keys they found (counted as already present or conflicting, never put). */
   skipPresent?: JobSkipPresentReport | null;
+  /** Import mode (`--import-to`): the files written for ImportTable; null for a put run, absent from older jars. */
+  import?: JobImportReport | null;
+}
+
+/** What an import-mode run wrote: gzip DYNAMODB_JSON objects, one `{"Item":{...}}` per line. */
+export interface JobImportReport {
+  /** The folder the objects are in (as given by --import-to). */
+  folder: string;
+  objects: number;
+  /** Items in the files (equal to counters.written). */
+  items: number;
+  /** Uncompressed bytes of the files: what ImportTable bills ($ per GB of uncompressed source). */
+  bytes: number;
+  compressedBytes: number;
 }
 
 export interface JobSkipPresentReport {

@@ -48,6 +48,7 @@ object Contract {
     val now: String = "--now"
     val resumeFrom: String = "--resume-from"
     val skipPresent: String = "--skip-present"
+    val importTo: String = "--import-to"
   }
 
   object Env {
