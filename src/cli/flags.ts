@@ -1,10 +1,23 @@
 /** Flags shared by the commands that run the job (submit, demo). Every flag has an env-var twin. */
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { DEFAULT_TTL_SECONDS, ETL_TIME_MODES } from '../domain/contract.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { DEFAULT_EMR_SIZING, DEFAULT_LOCAL_DRIVER_MEMORY, EMR_WORKER_GRID } from '../domain/emr-sizing.js';
 import { RUNNERS } from '../domain/run-record.js';
 import { DEFAULT_LOCAL_MASTER } from '../domain/spark-master.js';
+
+/** The archive and the storage config, as `validate` and `verify` take them (submit words its own for --resume). */
+export const archiveArgs = {
+  archive: Args.string({
+    required: true,
+    description:
+      'Enriched archive holding run=... folders: local folder, file:// URI, or s3://bucket/prefix/.',
+  }),
+  'storage-config': Args.string({
+    required: true,
+    description: 'Self-describing DynamoDB storage config (amazon_dynamodb_config 1-0-0, 1-0-1 or 2-0-0).',
+  }),
+};
 
 /** The selection of run folders (submit, validate). */
 export const rangeFlags = {

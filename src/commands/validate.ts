@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import {
+  archiveArgs,
   awsFlags,
   emrFlags,
   emrSubmitFlags,
@@ -42,15 +43,7 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
   ];
 
   static args = {
-    archive: Args.string({
-      required: true,
-      description:
-        'Enriched archive holding run=... folders: local folder, file:// URI, or s3://bucket/prefix/.',
-    }),
-    'storage-config': Args.string({
-      required: true,
-      description: 'Self-describing DynamoDB storage config (amazon_dynamodb_config 1-0-0, 1-0-1 or 2-0-0).',
-    }),
+    ...archiveArgs,
     resolver: Args.string({
       required: true,
       description: 'Iglu resolver config (resolver-config 1-0-0 .. 1-0-3).',

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { DateTime } from 'luxon';
 import { BaseCommand } from '../cli/base-command.js';
-import { awsFlags, s3Flags } from '../cli/flags.js';
+import { archiveArgs, awsFlags, s3Flags } from '../cli/flags.js';
 import { configDir, packageRoot } from '../cli/paths.js';
 import { ETL_TIME_MODES } from '../domain/contract.js';
 import { UserError } from '../domain/errors.js';
@@ -30,15 +30,7 @@ this archive and table gives the selection, the etlTime mode and each run's etlT
   ];
 
   static args = {
-    archive: Args.string({
-      required: true,
-      description:
-        'Enriched archive holding run=... folders: local folder, file:// URI, or s3://bucket/prefix/.',
-    }),
-    'storage-config': Args.string({
-      required: true,
-      description: 'Self-describing DynamoDB storage config (amazon_dynamodb_config 1-0-0, 1-0-1 or 2-0-0).',
-    }),
+    ...archiveArgs,
   };
 
   static flags = {

@@ -10,6 +10,7 @@ import type { ExistingManifestTable } from '../aws/dynamodb.js';
 import { createEmrServerlessClient, type EmrServerlessClient } from '../aws/emr-serverless.js';
 import { createS3Client, type S3Client } from '../aws/s3.js';
 import type { ArchiveLocation } from '../domain/archive.js';
+import type { InputPlaces } from '../domain/inputs.js';
 import { parseTags, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';
 import { ATTR_TTL } from '../domain/contract.js';
 import { DEFAULT_RELEASE_LABEL, releaseLabelProblem, type JarBuildInfo } from '../domain/emr.js';
@@ -30,30 +31,14 @@ export const DEFAULT_LOCAL_STAGING = '.populator';
 export type { EmrSubmitFlags } from '../domain/checks/submit-flags.js';
 
 /** The inputs of a submit, as given (flags and arguments); `SubmitOptions` adds how it runs. */
-export interface SubmitInputs {
+export interface SubmitInputs extends InputPlaces {
   archive: string;
   storageConfigPath: string;
   resolverPath: string;
-  since?: string;
-  until?: string;
   /** WCU/s for the whole job; derived from the table when absent. */
   writeRate?: number;
   /** Write items whose TTL is already past (skipped by default when TTL is on). */
   writeExpired: boolean;
-  region?: string;
-  profile?: string;
-  dynamodbEndpoint?: string;
-  /** S3 endpoint override; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
-  s3Endpoint?: string;
-  /**
-   * Staging root: a local folder (local runner; default `.populator` under `cwd`) or an `s3://`
-   * prefix (EMR Serverless). Runs go to `<staging>/runs/<run name>/`, jars to `<staging>/jars/`.
-   */
-  staging?: string;
-  /** Local: folder for `<log-path>/<run name>/driver.log`. EMR: the S3 log URI (default `<staging>/logs/`). */
-  logPath?: string;
-  /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
-  jar?: string;
   /** Where the job runs; undefined: EMR Serverless when an application is given, else a usage error. */
   runner?: RunnerName;
   /** The local JVM's heap, or the EMR driver's memory. */

@@ -8,30 +8,22 @@
 import { resolveEndpoint } from '../domain/checks/flags.js';
 import { DEFAULT_TTL_SECONDS, DEFAULT_ETL_TIME_MODE, type EtlTimeMode } from '../domain/contract.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
+import type { InputPlaces } from '../domain/inputs.js';
 import { resumedSettings, type RunnerName, type SettingsInput } from '../domain/run-record.js';
 import { findResumableRun, type ResumableRun } from './resume.js';
 import type { SubmitOptions } from './submit-types.js';
 
 /** `submit`'s command line: each input undefined where it was not given. */
-export interface SubmitCommandLine {
+export interface SubmitCommandLine extends InputPlaces {
   archive?: string;
   storageConfig?: string;
   resolver?: string;
-  since?: string;
-  until?: string;
   etlTime?: EtlTimeMode;
   ttlSeconds?: number;
   writeExpired?: boolean;
   /** --write-rate, --max-in-flight and the sizing flags. */
   settings: SettingsInput;
   skipPresent: boolean;
-  region?: string;
-  profile?: string;
-  dynamodbEndpoint?: string;
-  s3Endpoint?: string;
-  staging?: string;
-  logPath?: string;
-  jar?: string;
   runner?: RunnerName;
   applicationId?: string;
   createApplication: boolean;

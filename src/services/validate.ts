@@ -68,6 +68,7 @@ import {
 } from '../domain/checks.js';
 import { EMR_VCPU_QUOTA, type EmrSizing, type SizingInput } from '../domain/emr-sizing.js';
 import { UserError, isUserError, type ValidationIssue } from '../domain/errors.js';
+import type { InputPlaces } from '../domain/inputs.js';
 import {
   defaultLogPlace,
   executionRoleRequests,
@@ -86,23 +87,14 @@ import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/t
 import { listArchive, type ArchiveSelection, type RunFile } from './archive-files.js';
 import { loadInputs, type FetchLike } from './config-loader.js';
 
-export interface ValidateOptions {
+export interface ValidateOptions extends InputPlaces {
   /** `submit --skip-present`: the role must also be allowed dynamodb:BatchGetItem. */
   skipPresent?: boolean;
   archive: string;
   storageConfigPath: string;
   resolverPath: string;
-  since?: string;
-  until?: string;
   /** Default emr-serverless (DESIGN 2), as submit's. */
   runner?: Runner;
-  region?: string;
-  profile?: string;
-  dynamodbEndpoint?: string;
-  s3Endpoint?: string;
-  staging?: string;
-  logPath?: string;
-  jar?: string;
   applicationId?: string;
   /** `submit --create-application`: the application does not exist yet; its release label is checked. */
   createApplication?: { releaseLabel: string };

@@ -1,0 +1,25 @@
+/**
+ * The places and endpoints every command line that names a back-fill shares (`validate`, `submit`,
+ * a resumed run's inputs): one description, extended by each command's options.
+ */
+export interface InputPlaces {
+  /** Runs from this one on (a run id or an ISO date). */
+  since?: string;
+  /** Runs before this one. */
+  until?: string;
+  region?: string;
+  profile?: string;
+  /** DynamoDB endpoint override (README: Endpoints). */
+  dynamodbEndpoint?: string;
+  /** S3 endpoint override; else AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL. */
+  s3Endpoint?: string;
+  /**
+   * Staging root: a local folder (local runner; default `.populator` under `cwd`) or an `s3://`
+   * prefix (EMR Serverless). Runs go to `<staging>/runs/<run name>/`, jars to `<staging>/jars/`.
+   */
+  staging?: string;
+  /** Local: folder for `<log-path>/<run name>/driver.log`. EMR: the S3 log URI (default `<staging>/logs/`). */
+  logPath?: string;
+  /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
+  jar?: string;
+}
