@@ -163,14 +163,22 @@ export const MANIFEST_KEYS: {
   ],
 };
 
-/** Builds the DynamoDB adapter. Each call makes its own SDK client: nothing is cached at module level. */
-export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClient {
-  const sdk = new DynamoDBClient({
+/**
+ * The SDK client every DynamoDB adapter sends through (this one and the import's): the region, an
+ * endpoint override when given (else the SDK's own resolution), the credentials or profile.
+ */
+export function newDynamoDbSdkClient(opts: DynamoDbClientOptions): DynamoDBClient {
+  return new DynamoDBClient({
     region: opts.region,
     ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
     ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
     ...(opts.profile === undefined ? {} : { profile: opts.profile }),
   });
+}
+
+/** Builds the DynamoDB adapter. Each call makes its own SDK client: nothing is cached at module level. */
+export function createDynamoDbClient(opts: DynamoDbClientOptions): DynamoDbClient {
+  const sdk = newDynamoDbSdkClient(opts);
   const where = { region: opts.region, endpoint: opts.endpoint };
   const call = async <T>(operation: string, table: string, fn: () => Promise<T>): Promise<T> => {
     try {

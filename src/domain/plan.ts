@@ -159,6 +159,16 @@ export const DYNAMODB_PRICES = {
   provisionedRcuHour: 0.00013,
 } as const;
 
+/**
+ * ImportTable's price (us-east-1): dollars per GB of uncompressed source processed, rows that fail
+ * to load included (FIELD-NOTES, "DynamoDB import from S3"). A GB here is 10^9 bytes, as the
+ * plan's other byte figures: should AWS bill per GiB (2^30), the true price is about 7% lower, so
+ * the plan errs on the high side.
+ */
+export const IMPORT_PRICE_PER_GB = 0.15;
+/** Bytes in the GB `IMPORT_PRICE_PER_GB` is quoted for. */
+export const BYTES_PER_GB = 1e9;
+
 /** Read units of one eventually consistent lookup of an item up to 4 KB (a manifest item is ~100 bytes). */
 export const LOOKUP_READ_UNITS = 0.5;
 
@@ -184,98 +194,131 @@ function eventsOf(run: RunInventory, perLine: { plain: number; compressed: numbe
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-/** The plan for a back-fill. */
-export function buildPlan(input: PlanInput): Plan {
-  const s = input.sample;
-  const sampledLines = s === null ? 0 : s.plain.lines + s.compressed.lines;
-  const bytesPerLine = {
-    plain: ratio(s?.plain.bytes ?? 0, s?.plain.lines ?? 0, ASSUMED_BYTES_PER_LINE.plain),
-    compressed: ratio(s?.compressed.bytes ?? 0, s?.compressed.lines ?? 0, ASSUMED_BYTES_PER_LINE.compressed),
-  };
+/** What DynamoDB charges for `items` on-demand writes (one write request unit each: items are < 1 KB). */
+export function onDemandWriteCost(items: number): number {
+  return (items / 1_000_000) * DYNAMODB_PRICES.onDemandPerMillionWrites;
+}
+
+/** Provisioned capacity of `writeRate` WCU held for `writeSeconds`: its WCU-hours and their price. */
+export function provisionedWriteCost(
+  writeRate: number,
+  writeSeconds: number,
+): { wcuHours: number; usd: number } {
+  const wcuHours = (writeRate * writeSeconds) / 3600;
+  return { wcuHours, usd: wcuHours * DYNAMODB_PRICES.provisionedWcuHour };
+}
+
+/** What the line sample says: bytes per line of each kind, and the share of lines the job writes. */
+interface LineModel {
+  sampledLines: number;
+  bytesPerLine: { plain: number; compressed: number };
+  writableShare: number;
+}
+
+function lineModel(s: LineSample | null): LineModel {
   const classified = s === null ? 0 : s.valid + s.noFingerprint + s.bad;
-  const writableShare = s === null || classified === 0 ? 1 : s.valid / classified;
+  return {
+    sampledLines: s === null ? 0 : s.plain.lines + s.compressed.lines,
+    bytesPerLine: {
+      plain: ratio(s?.plain.bytes ?? 0, s?.plain.lines ?? 0, ASSUMED_BYTES_PER_LINE.plain),
+      compressed: ratio(
+        s?.compressed.bytes ?? 0,
+        s?.compressed.lines ?? 0,
+        ASSUMED_BYTES_PER_LINE.compressed,
+      ),
+    },
+    writableShare: s === null || classified === 0 ? 1 : s.valid / classified,
+  };
+}
 
-  const objects = input.runs.reduce((a, r) => a + r.objects, 0);
-  const bytes = input.runs.reduce((a, r) => a + r.bytes, 0);
-  const compressedObjects = input.runs.reduce((a, r) => a + r.compressedObjects, 0);
-  const perRun = input.runs.map((r) => ({ run: r, events: eventsOf(r, bytesPerLine) }));
-  const events = perRun.reduce((a, r) => a + r.events, 0);
+interface RunEvents {
+  run: RunInventory;
+  events: number;
+}
 
-  const expiredRuns = perRun.filter(({ run }) => {
+/** The selected runs whose items would have a ttl already past at `nowSeconds`. */
+function expiredRunsOf(perRun: readonly RunEvents[], ttlSeconds: number, nowSeconds: number): RunEvents[] {
+  return perRun.filter(({ run }) => {
     const t = parseRunId(run.runId);
     // The run's time stands for its etl_tstamp: batch runs are named when they start.
-    return t !== null && Math.floor(t.toSeconds()) + input.ttlSeconds <= input.nowSeconds;
+    return t !== null && Math.floor(t.toSeconds()) + ttlSeconds <= nowSeconds;
   });
-  const expiredEvents = expiredRuns.reduce((a, r) => a + r.events, 0);
-  const allWrites = Math.round((events - (input.skipExpired ? expiredEvents : 0)) * writableShare);
-  const writesSaved =
-    input.resume === undefined ? 0 : Math.min(allWrites, Math.max(0, input.resume.keysSettled ?? 0));
-  const writes = allWrites - writesSaved;
+}
 
+function durationOf(input: PlanInput, events: number, writes: number): Plan['duration'] {
   const writeSeconds = writes / input.writeRate;
   const readCpu = input.compute.runner === 'local' ? input.compute.cores : input.compute.executorCpu;
   const readSeconds = events / (Math.max(1, readCpu) * READ_LINES_PER_VCPU_SECOND);
-  const totalSeconds = JOB_OVERHEAD_SECONDS + readSeconds + writeSeconds;
+  return { readSeconds, writeSeconds, totalSeconds: JOB_OVERHEAD_SECONDS + readSeconds + writeSeconds };
+}
 
-  const wcuHours = (input.writeRate * writeSeconds) / 3600;
-  const dynamodb: Plan['dynamodb'] = {
+function dynamodbOf(input: PlanInput, writes: number, writeSeconds: number): Plan['dynamodb'] {
+  const provisioned = provisionedWriteCost(input.writeRate, writeSeconds);
+  return {
     table: input.table.name,
     region: input.table.region,
     billingMode: input.table.billingMode,
     provisionedWcu: input.table.provisionedWcu ?? null,
     writeRate: input.writeRate,
-    onDemandUsd: (writes / 1_000_000) * DYNAMODB_PRICES.onDemandPerMillionWrites,
-    wcuHours,
-    provisionedUsd: wcuHours * DYNAMODB_PRICES.provisionedWcuHour,
+    onDemandUsd: onDemandWriteCost(writes),
+    wcuHours: provisioned.wcuHours,
+    provisionedUsd: provisioned.usd,
   };
+}
 
-  let skipPresent: Plan['skipPresent'] = null;
-  if (input.skipPresent === true) {
-    const readUnits = writes * LOOKUP_READ_UNITS;
-    // Provisioned: the lookups run at the pace of the writes, so they hold read capacity of
-    // half the write rate for the write duration.
-    const usd =
-      input.table.billingMode === 'PROVISIONED'
-        ? ((LOOKUP_READ_UNITS * input.writeRate * writeSeconds) / 3600) * DYNAMODB_PRICES.provisionedRcuHour
-        : (readUnits / 1_000_000) * DYNAMODB_PRICES.onDemandPerMillionReads;
-    const writesUsd =
-      input.table.billingMode === 'PROVISIONED' ? dynamodb.provisionedUsd : dynamodb.onDemandUsd;
-    skipPresent = {
-      keys: writes,
-      readUnits,
-      usd,
-      breakEvenShare: writesUsd > 0 ? usd / writesUsd : 0,
-      savedIfAllPresentUsd: writesUsd - usd,
-    };
-  }
+function skipPresentOf(
+  input: PlanInput,
+  writes: number,
+  writeSeconds: number,
+  dynamodb: Plan['dynamodb'],
+): Plan['skipPresent'] {
+  if (input.skipPresent !== true) return null;
+  const readUnits = writes * LOOKUP_READ_UNITS;
+  // Provisioned: the lookups run at the pace of the writes, so they hold read capacity of
+  // half the write rate for the write duration.
+  const usd =
+    input.table.billingMode === 'PROVISIONED'
+      ? ((LOOKUP_READ_UNITS * input.writeRate * writeSeconds) / 3600) * DYNAMODB_PRICES.provisionedRcuHour
+      : (readUnits / 1_000_000) * DYNAMODB_PRICES.onDemandPerMillionReads;
+  const writesUsd =
+    input.table.billingMode === 'PROVISIONED' ? dynamodb.provisionedUsd : dynamodb.onDemandUsd;
+  return {
+    keys: writes,
+    readUnits,
+    usd,
+    breakEvenShare: writesUsd > 0 ? usd / writesUsd : 0,
+    savedIfAllPresentUsd: writesUsd - usd,
+  };
+}
 
-  let emr: Plan['emr'] = null;
-  if (input.compute.runner === 'emr-serverless') {
-    const c = input.compute;
-    const hours = Math.max(totalSeconds, MINIMUM_BILLED_SECONDS_PER_WORKER) / 3600;
-    const usage = {
-      vCpuHours: c.totalCpu * hours,
-      memoryGbHours: c.totalMemoryGb * hours,
-      storageGbHours: c.billedStorageGb * hours,
-    };
-    emr = {
-      workers: c.workers,
-      vCpu: c.totalCpu,
-      memoryGb: c.totalMemoryGb,
-      hours,
-      ...usage,
-      usd: emrCost(usage),
-      prices: `${EMR_PRICES.region} ${EMR_PRICES.architecture}`,
-    };
-  }
+function emrOf(compute: PlanCompute, totalSeconds: number): Plan['emr'] {
+  if (compute.runner !== 'emr-serverless') return null;
+  const hours = Math.max(totalSeconds, MINIMUM_BILLED_SECONDS_PER_WORKER) / 3600;
+  const usage = {
+    vCpuHours: compute.totalCpu * hours,
+    memoryGbHours: compute.totalMemoryGb * hours,
+    storageGbHours: compute.billedStorageGb * hours,
+  };
+  return {
+    workers: compute.workers,
+    vCpu: compute.totalCpu,
+    memoryGb: compute.totalMemoryGb,
+    hours,
+    ...usage,
+    usd: emrCost(usage),
+    prices: `${EMR_PRICES.region} ${EMR_PRICES.architecture}`,
+  };
+}
 
+function warningsOf(input: PlanInput, lines: LineModel, expiredRuns: readonly RunEvents[]): string[] {
   const warnings: string[] = [];
-  const first = expiredRuns[0]?.run.runId;
-  const last = expiredRuns[expiredRuns.length - 1]?.run.runId;
+  const expiredEvents = expiredRuns.reduce((a, r) => a + r.events, 0);
   if (expiredRuns.length > 0 && !input.skipExpired) {
+    const first = expiredRuns[0]?.run.runId;
+    const last = expiredRuns[expiredRuns.length - 1]?.run.runId;
     const days = Math.round(input.ttlSeconds / 86400);
     warnings.push(
-      `${expiredRuns.length} of the ${input.runs.length} selected runs (${first} .. ${last}, about ${int(expiredEvents * writableShare)} items) ` +
+      `${expiredRuns.length} of the ${input.runs.length} selected runs (${first} .. ${last}, about ${int(expiredEvents * lines.writableShare)} items) ` +
         `are older than --ttl-seconds ${input.ttlSeconds} (${days} days): their items would be written with a ttl already in the past` +
         (input.table.ttlEnabled
           ? ', and DynamoDB TTL, on for this table, deletes such items within days.'
@@ -290,12 +333,31 @@ export function buildPlan(input: PlanInput): Plan {
         "--skip-present looks the keys up first, at about a tenth of a write's price, and writes only the missing ones.",
     );
   }
-  if (s === null || sampledLines === 0) {
+  if (lines.sampledLines === 0) {
     warnings.push(
       `No line could be sampled from the archive: the event estimate assumes ${ASSUMED_BYTES_PER_LINE.plain} bytes per plain line and ${ASSUMED_BYTES_PER_LINE.compressed} per gzip line.`,
     );
   }
+  return warnings;
+}
 
+const sum = (xs: readonly number[]): number => xs.reduce((a, x) => a + x, 0);
+
+/** The plan for a back-fill. */
+export function buildPlan(input: PlanInput): Plan {
+  const lines = lineModel(input.sample);
+  const perRun = input.runs.map((r) => ({ run: r, events: eventsOf(r, lines.bytesPerLine) }));
+  const events = sum(perRun.map((r) => r.events));
+
+  const expiredRuns = expiredRunsOf(perRun, input.ttlSeconds, input.nowSeconds);
+  const expiredEvents = sum(expiredRuns.map((r) => r.events));
+  const allWrites = Math.round((events - (input.skipExpired ? expiredEvents : 0)) * lines.writableShare);
+  const writesSaved =
+    input.resume === undefined ? 0 : Math.min(allWrites, Math.max(0, input.resume.keysSettled ?? 0));
+  const writes = allWrites - writesSaved;
+
+  const duration = durationOf(input, events, writes);
+  const dynamodb = dynamodbOf(input, writes, duration.writeSeconds);
   return {
     archive: input.archive,
     runs: {
@@ -304,21 +366,21 @@ export function buildPlan(input: PlanInput): Plan {
       first: input.runs[0]?.runId ?? null,
       last: input.runs[input.runs.length - 1]?.runId ?? null,
     },
-    objects,
-    bytes,
-    compressedObjects,
+    objects: sum(input.runs.map((r) => r.objects)),
+    bytes: sum(input.runs.map((r) => r.bytes)),
+    compressedObjects: sum(input.runs.map((r) => r.compressedObjects)),
     events: {
       estimated: Math.round(events),
-      basis: sampledLines > 0 ? 'sample' : 'assumed',
-      bytesPerLine,
-      sampledObjects: s?.objects ?? 0,
-      sampledLines,
-      writableShare,
+      basis: lines.sampledLines > 0 ? 'sample' : 'assumed',
+      bytesPerLine: lines.bytesPerLine,
+      sampledObjects: input.sample?.objects ?? 0,
+      sampledLines: lines.sampledLines,
+      writableShare: lines.writableShare,
     },
     expired: {
       runs: expiredRuns.length,
-      first: first ?? null,
-      last: last ?? null,
+      first: expiredRuns[0]?.run.runId ?? null,
+      last: expiredRuns[expiredRuns.length - 1]?.run.runId ?? null,
       events: Math.round(expiredEvents),
       skipped: input.skipExpired,
     },
@@ -327,11 +389,11 @@ export function buildPlan(input: PlanInput): Plan {
       input.resume === undefined
         ? null
         : { from: input.resume.from, keysSettled: input.resume.keysSettled, writesSaved },
-    skipPresent,
+    skipPresent: skipPresentOf(input, writes, duration.writeSeconds, dynamodb),
     dynamodb,
-    duration: { readSeconds, writeSeconds, totalSeconds },
-    emr,
-    warnings,
+    duration,
+    emr: emrOf(input.compute, duration.totalSeconds),
+    warnings: warningsOf(input, lines, expiredRuns),
   };
 }
 

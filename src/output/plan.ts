@@ -5,7 +5,8 @@ import type { Plan } from '../domain/plan.js';
 import type { RunSnapshot } from '../runners/runner.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
-const usd = (x: number): string => (x < 0.01 && x > 0 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`);
+/** `$0.0012` below a cent, `$12.34` otherwise. */
+export const usd = (x: number): string => (x < 0.01 && x > 0 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`);
 
 /** `1 h 05 min`, `3 min 20 s`, `12 s`. */
 export function duration(seconds: number): string {

@@ -1,4 +1,7 @@
-/** The polling loop runners follow a run with: steady looks, slower when the service throttles. */
+/**
+ * The polling loop runners follow a run with, and the import is followed with: steady looks, slower
+ * when the service throttles.
+ */
 import { isThrottling, isTransient } from '../aws/sdk-errors.js';
 import type { RunRecord } from '../domain/run-record.js';
 import type { JobProgress } from '../domain/job-report.js';
@@ -28,48 +31,63 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export interface PollOptions {
+/** What the loop makes of a failed look: try again (as after a transient error), or give up. */
+export type PollErrorVerdict = 'retry' | 'fail';
+
+export interface PollOptions<T> {
   signal?: AbortSignal;
   intervalMs?: number;
-  onSnapshot?: (s: RunSnapshot) => void;
+  /** Every look, the first and the final one included. */
+  onSnapshot?: (s: T) => void;
   /** Told of a transient error that following goes on through, with the wait before the next look. */
   onRetry?: (error: unknown, delayMs: number) => void;
   /** How long transient errors may last before the loop gives up; default MAX_OUTAGE_MS. */
   maxOutageMs?: number;
+  /**
+   * The caller's word on a failed look, before the loop's own rule (throttling and transient
+   * errors tried again for up to `maxOutageMs`, anything else ends the loop); undefined leaves it
+   * to the rule. `failures` counts the failed looks in a row, this one included.
+   */
+  classifyError?: (error: unknown, failures: number) => PollErrorVerdict | undefined;
   /** Injected in tests. */
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
 }
 
 /**
- * Looks at a run until it is final or `signal` aborts, and returns the last look. A throttled look
- * doubles the wait (up to a minute) and is tried again; so is a transient one (a dropped
- * connection, a timeout, a 5xx answer past the SDK's own retries), told to `onRetry`, for up to
- * `maxOutageMs` in a row: the job goes on running whether or not we can see it. Any other error
- * ends the loop.
+ * Looks at something that ends (a job run, an import) until it is final or `signal` aborts, and
+ * returns the last look. A throttled look doubles the wait (up to a minute) and is tried again; so
+ * is a transient one (a dropped connection, a timeout, a 5xx answer past the SDK's own retries),
+ * told to `onRetry`, for up to `maxOutageMs` in a row: the work goes on whether or not we can see
+ * it. Any other error ends the loop, unless `classifyError` says otherwise.
  */
-export async function pollUntilFinal(
-  look: () => Promise<RunSnapshot>,
-  o: PollOptions = {},
-): Promise<RunSnapshot> {
+export async function pollUntilFinal<T extends { final: boolean }>(
+  look: () => Promise<T>,
+  o: PollOptions<T> = {},
+): Promise<T> {
   const interval = o.intervalMs ?? FOLLOW_INTERVAL_MS;
   const wait = o.wait ?? sleep;
   const now = o.now ?? Date.now;
   let delay = interval;
-  let last: RunSnapshot | undefined;
+  let last: T | undefined;
   let outageSince: number | undefined;
+  let failures = 0;
   for (;;) {
     try {
       last = await look();
       delay = interval;
       outageSince = undefined;
+      failures = 0;
       o.onSnapshot?.(last);
       if (last.final) return last;
     } catch (error) {
       // Throttled once more after Ctrl-C, with nothing seen yet: give up rather than spin.
       if (o.signal?.aborted && last === undefined) throw error;
-      if (isThrottling(error)) delay = Math.min(MAX_BACKOFF_MS, delay * 2);
-      else if (isTransient(error)) {
+      failures++;
+      const verdict = o.classifyError?.(error, failures);
+      if (verdict === 'fail') throw error;
+      if (verdict === undefined && isThrottling(error)) delay = Math.min(MAX_BACKOFF_MS, delay * 2);
+      else if (verdict === 'retry' || isTransient(error)) {
         outageSince ??= now();
         if (now() - outageSince > (o.maxOutageMs ?? MAX_OUTAGE_MS)) throw error;
         delay = Math.min(MAX_BACKOFF_MS, delay * 2);

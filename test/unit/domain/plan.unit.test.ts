@@ -4,6 +4,8 @@ import {
   ASSUMED_BYTES_PER_LINE,
   buildPlan,
   JOB_OVERHEAD_SECONDS,
+  onDemandWriteCost,
+  provisionedWriteCost,
   READ_LINES_PER_VCPU_SECOND,
   type PlanInput,
 } from '../../../src/domain/plan.js';
@@ -260,5 +262,19 @@ describe('the plan with --skip-present', () => {
     const hours = p.duration.writeSeconds / 3600;
     expect(p.skipPresent!.usd).toBeCloseTo(0.5 * 1000 * hours * 0.00013, 12);
     expect(p.skipPresent!.breakEvenShare).toBeCloseTo((0.5 * 0.00013) / 0.00065, 12);
+  });
+});
+
+describe('write prices', () => {
+  it('prices on-demand writes at $0.625 per million', () => {
+    expect(onDemandWriteCost(1_000_000_000)).toBeCloseTo(625, 6);
+    expect(onDemandWriteCost(0)).toBe(0);
+  });
+
+  it('prices provisioned capacity as WCU-hours held for the write duration', () => {
+    // 1 billion writes at 40,000 WCU/s: 25,000 s, 277,778 WCU-hours, about $181 (issue 13).
+    const c = provisionedWriteCost(40_000, 25_000);
+    expect(c.wcuHours).toBeCloseTo(277_777.78, 1);
+    expect(c.usd).toBeCloseTo(180.56, 2);
   });
 });

@@ -134,4 +134,42 @@ describe('pollUntilFinal', () => {
       }),
     ).rejects.toThrow('socket hang up');
   });
+
+  it("follows the caller's verdict on an error: retries one the rule would end, ends one the rule would retry", async () => {
+    const gone = (): Error => new Error('not there yet');
+    const unavailable = (): Error =>
+      Object.assign(new Error('Service Unavailable'), { $metadata: { httpStatusCode: 503 } });
+    const answers: (RunSnapshot | Error)[] = [gone(), gone(), snap('SUCCESS', true)];
+    const seen: number[] = [];
+    const last = await pollUntilFinal(
+      () => {
+        const a = answers.shift();
+        return a instanceof Error ? Promise.reject(a) : Promise.resolve(a as RunSnapshot);
+      },
+      {
+        wait: () => Promise.resolve(),
+        classifyError: (e, failures) => {
+          seen.push(failures);
+          return e instanceof Error && e.message === 'not there yet' ? 'retry' : undefined;
+        },
+      },
+    );
+    expect(last.state).toBe('SUCCESS');
+    expect(seen).toEqual([1, 2]);
+
+    let looks = 0;
+    await expect(
+      pollUntilFinal(
+        () => {
+          looks++;
+          return Promise.reject(unavailable());
+        },
+        {
+          wait: () => Promise.resolve(),
+          classifyError: (_, failures) => (failures >= 2 ? 'fail' : undefined),
+        },
+      ),
+    ).rejects.toThrow('Service Unavailable');
+    expect(looks).toBe(2);
+  });
 });
