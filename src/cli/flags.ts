@@ -203,6 +203,47 @@ export const submitRunFlags = {
   }),
 };
 
+/** `submit --import` (validate takes them too): a new table created by DynamoDB's import from S3. */
+export const importFlags = {
+  import: Flags.boolean({
+    default: false,
+    env: 'POPULATOR_IMPORT',
+    description:
+      "Create the table (which must not exist yet) by DynamoDB's import from S3 instead of conditional puts: the job writes the deduplicated items as gzip DynamoDB JSON under <staging>/runs/<run>/import/ (an s3:// --staging, with either runner), then ImportTable creates the table, populator follows it and turns TTL on for ttl. About $0.15 per GB of items (~$0.03 per million), no write capacity. Implies --wait.",
+  }),
+  'billing-mode': Flags.string({
+    env: 'POPULATOR_BILLING_MODE',
+    description:
+      "With --import: the new table's billing, on-demand (default) or provisioned (give --read-capacity and --write-capacity).",
+  }),
+  'read-capacity': Flags.integer({
+    min: 1,
+    env: 'POPULATOR_READ_CAPACITY',
+    description: "With --import --billing-mode provisioned: the new table's RCU.",
+  }),
+  'write-capacity': Flags.integer({
+    min: 1,
+    env: 'POPULATOR_WRITE_CAPACITY',
+    description:
+      "With --import --billing-mode provisioned: the new table's WCU (what the live shredder will need).",
+  }),
+};
+
+/** `--import` and its billing flags as the services take them; undefined without --import. */
+export function importRequestOf(flags: {
+  import: boolean;
+  'billing-mode'?: string;
+  'read-capacity'?: number;
+  'write-capacity'?: number;
+}): { billingMode?: string; readCapacity?: number; writeCapacity?: number } | undefined {
+  if (!flags.import) return undefined;
+  return {
+    ...(flags['billing-mode'] !== undefined ? { billingMode: flags['billing-mode'] } : {}),
+    ...(flags['read-capacity'] !== undefined ? { readCapacity: flags['read-capacity'] } : {}),
+    ...(flags['write-capacity'] !== undefined ? { writeCapacity: flags['write-capacity'] } : {}),
+  };
+}
+
 /** Following a run to its end (submit --wait, status --watch). */
 export const followFlags = {
   'cancel-on-interrupt': Flags.boolean({

@@ -55,6 +55,12 @@ The account comes from --account-id, else --execution-role-arn, else STS (the cu
       description:
         'Print only this document, as it goes to `aws iam` (--policy-document / --assume-role-policy-document).',
     })(),
+    import: Flags.boolean({
+      default: false,
+      env: 'POPULATOR_IMPORT',
+      description:
+        'Policies for `submit --import`: the caller creates the table by DynamoDB import from S3 (and reads its log group), the job writes no item.',
+    }),
     'output-dir': Flags.string({
       env: 'POPULATOR_OUTPUT_DIR',
       description:
@@ -79,6 +85,7 @@ The account comes from --account-id, else --execution-role-arn, else STS (the cu
       projectRoot: packageRoot(),
       cwd: process.cwd(),
       env: process.env,
+      import: flags.import,
     });
     const dir = flags['output-dir'];
     if (dir !== undefined) {

@@ -6,6 +6,8 @@ import {
   emrFlags,
   emrSubmitFlags,
   followFlags,
+  importFlags,
+  importRequestOf,
   jobFlags,
   rangeFlags,
   s3Flags,
@@ -14,10 +16,12 @@ import {
 } from '../cli/flags.js';
 import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
+import { bytes, usd } from '../output/format.js';
+import { renderImportProgressLine } from '../output/import.js';
 import { renderPlan } from '../output/plan.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
-import type { SubmitCommandLine, SubmitOutcome } from '../services/submit.js';
+import type { SubmitCommandLine, SubmitImportOutcome, SubmitOutcome } from '../services/submit.js';
 
 export default class Submit extends BaseCommand {
   static summary = 'Back-fill the event manifest from an enriched archive.';
@@ -75,6 +79,7 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
         'Use this job jar instead of building spark/: a local file (uploaded to <staging>/jars/ for EMR Serverless) or an s3:// URI (used as it is).',
     }),
     ...submitRunFlags,
+    ...importFlags,
     ...followFlags,
     resume: Flags.boolean({
       default: false,
@@ -116,6 +121,7 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
             cwd: process.cwd(),
             env: process.env,
             now: DateTime.utc(),
+            onImport: (view) => this.note(renderImportProgressLine(view)),
             onPlan: (plan) => {
               if (!this.jsonEnabled()) this.log(`${renderPlan(plan)}\n`);
               if (keptNote !== undefined) this.note(keptNote);
@@ -185,6 +191,7 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
                     ],
                   ] as [string, string][])
                 : []),
+              ...(r.import ? importRows(r.import) : []),
               ['report', r.output],
               ['bad rows', r.badRows],
             ]),
@@ -196,6 +203,23 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
       }
     }
   }
+}
+
+/** What `--import` adds to the report: the import, its counters, the new table and what it cost. */
+function importRows(i: SubmitImportOutcome): [string, string][] {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  return [
+    ['import', `${i.importArn} ${i.status}`],
+    [
+      'imported',
+      `${n(i.importedItemCount)} items of ${n(i.processedItemCount)} processed, ${n(i.errorCount)} errors (the job wrote ${n(i.items)} in ${n(i.objects)} objects)`,
+    ],
+    [
+      'new table',
+      `${i.table}, ${i.billing.mode === 'on-demand' ? 'on-demand' : `provisioned ${n(i.billing.readCapacity)} RCU / ${n(i.billing.writeCapacity)} WCU`}, TTL on ttl ${i.ttl === 'ENABLED' ? 'switched on' : 'already on'}`,
+    ],
+    ['cost (import)', `${usd(i.usd)} (${bytes(i.bytes)} of uncompressed items at $0.15 per GB)`],
+  ];
 }
 
 type SubmitFlags = Interfaces.InferredFlags<typeof Submit.flags>;
@@ -227,6 +251,7 @@ function commandLineOf(
       driverMemory: flags['driver-memory'],
     },
     skipPresent: flags['skip-present'],
+    import: importRequestOf(flags),
     region: flags.region,
     profile: flags.profile,
     dynamodbEndpoint: flags['dynamodb-endpoint'],

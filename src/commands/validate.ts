@@ -10,6 +10,8 @@ import {
   rangeFlags,
   s3Flags,
   submitRunFlags,
+  importFlags,
+  importRequestOf,
   tagsFromEnv,
 } from '../cli/flags.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
@@ -57,6 +59,7 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
     ...emrFlags,
     ...emrSubmitFlags,
     ...submitRunFlags,
+    ...importFlags,
     ...followFlags,
     ...awsFlags,
     ...s3Flags,
@@ -108,6 +111,7 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
         timeoutMinutes: flags.timeout,
       },
       skipPresent: flags['skip-present'],
+      import: importRequestOf(flags),
       // --dry-run: not even the staging marker is written.
       writes: !flags['dry-run'],
       sizing: {

@@ -34,6 +34,11 @@ export interface PolicyContext {
   applicationId: string;
   /** The execution role's ARN (the caller passes it to EMR Serverless). */
   roleArn: string;
+  /**
+   * `submit --import`: the table is created by DynamoDB's import from S3 (with the caller's
+   * identity) instead of written by the job.
+   */
+  import?: boolean;
 }
 
 export interface PolicyStatement {
@@ -178,15 +183,63 @@ export function executionRolePolicy(c: PolicyContext): PolicyDocument {
         Action: ['s3:PutObject'],
         Resource: [s3ObjectArn(p, c.logs.bucket, under(c.logs.prefix))],
       },
-      {
-        Sid: 'WriteManifest',
-        Effect: 'Allow',
-        // BatchGetItem: `submit --skip-present` looks the keys up before writing them.
-        Action: ['dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:BatchGetItem'],
-        Resource: [dynamoDbTableArn(p, c.region, c.account, c.table)],
-      },
+      // With --import the job writes files for the import (under runs/) and never the table.
+      ...(c.import === true
+        ? []
+        : [
+            {
+              Sid: 'WriteManifest',
+              Effect: 'Allow' as const,
+              // BatchGetItem: `submit --skip-present` looks the keys up before writing them.
+              Action: ['dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:BatchGetItem'],
+              Resource: [dynamoDbTableArn(p, c.region, c.account, c.table)],
+            },
+          ]),
     ],
   };
+}
+
+/** The log groups DynamoDB's import writes its errors to (without them it fails with only a message). */
+export const IMPORT_LOG_GROUPS = '/aws-dynamodb/*';
+
+/**
+ * What `submit --import` adds to the caller's policy: the import (made with the caller's identity,
+ * which must read the files the job wrote), its log group, and TTL turned on afterwards.
+ */
+export function importStatements(c: PolicyContext): PolicyStatement[] {
+  const p = c.partition;
+  const runs = stagingRuns(c.staging);
+  const table = dynamoDbTableArn(p, c.region, c.account, c.table);
+  return [
+    {
+      // ImportTable creates the table; DescribeImport follows it; UpdateTimeToLive turns TTL on after.
+      Sid: 'ImportManifest',
+      Effect: 'Allow',
+      Action: ['dynamodb:ImportTable', 'dynamodb:DescribeImport', 'dynamodb:UpdateTimeToLive'],
+      Resource: [table, `${table}/import/*`],
+    },
+    ...listStatements(p, 'ImportListsRunFiles', [{ place: runs, prefixes: listPrefixes(runs.prefix) }]),
+    {
+      // The import reads the files the job wrote under <staging>/runs/<run>/import/.
+      Sid: 'ImportReadsRunFiles',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: keysOf(p, runs),
+    },
+    {
+      Sid: 'ImportLogs',
+      Effect: 'Allow',
+      Action: [
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:DescribeLogGroups',
+        'logs:DescribeLogStreams',
+        'logs:PutLogEvents',
+        'logs:PutRetentionPolicy',
+      ],
+      Resource: [`arn:${p}:logs:${c.region}:${c.account}:log-group:${IMPORT_LOG_GROUPS}`],
+    },
+  ];
 }
 
 /** Who may assume the role: EMR Serverless, for this account's application (confused-deputy guard). */
@@ -307,6 +360,7 @@ export function callerPolicy(c: PolicyContext): PolicyDocument {
         Action: ['servicequotas:GetAWSDefaultServiceQuota'],
         Resource: ['*'],
       },
+      ...(c.import === true ? importStatements(c) : []),
     ],
   };
 }
@@ -326,7 +380,7 @@ export interface SimulatedRequest {
  */
 export function executionRoleRequests(
   c: PolicyContext,
-  sample: { runId: string; runName: string; skipPresent?: boolean },
+  sample: { runId: string; runName: string; skipPresent?: boolean; import?: boolean },
 ): SimulatedRequest[] {
   const p = c.partition;
   const runs = stagingRuns(c.staging);
@@ -381,8 +435,18 @@ export function executionRoleRequests(
       ),
       purpose: 'write the driver log to the log URI',
     },
-    { action: 'dynamodb:DescribeTable', resource: table, purpose: 'describe the manifest table' },
-    { action: 'dynamodb:PutItem', resource: table, purpose: 'write manifest items' },
+    ...(sample.import === true
+      ? [
+          {
+            action: 's3:PutObject',
+            resource: s3ObjectArn(p, runs.bucket, joinKey(runFolder, 'import', 'part-00000.json.gz')),
+            purpose: 'write the import files to staging (--import)',
+          },
+        ]
+      : [
+          { action: 'dynamodb:DescribeTable', resource: table, purpose: 'describe the manifest table' },
+          { action: 'dynamodb:PutItem', resource: table, purpose: 'write manifest items' },
+        ]),
     ...(sample.skipPresent === true
       ? [{ action: 'dynamodb:BatchGetItem', resource: table, purpose: 'look keys up first (--skip-present)' }]
       : []),

@@ -23,3 +23,16 @@ export interface InputPlaces {
   /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
   jar?: string;
 }
+
+export type { ImportBilling } from './import-plan.js';
+
+/**
+ * `submit --import`: create the table by DynamoDB's import from S3 instead of putting items. The
+ * billing flags as given (`--billing-mode`, `--read-capacity`, `--write-capacity`); the validator
+ * checks them (`importBillingOf` resolves them).
+ */
+export interface ImportRequest {
+  billingMode?: string;
+  readCapacity?: number;
+  writeCapacity?: number;
+}

@@ -7,6 +7,16 @@
 import { DateTime } from 'luxon';
 import { emrCost, EMR_PRICES, MINIMUM_BILLED_SECONDS_PER_WORKER } from './emr.js';
 import { formatRunId, parseRunId } from './run-id.js';
+import { DYNAMODB_PRICES, onDemandWriteCost, provisionedWriteCost } from './dynamodb-prices.js';
+import { buildImportPlan, type ImportBilling, type ImportPlan } from './import-plan.js';
+
+export {
+  BYTES_PER_GB,
+  DYNAMODB_PRICES,
+  IMPORT_PRICE_PER_GB,
+  onDemandWriteCost,
+  provisionedWriteCost,
+} from './dynamodb-prices.js';
 
 /** One selected run folder, as listed (the files the job reads: no markers, no empty files). */
 export interface RunInventory {
@@ -82,6 +92,11 @@ export interface PlanInput {
   resume?: { from: string; keysSettled: number | null };
   /** `--skip-present`: every key is looked up before it is written. */
   skipPresent?: boolean;
+  /**
+   * `--import`: the items go into files for DynamoDB's import (priced in `Plan.import`), not puts;
+   * `writeRate` is then the rate the puts of the same items are priced at.
+   */
+  import?: { billing: ImportBilling };
 }
 
 export interface Plan {
@@ -148,26 +163,10 @@ export interface Plan {
     usd: number;
     prices: string;
   } | null;
+  /** `--import`: the import's files and cost beside the puts of the same items, its limits; null otherwise. */
+  import: ImportPlan | null;
   warnings: string[];
 }
-
-/** DynamoDB prices, us-east-1 (DESIGN 3.4). */
-export const DYNAMODB_PRICES = {
-  onDemandPerMillionWrites: 0.625,
-  onDemandPerMillionReads: 0.125,
-  provisionedWcuHour: 0.00065,
-  provisionedRcuHour: 0.00013,
-} as const;
-
-/**
- * ImportTable's price (us-east-1): dollars per GB of uncompressed source processed, rows that fail
- * to load included (FIELD-NOTES, "DynamoDB import from S3"). A GB here is 10^9 bytes, as the
- * plan's other byte figures: should AWS bill per GiB (2^30), the true price is about 7% lower, so
- * the plan errs on the high side.
- */
-export const IMPORT_PRICE_PER_GB = 0.15;
-/** Bytes in the GB `IMPORT_PRICE_PER_GB` is quoted for. */
-export const BYTES_PER_GB = 1e9;
 
 /** Read units of one eventually consistent lookup of an item up to 4 KB (a manifest item is ~100 bytes). */
 export const LOOKUP_READ_UNITS = 0.5;
@@ -193,20 +192,6 @@ function eventsOf(run: RunInventory, perLine: { plain: number; compressed: numbe
 }
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
-
-/** What DynamoDB charges for `items` on-demand writes (one write request unit each: items are < 1 KB). */
-export function onDemandWriteCost(items: number): number {
-  return (items / 1_000_000) * DYNAMODB_PRICES.onDemandPerMillionWrites;
-}
-
-/** Provisioned capacity of `writeRate` WCU held for `writeSeconds`: its WCU-hours and their price. */
-export function provisionedWriteCost(
-  writeRate: number,
-  writeSeconds: number,
-): { wcuHours: number; usd: number } {
-  const wcuHours = (writeRate * writeSeconds) / 3600;
-  return { wcuHours, usd: wcuHours * DYNAMODB_PRICES.provisionedWcuHour };
-}
 
 /** What the line sample says: bytes per line of each kind, and the share of lines the job writes. */
 interface LineModel {
@@ -246,7 +231,7 @@ function expiredRunsOf(perRun: readonly RunEvents[], ttlSeconds: number, nowSeco
 }
 
 function durationOf(input: PlanInput, events: number, writes: number): Plan['duration'] {
-  const writeSeconds = writes / input.writeRate;
+  const writeSeconds = input.import === undefined ? writes / input.writeRate : 0;
   const readCpu = input.compute.runner === 'local' ? input.compute.cores : input.compute.executorCpu;
   const readSeconds = events / (Math.max(1, readCpu) * READ_LINES_PER_VCPU_SECOND);
   return { readSeconds, writeSeconds, totalSeconds: JOB_OVERHEAD_SECONDS + readSeconds + writeSeconds };
@@ -358,6 +343,17 @@ export function buildPlan(input: PlanInput): Plan {
 
   const duration = durationOf(input, events, writes);
   const dynamodb = dynamodbOf(input, writes, duration.writeSeconds);
+  // --import: the job writes files at read speed, and ImportTable creates the table from them;
+  // the puts of the same items are priced beside it at the table's highest default rate.
+  const importPlan =
+    input.import === undefined
+      ? null
+      : buildImportPlan({
+          items: writes,
+          region: input.table.region,
+          writeRate: input.writeRate,
+          billing: input.import.billing,
+        });
   return {
     archive: input.archive,
     runs: {
@@ -393,6 +389,7 @@ export function buildPlan(input: PlanInput): Plan {
     dynamodb,
     duration,
     emr: emrOf(input.compute, duration.totalSeconds),
+    import: importPlan,
     warnings: warningsOf(input, lines, expiredRuns),
   };
 }

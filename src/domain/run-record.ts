@@ -4,6 +4,7 @@
  * run names, and a parser that says what is wrong with a record file. Never holds a secret: the
  * storage config is referenced by path, its keys are not copied.
  */
+import type { ImportBilling } from './import-plan.js';
 import { ETL_TIME_MODES, type EtlTimeMode } from './contract.js';
 
 export const RUN_RECORD_VERSION = 1;
@@ -103,6 +104,26 @@ export interface RunRecord {
   settings?: RunSettings;
   /** A resume (`submit --resume`): the name of the run it resumed. */
   resumedFrom?: string;
+  /** `submit --import`: the table is created by DynamoDB's import from the files the job wrote. */
+  import?: RunImport;
+}
+
+/** The import of a `submit --import` run, as far as it went. */
+export interface RunImport {
+  /** `s3://bucket/prefix/runs/<run>/import/`: the job's files, what ImportTable reads. */
+  folder: string;
+  billing: ImportBilling;
+  /** ImportTable's ClientToken (derived from the inputs; not a secret). */
+  clientToken?: string;
+  /** Set once ImportTable answered. */
+  importArn?: string;
+  /** The last status seen (DescribeImport), and when the import was started. */
+  status?: string;
+  startedAt?: string;
+  /** Imports started for this run's files: a resume after a failed one counts up. */
+  attempts?: number;
+  /** TTL switched on for `ttl` after the import completed. */
+  ttlEnabled?: boolean;
 }
 
 /**

@@ -2,15 +2,10 @@
 import type { ImportView } from '../aws/dynamodb-import.js';
 import { ATTR_TTL } from '../domain/contract.js';
 import { LARGE_IMPORT_REGIONS, type ImportBilling, type ImportPlan } from '../domain/import-plan.js';
-import { IMPORT_PRICE_PER_GB } from '../domain/plan.js';
-import { bytes, duration, usd } from './plan.js';
+import { IMPORT_PRICE_PER_GB } from '../domain/dynamodb-prices.js';
+import { bytes, duration, table, usd } from './format.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
-
-function table(rows: [string, string][]): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
-}
 
 function billing(b: ImportBilling): string {
   return b.mode === 'on-demand'
@@ -30,6 +25,11 @@ function cheaper(importUsd: number, otherUsd: number): string {
  * charges beside conditional puts of the same items, the new table, and the import's limits.
  */
 export function renderImportPlan(p: ImportPlan): string {
+  return table(importPlanRows(p));
+}
+
+/** The rows of the import's plan (the submit plan shows them in place of the puts'). */
+export function importPlanRows(p: ImportPlan): [string, string][] {
   const vsOnDemand = cheaper(p.usd, p.puts.onDemandUsd);
   const vsProvisioned = cheaper(p.usd, p.puts.provisionedUsd);
   const rows: [string, string][] = [
@@ -60,7 +60,7 @@ export function renderImportPlan(p: ImportPlan): string {
     ],
     ...p.problems.map((problem): [string, string] => ['cannot import', problem]),
   ];
-  return table(rows);
+  return rows;
 }
 
 /**

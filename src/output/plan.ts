@@ -3,37 +3,12 @@ import { EMR_PRICES } from '../domain/emr.js';
 import { keysDone } from '../domain/job-report.js';
 import type { Plan } from '../domain/plan.js';
 import type { RunSnapshot } from '../runners/runner.js';
+import { bytes, duration, table, usd } from './format.js';
+import { importPlanRows } from './import.js';
+
+export { bytes, duration, usd } from './format.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
-/** `$0.0012` below a cent, `$12.34` otherwise. */
-export const usd = (x: number): string => (x < 0.01 && x > 0 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`);
-
-/** `1 h 05 min`, `3 min 20 s`, `12 s`. */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.round((s % 3600) / 60);
-  return h >= 48 ? `${(s / 86400).toFixed(1)} days` : `${h} h ${String(m).padStart(2, '0')} min`;
-}
-
-/** `1.2 GB` */
-export function bytes(b: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let v = b;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${n(v)} bytes` : `${v.toFixed(1)} ${units[i]}`;
-}
-
-function table(rows: [string, string][]): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
-}
 
 /** The sampled line sizes of the kinds of file the selection holds. */
 function perLine(p: Plan): string {
@@ -83,22 +58,7 @@ export function renderPlan(p: Plan): string {
           ],
         ] as [string, string][])
       : []),
-    [
-      'table',
-      `${d.table} (${d.region}), ${d.billingMode === 'PROVISIONED' ? `provisioned ${n(d.provisionedWcu ?? 0)} WCU` : 'on-demand'}`,
-    ],
-    ['write rate', `${n(d.writeRate)} WCU/s`],
-    [
-      'write duration',
-      `${duration(p.duration.writeSeconds)} (the whole job about ${duration(p.duration.totalSeconds)})`,
-    ],
-    [
-      'DynamoDB cost',
-      `${usd(d.onDemandUsd)} on-demand ($0.625 per million writes); ${usd(d.provisionedUsd)} on provisioned capacity (${n(d.wcuHours)} WCU-hours at $0.00065)` +
-        (d.billingMode === 'PAY_PER_REQUEST' && d.onDemandUsd > 2 * d.provisionedUsd + 1
-          ? '; switching the table to provisioned for the run is cheaper (the billing mode can change once per 24 h)'
-          : ''),
-    ],
+    ...(p.import !== null ? importPlanRows(p.import) : writeRows(p)),
     ...(p.skipPresent
       ? ([
           [
@@ -119,6 +79,29 @@ export function renderPlan(p: Plan): string {
       : []),
   ];
   return table(rows);
+}
+
+/** The puts: the table, the write rate, how long and what they cost. */
+function writeRows(p: Plan): [string, string][] {
+  const d = p.dynamodb;
+  return [
+    [
+      'table',
+      `${d.table} (${d.region}), ${d.billingMode === 'PROVISIONED' ? `provisioned ${n(d.provisionedWcu ?? 0)} WCU` : 'on-demand'}`,
+    ],
+    ['write rate', `${n(d.writeRate)} WCU/s`],
+    [
+      'write duration',
+      `${duration(p.duration.writeSeconds)} (the whole job about ${duration(p.duration.totalSeconds)})`,
+    ],
+    [
+      'DynamoDB cost',
+      `${usd(d.onDemandUsd)} on-demand ($0.625 per million writes); ${usd(d.provisionedUsd)} on provisioned capacity (${n(d.wcuHours)} WCU-hours at $0.00065)` +
+        (d.billingMode === 'PAY_PER_REQUEST' && d.onDemandUsd > 2 * d.provisionedUsd + 1
+          ? '; switching the table to provisioned for the run is cheaper (the billing mode can change once per 24 h)'
+          : ''),
+    ],
+  ];
 }
 
 /** A look at a run, as `status` prints it. */

@@ -39,6 +39,8 @@ export interface IamPolicyOptions {
   cwd: string;
   /** For the STS endpoint override. */
   env: NodeJS.ProcessEnv;
+  /** `submit --import`: the caller imports the table, the job writes no item. */
+  import?: boolean;
 }
 
 export interface IamPolicyResult {
@@ -197,6 +199,7 @@ export async function buildIamPolicies(o: IamPolicyOptions): Promise<IamPolicyRe
     table: storage.table,
     applicationId: o.applicationId ?? '*',
     roleArn,
+    ...(o.import === true ? { import: true } : {}),
   };
   const uri = (p: S3Place) => `s3://${p.bucket}/${p.prefix === '' ? '' : `${p.prefix}/`}`;
   return {

@@ -161,6 +161,8 @@ async function prepareJobRun(
     tags: e.tags,
     executionTimeoutMinutes: e.timeoutMinutes,
     name: e.name ?? null,
+    // The import's billing is not in the job's arguments; only with --import (other tokens stay as they were).
+    ...(c.import !== undefined ? { importBilling: c.import.billing } : {}),
   });
   const runName = e.name ?? `populator-${clientToken.slice(-12)}`;
   const output = outputOf(runName);

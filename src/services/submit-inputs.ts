@@ -10,7 +10,8 @@ import type { ExistingManifestTable } from '../aws/dynamodb.js';
 import { createEmrServerlessClient, type EmrServerlessClient } from '../aws/emr-serverless.js';
 import { createS3Client, type S3Client } from '../aws/s3.js';
 import type { ArchiveLocation } from '../domain/archive.js';
-import type { InputPlaces } from '../domain/inputs.js';
+import type { ImportBilling, ImportRequest, InputPlaces } from '../domain/inputs.js';
+import { importBillingOf } from '../domain/checks/import.js';
 import { parseTags, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';
 import { ATTR_TTL } from '../domain/contract.js';
 import { DEFAULT_RELEASE_LABEL, releaseLabelProblem, type JarBuildInfo } from '../domain/emr.js';
@@ -43,6 +44,8 @@ export interface SubmitInputs extends InputPlaces {
   runner?: RunnerName;
   /** The local JVM's heap, or the EMR driver's memory. */
   driverMemory?: string;
+  /** `--import`: create the table by DynamoDB's import from S3 (the job writes files, not items). */
+  import?: ImportRequest;
   emr?: EmrSubmitFlags;
   /**
    * The identity the CLI uses instead of the default credential chain (the demo's stand-ins); the
@@ -80,6 +83,12 @@ export interface CheckedEmr {
   jarInfo: JarBuildInfo;
 }
 
+export interface CheckedImport {
+  billing: ImportBilling;
+  /** The S3 staging root (`s3://bucket/prefix/`): the files go to `<it>runs/<run name>/import/`. */
+  staging: string;
+}
+
 export interface CheckedLocal {
   /** Absolute staging root. */
   staging: string;
@@ -101,8 +110,12 @@ export interface CheckedSubmit {
   dynamodbEndpoint: string | undefined;
   /** EMR Serverless endpoint override (emr-serverless runner), as the validator resolved it. */
   emrEndpoint: string | undefined;
-  table: ExistingManifestTable;
-  rate: { rate: number; source: 'flag' | WriteRateSource };
+  /** The table as described; undefined with `import` (the import creates it). */
+  table: ExistingManifestTable | undefined;
+  /** The job's write rate; `import` when the job writes files for DynamoDB's import instead. */
+  rate: { rate: number; source: 'flag' | WriteRateSource | 'import' };
+  /** `submit --import`: the new table's billing and where the import's files go. */
+  import: CheckedImport | undefined;
   skipExpired: boolean;
   warnings: string[];
   local: CheckedLocal | undefined;
@@ -182,16 +195,19 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
   const isEmr = runner === 'emr-serverless';
   const { storage, region, archive } = v;
   const table = v.table;
-  if (table === undefined) throw new Error('a passing validation described no table');
+  const imported = o.import === undefined ? undefined : checkedImport(o.import, v);
+  if (table === undefined && imported === undefined)
+    throw new Error('a passing validation described no table');
   // On EMR Serverless the job writes with its execution role and the CLI reads with the caller's
   // identity: the config's keys are then not used at all, so they never reach any request.
   const cliCredentials = isEmr ? undefined : v.staticCredentials;
   const s3Endpoint = v.endpoints.s3?.url;
   const dynamodbEndpoint = v.endpoints.dynamodb?.url;
-  const rate =
-    o.writeRate !== undefined ? { rate: o.writeRate, source: 'flag' as const } : defaultWriteRate(table);
-  // Only TTL on the shredder's own attribute deletes our items.
-  const skipExpired = table.ttl === 'ENABLED' && table.ttlAttribute === ATTR_TTL && !o.writeExpired;
+  const rate = rateOf(o, table);
+  // Only TTL on the shredder's own attribute deletes our items; a table made by --import gets it.
+  const skipExpired =
+    !o.writeExpired &&
+    (imported !== undefined || (table?.ttl === 'ENABLED' && table.ttlAttribute === ATTR_TTL));
   // The config's keys are DynamoDB's only: S3 and EMR Serverless get the caller's identity.
   const s3 =
     archive.kind === 's3' || isEmr
@@ -223,6 +239,7 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
       emrEndpoint,
       table,
       rate,
+      import: imported,
       skipExpired,
       warnings: [],
       local: isEmr ? undefined : await prepareLocal(o, v),
@@ -236,11 +253,28 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
   }
 }
 
+/** The write rate: --write-rate, else what the table takes; none when the job writes import files. */
+function rateOf(o: SubmitInputs, table: ExistingManifestTable | undefined): CheckedSubmit['rate'] {
+  if (o.import !== undefined || table === undefined) return { rate: 0, source: 'import' };
+  return o.writeRate !== undefined ? { rate: o.writeRate, source: 'flag' } : defaultWriteRate(table);
+}
+
+/** `--import` as the validator passed it: whole billing, an S3 staging. */
+function checkedImport(request: ImportRequest, v: ValidatedInputs): CheckedImport {
+  const billing = importBillingOf(request);
+  const staging = v.staging;
+  if (billing === null || staging?.kind !== 's3')
+    throw new Error('a passing --import validation resolved no billing or S3 staging');
+  return { billing, staging: joinS3Uri(`s3://${staging.bucket}/${staging.prefix}`, '/') };
+}
+
 async function prepareLocal(o: SubmitInputs, v: ValidatedInputs): Promise<CheckedLocal> {
   // A --jar must be a populator job jar (the validator checked it is a jar).
   if (o.jar !== undefined) await checkJar(o, undefined);
+  // With --import, --staging is the S3 prefix of the import's files: the report stays here.
+  const localStaging = o.staging === undefined || isS3Uri(o.staging) ? DEFAULT_LOCAL_STAGING : o.staging;
   return {
-    staging: path.resolve(o.cwd, o.staging ?? DEFAULT_LOCAL_STAGING),
+    staging: path.resolve(o.cwd, localStaging),
     logPath: o.logPath === undefined ? undefined : path.resolve(o.cwd, o.logPath),
     jar: o.jar === undefined ? undefined : path.resolve(o.cwd, o.jar),
     driverMemory: v.driverMemory,

@@ -16,6 +16,7 @@ import {
 import { localRunnerMaster } from '../domain/spark-master.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import { toJobRunId } from '../domain/time-range.js';
+import { joinS3Uri } from '../domain/s3-uri.js';
 import type { CheckedSubmit } from './submit-inputs.js';
 import { JobFailedError, type SubmitOptions } from './submit-types.js';
 
@@ -29,7 +30,7 @@ export function localMasterOf(o: SubmitOptions): string {
 export function jobArguments(
   c: Pick<
     CheckedSubmit,
-    'archive' | 'storage' | 'region' | 'dynamodbEndpoint' | 'range' | 'rate' | 'skipExpired'
+    'archive' | 'storage' | 'region' | 'dynamodbEndpoint' | 'range' | 'rate' | 'skipExpired' | 'import'
   >,
   o: Pick<SubmitOptions, 'etlTime' | 'ttlSeconds' | 'maxInFlight' | 'resume' | 'skipPresent'>,
   output: string,
@@ -53,15 +54,28 @@ export function jobArguments(
     o.etlTime,
     JOB_ARGS.ttlSeconds,
     String(o.ttlSeconds),
-    JOB_ARGS.writeRate,
-    String(c.rate.rate),
-    ...(o.maxInFlight !== undefined ? [JOB_ARGS.maxInFlight, String(o.maxInFlight)] : []),
+    // Import mode writes files, not items: no write rate, and the folder DynamoDB imports from.
+    ...(c.import !== undefined
+      ? [JOB_ARGS.importTo, importFolder(c.import.staging, path.posix.basename(output))]
+      : [JOB_ARGS.writeRate, String(c.rate.rate)]),
+    ...(o.maxInFlight !== undefined && c.import === undefined
+      ? [JOB_ARGS.maxInFlight, String(o.maxInFlight)]
+      : []),
     JOB_ARGS.skipExpired,
     String(c.skipExpired),
     ...(now !== undefined ? [JOB_ARGS.now, String(Math.floor(now.toSeconds()))] : []),
     ...(o.resume !== undefined ? [JOB_ARGS.resumeFrom, o.resume.record.output] : []),
     ...(o.skipPresent === true ? [JOB_ARGS.skipPresent, 'true'] : []),
   ];
+}
+
+/**
+ * Where a `--import` run's files go: `<staging>runs/<run name>/import/` on S3, beside the EMR run's
+ * reports (the local runner keeps its report here and only the files there). Ends in `/`:
+ * ImportTable reads every object under the prefix it is given.
+ */
+export function importFolder(staging: string, runName: string): string {
+  return joinS3Uri(staging, 'runs', runName, 'import/');
 }
 
 /** The inputs a run's record keeps (what a resume must reproduce). */
@@ -127,6 +141,9 @@ export function baseRecord(
     },
     settings: runSettings(o),
     ...(o.resume !== undefined ? { resumedFrom: o.resume.record.runName } : {}),
+    ...(c.import !== undefined
+      ? { import: { folder: importFolder(c.import.staging, f.runName), billing: c.import.billing } }
+      : {}),
   };
 }
 

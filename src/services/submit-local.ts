@@ -82,7 +82,7 @@ export async function runLocal(
       sparkHome,
       driverMemory: local.driverMemory,
       // S3A settings only; the keys stay in the environment above.
-      s3: c.archive.kind === 's3' ? { region: c.region, endpoint: c.s3Endpoint } : undefined,
+      s3: usesS3(c) ? { region: c.region, endpoint: c.s3Endpoint } : undefined,
     },
   });
   o.log(`Running the job on Spark ${master} (log: ${logFile})`);
@@ -128,7 +128,7 @@ async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) 
     jar =
       local.jar ?? (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
     classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
-      s3: c.archive.kind === 's3',
+      s3: usesS3(c),
       signal: o.signal,
     });
   } catch (e) {
@@ -138,6 +138,11 @@ async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) 
   throwIfInterrupted(o.signal);
   const sparkHome = isLocalCluster(master) ? resolveSparkHome(o.env, classpath, o.cacheDir) : undefined;
   return { toolchain, jar, classpath, sparkHome };
+}
+
+/** The job reads (an S3 archive) or writes (`--import`'s files) S3: S3A on its classpath and settings. */
+function usesS3(c: CheckedSubmit): boolean {
+  return c.archive.kind === 's3' || c.import !== undefined;
 }
 
 /** Throws the job's end as the user's error unless it succeeded; a Ctrl-C is recorded as a stop. */
@@ -184,6 +189,8 @@ function localRunName(c: CheckedSubmit, o: SubmitOptions, plan: Plan): string {
     selection: { runs: plan.runs.selected, objects: plan.objects, bytes: plan.bytes },
     skipPresent: o.skipPresent === true,
     resumedFrom: o.resume?.record.runName ?? null,
+    // Only with --import, so that the names of runs without it stay what they were.
+    ...(c.import !== undefined ? { import: c.import } : {}),
   });
   return `populator-${token.slice(-12)}`;
 }

@@ -3,7 +3,8 @@
  * listed) priced for the table and the runner. Pure apart from reading the sampled lines.
  */
 import os from 'node:os';
-import { buildPlan, type Plan, type PlanCompute } from '../domain/plan.js';
+import { buildPlan, type Plan, type PlanCompute, type PlanTable } from '../domain/plan.js';
+import { DEFAULT_TABLE_WRITE_LIMIT } from '../domain/checks/table.js';
 import { masterCores } from '../domain/spark-master.js';
 import { inventoryArchive } from './archive-inventory.js';
 import type { CheckedSubmit } from './submit-inputs.js';
@@ -31,15 +32,10 @@ export async function planSubmit(
     runsInArchive: inventory.runsInArchive,
     runs: inventory.runs,
     sample: inventory.sample,
-    table: {
-      name: c.storage.table,
-      region: c.region,
-      billingMode: c.table.billingMode,
-      provisionedWcu: c.table.provisionedWcu,
-      ttlEnabled: c.table.ttl === 'ENABLED',
-      ...(c.table.itemCount !== undefined ? { itemCount: c.table.itemCount } : {}),
-    },
-    writeRate: c.rate.rate,
+    table: planTable(c),
+    // --import prices the puts of the same items at an on-demand table's default limit.
+    writeRate: c.import === undefined ? c.rate.rate : DEFAULT_TABLE_WRITE_LIMIT,
+    ...(c.import !== undefined ? { import: { billing: c.import.billing } } : {}),
     ttlSeconds: o.ttlSeconds,
     skipExpired: c.skipExpired,
     nowSeconds: Math.floor(o.now.toSeconds()),
@@ -59,6 +55,30 @@ export async function planSubmit(
     );
   }
   return plan;
+}
+
+/** The table as the plan prices it: as described, or as `--import` will create it (empty, TTL on). */
+function planTable(c: CheckedSubmit): PlanTable {
+  const t = c.table;
+  if (t !== undefined) {
+    return {
+      name: c.storage.table,
+      region: c.region,
+      billingMode: t.billingMode,
+      provisionedWcu: t.provisionedWcu,
+      ttlEnabled: t.ttl === 'ENABLED',
+      ...(t.itemCount !== undefined ? { itemCount: t.itemCount } : {}),
+    };
+  }
+  const billing = c.import?.billing;
+  return {
+    name: c.storage.table,
+    region: c.region,
+    billingMode: billing?.mode === 'provisioned' ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+    provisionedWcu: billing?.mode === 'provisioned' ? billing.writeCapacity : undefined,
+    ttlEnabled: true,
+    itemCount: 0,
+  };
 }
 
 /** The compute the plan prices: EMR Serverless workers, or the local master's cores. */

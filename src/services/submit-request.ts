@@ -8,7 +8,7 @@
 import { resolveEndpoint } from '../domain/checks/flags.js';
 import { DEFAULT_TTL_SECONDS, DEFAULT_ETL_TIME_MODE, type EtlTimeMode } from '../domain/contract.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
-import type { InputPlaces } from '../domain/inputs.js';
+import type { ImportRequest, InputPlaces } from '../domain/inputs.js';
 import { resumedSettings, type RunnerName, type SettingsInput } from '../domain/run-record.js';
 import { findResumableRun, type ResumableRun } from './resume.js';
 import type { SubmitOptions } from './submit-types.js';
@@ -24,6 +24,8 @@ export interface SubmitCommandLine extends InputPlaces {
   /** --write-rate, --max-in-flight and the sizing flags. */
   settings: SettingsInput;
   skipPresent: boolean;
+  /** `--import` with its billing flags; undefined without it. */
+  import?: ImportRequest;
   runner?: RunnerName;
   applicationId?: string;
   createApplication: boolean;
@@ -51,6 +53,7 @@ export type RequestKey =
   | 'maxInFlight'
   | 'driverMemory'
   | 'skipPresent'
+  | 'import'
   | 'region'
   | 'profile'
   | 'dynamodbEndpoint'
@@ -130,6 +133,7 @@ export function mergeRequest(
       maxInFlight: settings.maxInFlight,
       driverMemory: settings.driverMemory,
       skipPresent: cl.skipPresent,
+      ...(cl.import !== undefined ? { import: cl.import } : {}),
       region: cl.region ?? rec?.region,
       profile: cl.profile ?? rec?.profile,
       dynamodbEndpoint:

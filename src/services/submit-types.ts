@@ -4,6 +4,8 @@
  * submit half (`submit-local.ts`, `submit-emr.ts`).
  */
 import type { DateTime } from 'luxon';
+import type { ImportView } from '../aws/dynamodb-import.js';
+import type { ImportBilling } from '../domain/inputs.js';
 import type { EtlTimeMode } from '../domain/contract.js';
 import type { ResourceHours } from '../domain/emr.js';
 import { UserError } from '../domain/errors.js';
@@ -42,6 +44,10 @@ export interface SubmitOptions extends SubmitInputs {
   signal?: AbortSignal;
   /** Between looks at an EMR job run; default 10 s. */
   followIntervalMs?: number;
+  /** `--import`: each look at the import (DescribeImport). */
+  onImport?: (view: ImportView) => void;
+  /** Between looks at an import; default 30 s. */
+  importFollowIntervalMs?: number;
   /**
    * `--resume`: the failed or stopped run to go on from. The job gets `--resume-from <its folder>`
    * and sends only what its progress records do not show as written; the inputs must be its own.
@@ -74,7 +80,8 @@ export interface SubmitFacts {
   since: string | null;
   until: string | null;
   writeRate: number;
-  writeRateSource: 'flag' | WriteRateSource;
+  /** `import`: the job writes files for DynamoDB's import, not items (no write rate). */
+  writeRateSource: 'flag' | WriteRateSource | 'import';
   skipExpired: boolean;
   /** The staging root. */
   staging: string;
@@ -115,6 +122,32 @@ export interface SubmitResult extends SubmitFacts {
   emr: SubmittedEmrRun | null;
   /** What EMR Serverless billed, priced at us-east-1 x86 rates (null for the local runner). */
   billed: (ResourceHours & { usd: number }) | null;
+  /** `--import`: the import that created the table from the job's files; absent otherwise. */
+  import?: SubmitImportOutcome;
+}
+
+/** How `--import`'s ImportTable ended, with its own counters and what it cost. */
+export interface SubmitImportOutcome {
+  importArn: string;
+  status: string;
+  table: string;
+  billing: ImportBilling;
+  /** The job's files: `s3://.../runs/<run>/import/`, objects, items, uncompressed bytes. */
+  folder: string;
+  objects: number;
+  items: number;
+  bytes: number;
+  /** ImportTable's price for `bytes` (us-east-1's $ per GB of uncompressed source). */
+  usd: number;
+  processedItemCount: number;
+  importedItemCount: number;
+  /** As DescribeImport says it (uncompressed bytes on AWS). */
+  processedSizeBytes: number;
+  errorCount: number;
+  logGroup: string | null;
+  ttl: 'ENABLED' | 'ALREADY_ENABLED';
+  startedAt: string | null;
+  endedAt: string | null;
 }
 
 export type SubmitOutcome = PlannedSubmit | PendingSubmit | SubmitResult;

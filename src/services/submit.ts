@@ -13,12 +13,14 @@
  */
 import { DEFAULT_TTL_SECONDS } from '../domain/contract.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
+import { EXIT_CODES, UserError } from '../domain/errors.js';
 import type { Plan } from '../domain/plan.js';
 import type { RunnerName } from '../domain/run-record.js';
 import { toJobRunId } from '../domain/time-range.js';
 import { runEmr } from './submit-emr.js';
 import { chooseRunner, prepareSubmit, type CheckedSubmit } from './submit-inputs.js';
 import { requireSameInputs } from './submit-job.js';
+import { importAfterJob } from './submit-import.js';
 import { runLocal } from './submit-local.js';
 import { planSubmit } from './submit-plan.js';
 import { submitRequest, type RequestKey, type SubmitCommandLine } from './submit-request.js';
@@ -72,9 +74,13 @@ export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
     if (o.resume !== undefined) requireSameInputs(o.resume.record, c, o);
     const plan = await planSubmit(c, validated, o);
     o.onPlan?.(plan);
+    requireImportable(plan);
     const facts = factsOf(c, o, plan);
     if (o.dryRun === true) return { ...facts, status: 'PLANNED' };
-    return await RUNNERS[c.runner](c, facts, o);
+    // --import: the job's files become the table once the job succeeded (so it is followed to its end).
+    if (c.import === undefined) return await RUNNERS[c.runner](c, facts, o);
+    const run = await RUNNERS[c.runner](c, facts, { ...o, wait: true });
+    return run.status === 'SUCCEEDED' ? await importAfterJob(c, run, o) : run;
   } finally {
     c.close();
   }
@@ -104,6 +110,17 @@ function validateOptionsFor(o: SubmitOptions): ValidateOptions {
     offline: false,
     writes: o.dryRun !== true,
   };
+}
+
+/** Refuses (exit 2, after the plan is shown) an `--import` over ImportTable's limits. */
+function requireImportable(plan: Plan): void {
+  const problems = plan.import?.problems ?? [];
+  if (problems.length === 0) return;
+  throw new UserError(problems.join(' '), {
+    code: 'IMPORT_LIMIT',
+    exitCode: EXIT_CODES.usage,
+    hint: 'Import a narrower selection (--since/--until) and fill the rest with conditional writes (submit without --import). Nothing was started.',
+  });
 }
 
 /** What every outcome says: the inputs as resolved, and the plan. */

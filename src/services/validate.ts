@@ -68,7 +68,8 @@ import {
 } from '../domain/checks.js';
 import { EMR_VCPU_QUOTA, type EmrSizing, type SizingInput } from '../domain/emr-sizing.js';
 import { UserError, isUserError, type ValidationIssue } from '../domain/errors.js';
-import type { InputPlaces } from '../domain/inputs.js';
+import type { ImportRequest, InputPlaces } from '../domain/inputs.js';
+import { importFlagChecks } from '../domain/checks/import.js';
 import {
   defaultLogPlace,
   executionRoleRequests,
@@ -90,6 +91,8 @@ import { loadInputs, type FetchLike } from './config-loader.js';
 export interface ValidateOptions extends InputPlaces {
   /** `submit --skip-present`: the role must also be allowed dynamodb:BatchGetItem. */
   skipPresent?: boolean;
+  /** `submit --import`: the table must not exist yet, the files go to an S3 staging. */
+  import?: ImportRequest;
   archive: string;
   storageConfigPath: string;
   resolverPath: string;
@@ -201,11 +204,22 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     logPath: o.logPath,
     applicationId: o.applicationId,
     createApplication: o.createApplication !== undefined,
+    importStaging: o.import !== undefined,
     executionRoleArn: o.executionRoleArn,
     sizing: o.sizing,
     fromEnv,
   });
   checks.push(...flagResults);
+  if (o.import !== undefined) {
+    checks.push(
+      ...importFlagChecks({
+        runner: o.runner,
+        staging: o.staging,
+        request: o.import,
+        skipPresent: o.skipPresent === true,
+      }),
+    );
+  }
   if (o.runner === 'emr-serverless' && o.submitFlags !== undefined)
     checks.push(...submitFlagChecks(o.submitFlags));
   const jar = o.jar === undefined || /^s3[an]?:\/\//i.test(o.jar) ? undefined : path.resolve(o.cwd, o.jar);
@@ -336,7 +350,9 @@ function localPathChecks(
     ['staging.log-path', '--log-path', r.logPath],
   ];
   for (const [id, flag, location] of places) {
-    if (location === undefined) {
+    // The local runner's report stays on this machine, also when --import puts its files on S3.
+    const localReport = runner === 'local' && flag === '--staging' && location?.kind === 's3';
+    if (location === undefined || localReport) {
       if (runner === 'local' && flag === '--staging') {
         const problem = folderProblem(path.join(cwd, '.populator'), probe);
         checks.push(
@@ -776,16 +792,10 @@ async function onlineChecks(
               'Set AWS_ENDPOINT_URL_IAM to check the role against a stand-in too.',
             ),
           )
-        : roleGroup(
-            r,
-            storage,
-            region,
-            access('iam'),
-            credentials.identity,
-            o.now ?? DateTime.utc(),
-            found,
-            o.skipPresent === true,
-          ),
+        : roleGroup(r, storage, region, access('iam'), credentials.identity, o.now ?? DateTime.utc(), found, {
+            skipPresent: o.skipPresent === true,
+            import: o.import !== undefined,
+          }),
     );
   }
   for (const c of await Promise.all(groups)) checks.push(...c);
@@ -916,6 +926,7 @@ async function tableGroup(
       {
         table: storage.table,
         region,
+        import: o.import !== undefined,
         ...(o.writeRate !== undefined ? { writeRate: o.writeRate } : {}),
         writeExpired: o.writeExpired ?? false,
       },
@@ -1089,7 +1100,7 @@ async function roleGroup(
   identity: CallerIdentity | undefined,
   now: DateTime,
   found: Found,
-  skipPresent: boolean,
+  mode: { skipPresent: boolean; import: boolean },
 ): Promise<Check[]> {
   const { pass, fail } = checksOf('role');
   const role = r.roleArn;
@@ -1166,7 +1177,8 @@ async function roleGroup(
     const requests = executionRoleRequests(ctx, {
       runId: found.selectedRuns?.[0] ?? '2017-01-26-00-01-25',
       runName: `populator-${now.toUTC().toFormat("yyyyMMdd'T'HHmmss")}`,
-      skipPresent,
+      skipPresent: mode.skipPresent,
+      import: mode.import,
     });
     try {
       const decisions = await iam.simulate(role.arn, requests);

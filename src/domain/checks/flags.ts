@@ -66,6 +66,8 @@ export interface FlagCheckInput {
   applicationId?: string;
   /** `submit --create-application`: no --application-id is needed, submit makes one. */
   createApplication?: boolean;
+  /** `submit --import`: --staging is the S3 prefix of the import's files, with either runner. */
+  importStaging?: boolean;
   executionRoleArn?: string;
   sizing: SizingInput;
   /** Flags (`--since`) whose value came from an environment variable, with that variable. */
@@ -256,7 +258,7 @@ export function flagChecks(input: FlagCheckInput): { checks: Check[]; resolved: 
       );
       return undefined;
     }
-    if (!emr && r.location.kind === 's3') {
+    if (!emr && r.location.kind === 's3' && !(input.importStaging === true && flag === '--staging')) {
       flagFail(
         id,
         flag,

@@ -37,13 +37,17 @@ export const DEFAULT_TABLE_WRITE_LIMIT = 40_000;
 /** The checks of a described table. `writeRate` is --write-rate when given. */
 export function tableChecks(
   t: TableFacts,
-  ctx: { table: string; region: string; writeRate?: number; writeExpired: boolean },
+  ctx: { table: string; region: string; writeRate?: number; writeExpired: boolean; import?: boolean },
 ): Check[] {
+  if (ctx.import === true) return importTableChecks(t, ctx);
   if (!t.exists) {
     return [
       fail('table.exists', `the manifest table ${ctx.table} does not exist in ${ctx.region}`, {
         code: 'TABLE_NOT_FOUND',
-        hint: `Create it with partition key ${ATTR_EVENT_ID} (S) and sort key ${ATTR_FINGERPRINT} (S), or fix dynamodbTable/awsRegion in the storage config (or --region).`,
+        hint:
+          `Let \`populator submit --import\` create it from the archive (DynamoDB's import from S3, about $0.03 per million items; ` +
+          `\`--import --dry-run\` shows the cost), create it with partition key ${ATTR_EVENT_ID} (S) and sort key ${ATTR_FINGERPRINT} (S), ` +
+          'or fix dynamodbTable/awsRegion in the storage config (or --region).',
       }),
       ...skipAll(
         'table',
@@ -149,4 +153,35 @@ function ttlCheck(t: TableFacts, writeExpired: boolean): Check {
     'TTL cannot be read (DescribeTimeToLive was refused or is not supported): items whose ttl is past are written',
     { hint: 'Allow dynamodb:DescribeTimeToLive on the table so that expired items are skipped.' },
   );
+}
+
+/**
+ * `submit --import`: DynamoDB's import creates the table, so it must not exist yet; what the other
+ * checks look at (status, key schema, capacity, TTL) is what the import sets.
+ */
+function importTableChecks(t: TableFacts, ctx: { table: string; region: string }): Check[] {
+  const others = TABLE_CHECK_IDS.filter((id) => id !== 'table.exists');
+  if (t.exists) {
+    return [
+      fail(
+        'table.exists',
+        `the manifest table ${ctx.table} already exists in ${ctx.region}, and DynamoDB's import creates new tables only`,
+        {
+          code: 'TABLE_EXISTS',
+          hint:
+            'Import into a new table (another dynamodbTable in a copy of the storage config; README: "Cutting over a live pipeline"), ' +
+            'or leave out --import to fill this table with conditional writes.',
+        },
+      ),
+      ...skipAll('table', others, 'skipped: the table exists'),
+    ];
+  }
+  return [
+    pass('table.exists', `${ctx.table} does not exist yet in ${ctx.region}: the import creates it`),
+    ...skipAll(
+      'table',
+      others,
+      `skipped: the import creates the table with the manifest's key schema, and populator turns TTL on for ${ATTR_TTL} after it`,
+    ),
+  ];
 }

@@ -62,6 +62,7 @@ describe('jobArguments', () => {
     range: { since: DateTime.fromISO('2021-01-01T00:00:00Z', { zone: 'utc' }) },
     rate: { rate: 500, source: 'flag' as const },
     skipExpired: true,
+    import: undefined,
   };
   const opts = { etlTime: 'run' as const, ttlSeconds: 100, maxInFlight: undefined };
 
@@ -92,5 +93,23 @@ describe('jobArguments', () => {
     ]);
     const local = jobArguments(checked, opts, '/tmp/r', DateTime.fromSeconds(1000));
     expect(local.slice(-2)).toEqual([JOB_ARGS.now, '1000']);
+  });
+
+  it('--import: the files go to <staging>runs/<run>/import/ and no write rate is passed', () => {
+    const imported = {
+      ...checked,
+      rate: { rate: 0, source: 'import' as const },
+      import: { billing: { mode: 'on-demand' as const }, staging: 's3://ops/populator/' },
+    };
+    const args = jobArguments(
+      imported,
+      { ...opts, maxInFlight: 8 },
+      '/home/u/.populator/runs/populator-abc',
+      undefined,
+    );
+    expect(args).not.toContain(JOB_ARGS.writeRate);
+    expect(args).not.toContain(JOB_ARGS.maxInFlight);
+    const at = args.indexOf(JOB_ARGS.importTo);
+    expect(args[at + 1]).toBe('s3://ops/populator/runs/populator-abc/import/');
   });
 });

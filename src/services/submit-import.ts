@@ -1,0 +1,175 @@
+/**
+ * The import step of `submit --import`, after the runner's job wrote the deduplicated items as
+ * gzip DynamoDB JSON under `<staging>runs/<run>/import/`: ImportTable creates the table from them
+ * (a ClientToken derived from the inputs: the same submit gets the same import back), DescribeImport
+ * is followed to the end, then TTL is switched on for `ttl` (ImportTable cannot set it), and the
+ * outcome carries the import's own counters and what it cost.
+ */
+import { createDynamoDbImportClient, type ImportView } from '../aws/dynamodb-import.js';
+import { EXIT_CODES } from '../domain/errors.js';
+import { importClientToken, importCost } from '../domain/import-plan.js';
+import type { JobImportReport } from '../domain/job-report.js';
+import type { RunImport } from '../domain/run-record.js';
+import { parseS3Uri } from '../domain/s3-uri.js';
+import { followImport } from '../runners/follow-import.js';
+import { loadRunRecord, saveRunRecord } from './run-records.js';
+import type { CheckedSubmit } from './submit-inputs.js';
+import { recordedInputs, throwIfInterrupted } from './submit-job.js';
+import {
+  JobFailedError,
+  type SubmitImportOutcome,
+  type SubmitOptions,
+  type SubmitResult,
+} from './submit-types.js';
+
+/** Creates the table from the files the job wrote, follows the import, turns TTL on. */
+export async function importAfterJob(
+  c: CheckedSubmit,
+  run: SubmitResult,
+  o: SubmitOptions,
+): Promise<SubmitResult> {
+  const request = c.import;
+  if (request === undefined) return run;
+  const files = importFilesOf(run);
+  const folder = parseS3Uri(files.folder);
+  if (folder === null) throw new Error(`the job's import folder ${files.folder} is not on S3`);
+  const table = c.storage.table;
+  const clientToken = importClientToken({
+    archive: c.archive.uri,
+    selection: { ...recordedInputs(c, o), runName: run.runName },
+    table,
+    region: c.region,
+    billing: request.billing,
+  });
+  const client = createDynamoDbImportClient({
+    region: c.region,
+    ...(c.dynamodbEndpoint !== undefined ? { endpoint: c.dynamodbEndpoint } : {}),
+    ...(c.cliCredentials !== undefined
+      ? { credentials: c.cliCredentials }
+      : o.credentials !== undefined
+        ? { credentials: o.credentials }
+        : {}),
+    ...(o.profile !== undefined ? { profile: o.profile } : {}),
+  });
+  const remember = (patch: Partial<RunImport>): void =>
+    recordImport(o, run.runName, files.folder, request, patch);
+  try {
+    o.log(
+      `Importing ${files.items.toLocaleString('en-US')} items (${files.objects} objects, ${(files.bytes / 1e6).toFixed(1)} MB) ` +
+        `from ${files.folder} into the new table ${table} (DynamoDB import from S3; it takes minutes even for a few items).`,
+    );
+    remember({ clientToken, status: 'STARTING', startedAt: o.now.toUTC().toISO() ?? undefined });
+    const started = await client.startImport({
+      table,
+      bucket: folder.bucket,
+      keyPrefix: folder.key,
+      billing: request.billing,
+      clientToken,
+    });
+    remember({ importArn: started.importArn, status: started.status });
+    o.log(`Import ${started.importArn} ${started.status}.`);
+    const last = await followImport(client, started.importArn, {
+      startedHere: true,
+      signal: o.signal,
+      ...(o.importFollowIntervalMs !== undefined ? { intervalMs: o.importFollowIntervalMs } : {}),
+      onUpdate: (v) => o.onImport?.(v),
+    });
+    remember({ status: last.status });
+    throwIfInterrupted(o.signal);
+    requireCompleted(last, run.runName, table);
+    const ttl = await client.enableTtl(table);
+    remember({ ttlEnabled: true });
+    return { ...run, import: outcomeOf(last, files, table, request.billing, ttl) };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The job's own report of the files it wrote; a run without it wrote none (an older jar). */
+function importFilesOf(run: SubmitResult): JobImportReport {
+  const files = run.summary.import;
+  if (files === undefined || files === null) {
+    throw new JobFailedError('The job succeeded but reported no import files (is --jar an older job jar?).', {
+      code: 'JOB_NO_IMPORT',
+      exitCode: EXIT_CODES.jobFailed,
+      hint: 'Leave out --jar to run the job that ships with populator, then submit again.',
+    });
+  }
+  return files;
+}
+
+/** Refuses an import that did not complete, with what DynamoDB said and what to do. */
+function requireCompleted(v: ImportView, runName: string, table: string): void {
+  if (v.status === 'COMPLETED') return;
+  const logs =
+    v.cloudWatchLogGroupArn !== null ? ` Its item errors are logged in ${v.cloudWatchLogGroupArn}.` : '';
+  if (!v.final) {
+    throw new JobFailedError(
+      `The import ${v.importArn} is still ${v.status}: populator stopped following it.`,
+      {
+        code: 'IMPORT_NOT_FINAL',
+        exitCode: EXIT_CODES.notFinal,
+        hint: `DynamoDB goes on with it (there is no API to cancel an import). Follow it: populator status --watch --run ${runName}.`,
+      },
+    );
+  }
+  const why = [v.failureCode, v.failureMessage].filter((x) => x !== null).join(': ');
+  throw new JobFailedError(
+    `The import into ${table} ended ${v.status}${why !== '' ? ` (${why})` : ''}.${logs}`,
+    {
+      code: v.status === 'CANCELLED' ? 'IMPORT_CANCELLED' : 'IMPORT_FAILED',
+      exitCode: EXIT_CODES.jobFailed,
+      hint:
+        `A failed import may leave the table ${table} behind with the items it loaded: delete it (or import into another table name), ` +
+        'fix what the failure names (access to the staging prefix, the log group), and submit the same command again; the job runs again.',
+    },
+  );
+}
+
+function outcomeOf(
+  v: ImportView,
+  files: JobImportReport,
+  table: string,
+  billing: NonNullable<CheckedSubmit['import']>['billing'],
+  ttl: 'ENABLED' | 'ALREADY_ENABLED',
+): SubmitImportOutcome {
+  return {
+    importArn: v.importArn,
+    status: v.status,
+    table,
+    billing,
+    folder: files.folder,
+    objects: files.objects,
+    items: files.items,
+    bytes: files.bytes,
+    // Priced from the job's own count of uncompressed bytes: DescribeImport's is the same on AWS,
+    // and a stand-in's (moto counts attributes) says nothing.
+    usd: importCost(files.bytes),
+    processedItemCount: v.processedItemCount,
+    importedItemCount: v.importedItemCount,
+    processedSizeBytes: v.processedSizeBytes,
+    errorCount: v.errorCount,
+    logGroup: v.cloudWatchLogGroupArn,
+    ttl,
+    startedAt: v.startTime,
+    endedAt: v.endTime,
+  };
+}
+
+/** Keeps the import's progress in the run's record (status and a later resume read it). */
+function recordImport(
+  o: SubmitOptions,
+  runName: string,
+  folder: string,
+  request: NonNullable<CheckedSubmit['import']>,
+  patch: Partial<RunImport>,
+): void {
+  if (o.recordsDir === undefined) return;
+  const record = loadRunRecord(o.recordsDir, runName);
+  const before: RunImport = record.import ?? { folder, billing: request.billing };
+  const merged = {
+    ...before,
+    ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+  };
+  saveRunRecord(o.recordsDir, { ...record, import: merged as RunImport });
+}
