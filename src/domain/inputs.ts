@@ -35,4 +35,9 @@ export interface ImportRequest {
   billingMode?: string;
   readCapacity?: number;
   writeCapacity?: number;
+  /**
+   * `submit --resume` of an import run whose job succeeded: no job runs, and the table may exist
+   * (made by the import the run started); the import step says what to do with it.
+   */
+  resumed?: boolean;
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { JOB_OUTPUT } from '../domain/contract.js';
 import { UserError } from '../domain/errors.js';
-import { keysDone } from '../domain/job-report.js';
+import { keysDone, type JobSummary } from '../domain/job-report.js';
 import type { RunRecord } from '../domain/run-record.js';
 import { joinS3Uri } from '../domain/s3-uri.js';
 import { runnerFor } from './runs.js';
@@ -22,6 +22,12 @@ export interface ResumableRun {
   stateDetails: string | null;
   /** Keys its last progress.json showed settled; null when it wrote none. */
   keysSettled: number | null;
+  /**
+   * `submit --import`: the job succeeded and its files are there, but the import did not complete
+   * (failed, cancelled, never started, or left running when submit stopped following it). The resume
+   * runs no job: it imports those files (or follows the import still running).
+   */
+  importOnly?: { summary: JobSummary };
 }
 
 export interface FindResumableOptions {
@@ -66,6 +72,15 @@ export async function findResumableRun(o: FindResumableOptions): Promise<Resumab
       hint: `Follow it to its end (populator status --watch --run ${name}) or stop it (populator cancel --run ${name}), then resume it.`,
     });
   }
+  if (s.state === 'SUCCESS' && record.import !== undefined && !importDone(record) && s.summary !== null) {
+    return {
+      record,
+      state: s.state,
+      stateDetails: `the job succeeded; its import ${record.import.status ?? 'was not started'}`,
+      keysSettled: null,
+      importOnly: { summary: s.summary },
+    };
+  }
   if (s.state === 'SUCCESS') {
     const summary =
       record.runner === 'local'
@@ -82,6 +97,11 @@ export async function findResumableRun(o: FindResumableOptions): Promise<Resumab
     stateDetails: s.stateDetails,
     keysSettled: s.progress === null ? null : keysDone(s.progress),
   };
+}
+
+/** An import run whose import completed and whose table has TTL on: nothing is left to do. */
+function importDone(record: RunRecord): boolean {
+  return record.import?.status === 'COMPLETED' && record.import.ttlEnabled === true;
 }
 
 /** The runs that resumed `name`, directly or through others, newest first. */

@@ -5,8 +5,13 @@
  * is followed to the end, then TTL is switched on for `ttl` (ImportTable cannot set it), and the
  * outcome carries the import's own counters and what it cost.
  */
-import { createDynamoDbImportClient, type ImportView } from '../aws/dynamodb-import.js';
-import { EXIT_CODES } from '../domain/errors.js';
+import { createDynamoDbClient, type DynamoDbClientOptions } from '../aws/dynamodb.js';
+import {
+  createDynamoDbImportClient,
+  type DynamoDbImportClient,
+  type ImportView,
+} from '../aws/dynamodb-import.js';
+import { EXIT_CODES, isUserError, UserError } from '../domain/errors.js';
 import { importClientToken, importCost } from '../domain/import-plan.js';
 import type { JobImportReport } from '../domain/job-report.js';
 import type { RunImport } from '../domain/run-record.js';
@@ -31,17 +36,8 @@ export async function importAfterJob(
   const request = c.import;
   if (request === undefined) return run;
   const files = importFilesOf(run);
-  const folder = parseS3Uri(files.folder);
-  if (folder === null) throw new Error(`the job's import folder ${files.folder} is not on S3`);
   const table = c.storage.table;
-  const clientToken = importClientToken({
-    archive: c.archive.uri,
-    selection: { ...recordedInputs(c, o), runName: run.runName },
-    table,
-    region: c.region,
-    billing: request.billing,
-  });
-  const client = createDynamoDbImportClient({
+  const access = {
     region: c.region,
     ...(c.dynamodbEndpoint !== undefined ? { endpoint: c.dynamodbEndpoint } : {}),
     ...(c.cliCredentials !== undefined
@@ -50,39 +46,134 @@ export async function importAfterJob(
         ? { credentials: o.credentials }
         : {}),
     ...(o.profile !== undefined ? { profile: o.profile } : {}),
-  });
-  const remember = (patch: Partial<RunImport>): void =>
-    recordImport(o, run.runName, files.folder, request, patch);
+  };
+  const client = createDynamoDbImportClient(access);
+  const step: ImportStep = {
+    client,
+    files,
+    table,
+    remember: (patch) => recordImport(o, run.runName, files.folder, request, patch),
+    o,
+  };
   try {
-    o.log(
-      `Importing ${files.items.toLocaleString('en-US')} items (${files.objects} objects, ${(files.bytes / 1e6).toFixed(1)} MB) ` +
-        `from ${files.folder} into the new table ${table} (DynamoDB import from S3; it takes minutes even for a few items).`,
-    );
-    remember({ clientToken, status: 'STARTING', startedAt: o.now.toUTC().toISO() ?? undefined });
-    const started = await client.startImport({
-      table,
-      bucket: folder.bucket,
-      keyPrefix: folder.key,
-      billing: request.billing,
-      clientToken,
-    });
-    remember({ importArn: started.importArn, status: started.status });
-    o.log(`Import ${started.importArn} ${started.status}.`);
-    const last = await followImport(client, started.importArn, {
-      startedHere: true,
-      signal: o.signal,
-      ...(o.importFollowIntervalMs !== undefined ? { intervalMs: o.importFollowIntervalMs } : {}),
-      onUpdate: (v) => o.onImport?.(v),
-    });
-    remember({ status: last.status });
+    const prior = o.recordsDir === undefined ? undefined : loadRunRecord(o.recordsDir, run.runName).import;
+    const last = (await priorImport(step, prior)) ?? (await startImport(step, c, run, prior, access));
+    step.remember({ status: last.status });
     throwIfInterrupted(o.signal);
     requireCompleted(last, run.runName, table);
     const ttl = await client.enableTtl(table);
-    remember({ ttlEnabled: true });
+    step.remember({ ttlEnabled: true });
     return { ...run, import: outcomeOf(last, files, table, request.billing, ttl) };
   } finally {
     client.destroy();
   }
+}
+
+/** What the steps of one import share. */
+interface ImportStep {
+  client: DynamoDbImportClient;
+  files: JobImportReport;
+  table: string;
+  remember: (patch: Partial<RunImport>) => void;
+  o: SubmitOptions;
+}
+
+/**
+ * The import a run started before (a resume): followed while it runs, taken when it completed;
+ * undefined when there is none, or it failed or was cancelled (a new one is started then).
+ */
+async function priorImport(step: ImportStep, prior: RunImport | undefined): Promise<ImportView | undefined> {
+  if (prior?.importArn === undefined) return undefined;
+  const seen = await step.client.describeImport(prior.importArn).catch((e: unknown) => {
+    if (isUserError(e) && e.code === 'IMPORT_NOT_FOUND') return null;
+    throw e;
+  });
+  if (seen === null || seen.status === 'FAILED' || seen.status === 'CANCELLED') return undefined;
+  if (seen.status === 'COMPLETED') {
+    step.o.log(`The run's import ${seen.importArn} completed: nothing is imported again.`);
+    return seen;
+  }
+  step.o.log(
+    `The run's import ${seen.importArn} is still ${seen.status}: following it (nothing new is started).`,
+  );
+  return follow(step, seen.importArn);
+}
+
+/** ImportTable for the job's files (after a failed import: into a table that is not there). */
+async function startImport(
+  step: ImportStep,
+  c: CheckedSubmit,
+  run: SubmitResult,
+  prior: RunImport | undefined,
+  access: DynamoDbClientOptions,
+): Promise<ImportView> {
+  const { files, table, o } = step;
+  const folder = parseS3Uri(files.folder);
+  if (folder === null) throw new Error(`the job's import folder ${files.folder} is not on S3`);
+  const attempt = (prior?.attempts ?? (prior?.importArn !== undefined ? 1 : 0)) + 1;
+  if (attempt > 1) await requireNoTableLeft(access, table, run.runName);
+  const billing = c.import?.billing ?? { mode: 'on-demand' };
+  // For 8 hours the same token answers with the import it started: a new attempt needs its own.
+  const clientToken = importClientToken({
+    archive: c.archive.uri,
+    selection: { ...recordedInputs(c, o), runName: run.runName },
+    table,
+    region: c.region,
+    billing,
+    attempt,
+  });
+  o.log(
+    `Importing ${files.items.toLocaleString('en-US')} items (${files.objects} objects, ${(files.bytes / 1e6).toFixed(1)} MB) ` +
+      `from ${files.folder} into the new table ${table} (DynamoDB import from S3; it takes minutes even for a few items).`,
+  );
+  step.remember({
+    clientToken,
+    attempts: attempt,
+    status: 'STARTING',
+    startedAt: o.now.toUTC().toISO() ?? undefined,
+  });
+  const started = await step.client.startImport({
+    table,
+    bucket: folder.bucket,
+    keyPrefix: folder.key,
+    billing,
+    clientToken,
+  });
+  step.remember({ importArn: started.importArn, status: started.status });
+  o.log(`Import ${started.importArn} ${started.status}.`);
+  return follow(step, started.importArn, true);
+}
+
+function follow(step: ImportStep, importArn: string, startedHere = false): Promise<ImportView> {
+  return followImport(step.client, importArn, {
+    startedHere,
+    signal: step.o.signal,
+    ...(step.o.importFollowIntervalMs !== undefined ? { intervalMs: step.o.importFollowIntervalMs } : {}),
+    onUpdate: (v) => step.o.onImport?.(v),
+  });
+}
+
+/** After a failed import, its table (with what it loaded) is in the way of the next one. */
+async function requireNoTableLeft(
+  access: DynamoDbClientOptions,
+  table: string,
+  runName: string,
+): Promise<void> {
+  const dynamo = createDynamoDbClient(access);
+  try {
+    if (!(await dynamo.describeManifestTable(table)).exists) return;
+  } finally {
+    dynamo.destroy();
+  }
+  throw new UserError(
+    `The failed import of run ${runName} left the table ${table} behind, with the items it loaded.`,
+    {
+      code: 'TABLE_EXISTS',
+      hint:
+        `Delete it (aws dynamodb delete-table --table-name ${table}) and run populator submit --resume --run ${runName} again, ` +
+        'or give a storage config with a new table name to the resume. No job runs: the files are imported again.',
+    },
+  );
 }
 
 /** The job's own report of the files it wrote; a run without it wrote none (an older jar). */

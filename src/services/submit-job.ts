@@ -64,7 +64,10 @@ export function jobArguments(
     JOB_ARGS.skipExpired,
     String(c.skipExpired),
     ...(now !== undefined ? [JOB_ARGS.now, String(Math.floor(now.toSeconds()))] : []),
-    ...(o.resume !== undefined ? [JOB_ARGS.resumeFrom, o.resume.record.output] : []),
+    // Import mode has no progress records: a failed import run's job runs again from the start.
+    ...(o.resume !== undefined && c.import === undefined
+      ? [JOB_ARGS.resumeFrom, o.resume.record.output]
+      : []),
     ...(o.skipPresent === true ? [JOB_ARGS.skipPresent, 'true'] : []),
   ];
 }
@@ -97,7 +100,8 @@ export function recordedInputs(c: CheckedSubmit, o: SubmitOptions): RunRecord['i
 export function requireSameInputs(resumed: RunRecord, c: CheckedSubmit, o: SubmitOptions): void {
   const diff = resumeDifferences(resumed, {
     inputs: recordedInputs(c, o),
-    table: c.storage.table,
+    // A resume that only imports may name a new table (a failed import left the old one behind).
+    table: o.resume?.importOnly !== undefined ? resumed.table : c.storage.table,
     region: c.region,
     runner: c.runner,
   });

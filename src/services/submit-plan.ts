@@ -40,7 +40,8 @@ export async function planSubmit(
     skipExpired: c.skipExpired,
     nowSeconds: Math.floor(o.now.toSeconds()),
     compute: computeOf(c, o),
-    ...(o.resume !== undefined
+    // An import run's resume spares no writes: its job runs again whole, or not at all (import only).
+    ...(o.resume !== undefined && c.import === undefined
       ? { resume: { from: o.resume.record.runName, keysSettled: o.resume.keysSettled } }
       : {}),
     skipPresent: o.skipPresent === true,

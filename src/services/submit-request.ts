@@ -133,14 +133,15 @@ export function mergeRequest(
       maxInFlight: settings.maxInFlight,
       driverMemory: settings.driverMemory,
       skipPresent: cl.skipPresent,
-      ...(cl.import !== undefined ? { import: cl.import } : {}),
+      ...importOf(cl, resumed),
       region: cl.region ?? rec?.region,
       profile: cl.profile ?? rec?.profile,
       dynamodbEndpoint:
         cl.dynamodbEndpoint ??
         (resolveEndpoint('dynamodb', undefined, env) ? undefined : rec?.endpoints?.dynamodb),
       s3Endpoint: cl.s3Endpoint ?? (resolveEndpoint('s3', undefined, env) ? undefined : rec?.endpoints?.s3),
-      staging: cl.staging ?? rec?.staging,
+      // An import run's staging is the S3 root of its files (a local run keeps its report here).
+      staging: cl.staging ?? (rec?.import !== undefined ? importStagingOf(rec.import.folder) : rec?.staging),
       logPath: cl.logPath ?? emrRec?.log,
       // EMR Serverless: the jar the run ran (the same job code reads its records).
       jar: cl.jar ?? emrRec?.emr?.jar,
@@ -166,4 +167,30 @@ export function mergeRequest(
     ...(resumed !== undefined ? { resumed } : {}),
     keptFromRun: fromRun,
   };
+}
+
+/**
+ * `--import` as given, else a resumed import run's own (its billing); `resumed` when the resume only
+ * imports the files its job wrote (the table may then exist: the import it started made it).
+ */
+function importOf(cl: SubmitCommandLine, resumed: ResumableRun | undefined): { import?: ImportRequest } {
+  const rec = resumed?.record.import;
+  const billing =
+    rec === undefined
+      ? {}
+      : rec.billing.mode === 'on-demand'
+        ? { billingMode: 'on-demand' }
+        : {
+            billingMode: 'provisioned',
+            readCapacity: rec.billing.readCapacity,
+            writeCapacity: rec.billing.writeCapacity,
+          };
+  const request = cl.import ?? (rec !== undefined ? billing : undefined);
+  if (request === undefined) return {};
+  return { import: { ...request, ...(resumed?.importOnly !== undefined ? { resumed: true } : {}) } };
+}
+
+/** The staging root of an import folder `<root>runs/<run>/import/`. */
+export function importStagingOf(folder: string): string {
+  return folder.replace(/runs\/[^/]+\/import\/?$/, '');
 }

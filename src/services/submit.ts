@@ -11,7 +11,10 @@
  *
  * A new runner is one file like submit-local.ts and one line in RUNNERS.
  */
-import { DEFAULT_TTL_SECONDS } from '../domain/contract.js';
+import path from 'node:path';
+import { DEFAULT_TTL_SECONDS, JOB_OUTPUT } from '../domain/contract.js';
+import { joinS3Uri } from '../domain/s3-uri.js';
+import type { ResumableRun } from './resume.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
 import type { Plan } from '../domain/plan.js';
@@ -79,6 +82,7 @@ export async function submit(o: SubmitOptions): Promise<SubmitOutcome> {
     if (o.dryRun === true) return { ...facts, status: 'PLANNED' };
     // --import: the job's files become the table once the job succeeded (so it is followed to its end).
     if (c.import === undefined) return await RUNNERS[c.runner](c, facts, o);
+    if (o.resume?.importOnly !== undefined) return await importAfterJob(c, resumedJob(facts, o.resume), o);
     const run = await RUNNERS[c.runner](c, facts, { ...o, wait: true });
     return run.status === 'SUCCEEDED' ? await importAfterJob(c, run, o) : run;
   } finally {
@@ -109,6 +113,28 @@ function validateOptionsFor(o: SubmitOptions): ValidateOptions {
     sizing: { driverMemory: o.driverMemory, ...o.emr?.sizing },
     offline: false,
     writes: o.dryRun !== true,
+  };
+}
+
+/** A resumed import run's job, which succeeded: its files are imported again, no job runs. */
+function resumedJob(facts: SubmitFacts, resume: ResumableRun): SubmitResult {
+  const r = resume.record;
+  const summary = resume.importOnly?.summary;
+  if (summary === undefined) throw new Error('an import-only resume without its job summary');
+  const join = (part: string): string =>
+    r.runner === 'local' ? path.join(r.output, part) : joinS3Uri(r.output, part);
+  return {
+    ...facts,
+    status: 'SUCCEEDED',
+    runName: r.runName,
+    output: r.output,
+    recordFile: null,
+    logFile: r.log ?? join('driver.log'),
+    badRows: join(JOB_OUTPUT.badRows),
+    unreadableFiles: summary.unreadableFiles,
+    summary,
+    emr: null,
+    billed: null,
   };
 }
 

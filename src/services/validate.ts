@@ -927,6 +927,7 @@ async function tableGroup(
         table: storage.table,
         region,
         import: o.import !== undefined,
+        importResumed: o.import?.resumed === true,
         ...(o.writeRate !== undefined ? { writeRate: o.writeRate } : {}),
         writeExpired: o.writeExpired ?? false,
       },

@@ -37,7 +37,15 @@ export const DEFAULT_TABLE_WRITE_LIMIT = 40_000;
 /** The checks of a described table. `writeRate` is --write-rate when given. */
 export function tableChecks(
   t: TableFacts,
-  ctx: { table: string; region: string; writeRate?: number; writeExpired: boolean; import?: boolean },
+  ctx: {
+    table: string;
+    region: string;
+    writeRate?: number;
+    writeExpired: boolean;
+    import?: boolean;
+    /** A resume that imports a run's files again: the table may be that run's import's. */
+    importResumed?: boolean;
+  },
 ): Check[] {
   if (ctx.import === true) return importTableChecks(t, ctx);
   if (!t.exists) {
@@ -159,8 +167,20 @@ function ttlCheck(t: TableFacts, writeExpired: boolean): Check {
  * `submit --import`: DynamoDB's import creates the table, so it must not exist yet; what the other
  * checks look at (status, key schema, capacity, TTL) is what the import sets.
  */
-function importTableChecks(t: TableFacts, ctx: { table: string; region: string }): Check[] {
+function importTableChecks(
+  t: TableFacts,
+  ctx: { table: string; region: string; importResumed?: boolean },
+): Check[] {
   const others = TABLE_CHECK_IDS.filter((id) => id !== 'table.exists');
+  if (t.exists && ctx.importResumed === true) {
+    return [
+      pass(
+        'table.exists',
+        `${ctx.table} exists in ${ctx.region}: made by the run's import, which the resume follows or finishes (a failed one's table is refused then)`,
+      ),
+      ...skipAll('table', others, 'skipped: the import made the table'),
+    ];
+  }
   if (t.exists) {
     return [
       fail(
