@@ -10,7 +10,7 @@ import scala.concurrent.duration.Duration
 import com.fasterxml.jackson.core.{JsonEncoding, JsonFactory, JsonGenerator}
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, Path}
-import org.apache.spark.{SparkContext, TaskContext}
+import org.apache.spark.TaskContext
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
 
@@ -217,7 +217,6 @@ object ImportStage {
    * items. The tasks report their files, the driver adds them up.
    */
   def run(
-    sc: SparkContext,
     keys: RDD[(ShuffleKey, ShuffleValue)],
     keyCount: Long,
     slots: Int,

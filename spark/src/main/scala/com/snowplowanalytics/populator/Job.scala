@@ -358,7 +358,7 @@ object Job {
     val slots = concurrentTaskSlots(sc, published)
     val runMin = sc.broadcast(read.runMin)
     val result = ImportStage.run(
-      sc, read.keys, read.keyCount, slots, folder,
+      read.keys, read.keyCount, slots, folder,
       temporary => new ImportPartitionWriter(temporary, config.importItemsPerObject, runMin, reading.confB, config.etlTimeMode, config.ttlSeconds, config.skipExpired, reading.now, tallies.writes),
       config.importItemsPerObject, conf, log
     )
