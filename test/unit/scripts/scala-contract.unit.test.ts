@@ -19,6 +19,8 @@ describe('the generated Scala contract', () => {
     expect(scala).toContain(
       'val PutCondition: String = "(attribute_not_exists(eventId) AND attribute_not_exists(fingerprint)) OR etlTime = :tst"',
     );
+    expect(scala).toContain('val ImportMaxObjects: Int = 50000');
+    expect(scala).toContain('val ImportItemsPerObject: Int = 4000000');
     for (const arg of Object.values(contract.JOB_ARGS)) expect(scala).toContain(`"${arg}"`);
   });
 });

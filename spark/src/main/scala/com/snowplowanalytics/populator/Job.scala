@@ -190,7 +190,6 @@ object Job {
     val conf = new Configuration(sc.hadoopConfiguration)
     ArchiveReader.registerCodecs(conf)
     val recorded = resumed(config, conf, log)
-    val plan = recorded.flatMap(_.plan)
     prepareOutput(config, conf)
 
     val tallies = new JobTallies(sc)
@@ -199,61 +198,32 @@ object Job {
     val executorsFile = new Path(new Path(config.output), Contract.Output.executors).toString
     val executorSet = new ExecutorSetPublisher(sc, executorsFile, conf, log)
     try {
-      // 1. The table, before anything is read.
-      val table = ManifestWriter.describeTable(config.table, config.region, config.dynamodbEndpoint)
+      // 1. The table, before anything is read; an import creates it: its folder is made ready instead.
+      config.importTo match {
+        case None         => describeTable(config, log)
+        case Some(folder) => ImportStage.prepare(folder, conf, log)
+      }
       executorSet.start()
-      log(
-        s"table ${config.table}: " + (if (table.onDemand) s"on-demand${table.onDemandMaxWcu.fold("")(m => s", at most $m WCU/s")}" else s"${table.provisionedWcu} WCU provisioned") +
-          s"; write budget ${config.writeRate} WCU/s"
-      )
 
       // 2. Runs and files.
-      val selection = Discovery.select(config, conf, plan, log)
+      val selection = Discovery.select(config, conf, recorded.flatMap(_.plan), log)
       tallies.runsSelected = selection.selected.size.toLong
 
       // 3. One read of every file of every selected run; dedupe and per-run statistics in one shuffle.
       tallies.phase = Progress.Reading
-      val readPartitions = math.max(2 * math.max(1, sc.defaultParallelism), math.ceil(selection.bytes.toDouble / BytesPerReadPartition).toInt)
-      val estimatedLines = selection.files.map(f => f.bytes / (if (compressed(f.path)) BytesPerLineCompressed else BytesPerLinePlain)).sum
-      // A resume keeps the resumed run's partitions: its records count keys partition by partition.
-      val writePartitions = plan.fold(writePartitionCount(estimatedLines, concurrentTaskSlots(sc, executorSet.current)))(_.writePartitions)
-      val now = plan.fold(config.now.getOrElse(Instant.now().getEpochSecond))(_.now)
-      Resume.writePlan(config.output, ResumePlan(Resume.inputs(config), writePartitions, now, selection.filesDigest, selection.filesPerRun), conf)
-      val inherited: Map[Int, PartitionRecord] = if (plan.isDefined) recorded.fold(Map.empty[Int, PartitionRecord])(_.partitions) else Map.empty
-      if (plan.isDefined) Resume.writeInherited(config.output, inherited.values, conf)
-      val confB = sc.broadcast(new SerializableConfiguration(conf))
-      val read = ReadStage.run(
-        sc, ArchiveReader.pack(selection.files, readPartitions), selection.runIds, config.etlTimeMode, confB, config.output, writePartitions, tallies.files
-      )
-      tallies.uniqueKeys = Some(read.keyCount)
-      log(s"read ${read.totals.lines} lines: ${read.totals.valid} valid, ${read.totals.noFingerprint} without fingerprint, ${read.totals.badTotal} bad, ${read.keyCount} unique keys")
-      read.unreadable.foreach(u => log(ReadStage.unreadableWarning(u)))
-      ReadStage.requireSomethingRead(selection.files, read)
+      val reading = readAll(sc, config, conf, selection, recorded, executorSet, tallies, log)
 
-      // 4. Writes, paced to one budget split between the executor JVMs by their cores; the tasks
-      // of one JVM share its limiter.
+      // 4. Conditional puts, or import files.
       tallies.phase = Progress.Writing
-      val published = executorSet.current
-      val writerTasks = math.max(1, math.min(writePartitions, concurrentTaskSlots(sc, published)))
-      val settings = WriteSettings(
-        table = config.table,
-        region = config.region,
-        endpoint = config.dynamodbEndpoint,
-        writeRate = config.writeRate.toDouble,
-        maxInFlight = config.maxInFlight,
-        executors = published,
-        executorsFile = Some(executorsFile),
-        runKey = s"${config.output}@${startedAt.toEpochMilli}"
-      )
-      log(s"writing ${read.keyCount} keys at ${config.writeRate} WCU/s over ${published.cores.size} executor(s), $writerTasks concurrent tasks ($writePartitions partitions)")
-      val writer = new PartitionWriter(
-        settings, sc.broadcast(inherited), sc.broadcast(read.runMin), confB, config.output, config.etlTimeMode, config.ttlSeconds,
-        config.skipExpired, config.skipPresent, now, tallies.writes
-      )
-      val written = WriteStage.run(read.keys, writer, inherited)
+      val (written, planned, imported) = config.importTo match {
+        case None =>
+          val (w, p) = putAll(sc, config, reading, executorSet.current, executorsFile, startedAt, tallies, log)
+          (w, p, None)
+        case Some(folder) => importAll(sc, config, conf, folder, reading, executorSet.current, tallies, log)
+      }
 
       // 5. The report.
-      val summary = summaryOf(config, selection, read, written, WritePlanned(writerTasks, published.cores.size, writePartitions), startedAt)
+      val summary = summaryOf(config, selection, reading.read, written, planned, startedAt, imported)
       if (!summary.counters.balanced) throw new IllegalStateException(s"counters do not add up: ${summary.counters}")
       Report.writeFile(config.output, Contract.Output.summary, Report.summaryJson(summary), conf)
       val c = written.counts
@@ -279,11 +249,138 @@ object Job {
     }
   }
 
+  private def describeTable(config: JobConfig, log: String => Unit): Unit = {
+    val table = ManifestWriter.describeTable(config.table, config.region, config.dynamodbEndpoint)
+    log(
+      s"table ${config.table}: " + (if (table.onDemand) s"on-demand${table.onDemandMaxWcu.fold("")(m => s", at most $m WCU/s")}" else s"${table.provisionedWcu} WCU provisioned") +
+        s"; write budget ${config.writeRate} WCU/s"
+    )
+  }
+
+  /**
+   * What the read stage gave, with what the writes need from its planning: the partitions, "now"
+   * for expiry, the resumed run's records, the broadcast Hadoop configuration.
+   */
+  final case class Reading(
+    read: ReadResult,
+    writePartitions: Int,
+    now: Long,
+    inherited: Map[Int, PartitionRecord],
+    confB: org.apache.spark.broadcast.Broadcast[SerializableConfiguration]
+  )
+
+  /**
+   * Reads the selection into write partitions (a resume keeps the resumed run's). Puts record
+   * their write plan first and get their keys sorted (the order progress records count in); an
+   * import records none (it is never resumed key by key) and keeps the shuffle's hash order.
+   */
+  private def readAll(
+    sc: SparkContext,
+    config: JobConfig,
+    conf: Configuration,
+    selection: Selection,
+    recorded: Option[Recorded],
+    executorSet: ExecutorSetPublisher,
+    tallies: JobTallies,
+    log: String => Unit
+  ): Reading = {
+    val plan = recorded.flatMap(_.plan)
+    val readPartitions = math.max(2 * math.max(1, sc.defaultParallelism), math.ceil(selection.bytes.toDouble / BytesPerReadPartition).toInt)
+    val estimatedLines = selection.files.map(f => f.bytes / (if (compressed(f.path)) BytesPerLineCompressed else BytesPerLinePlain)).sum
+    // A resume keeps the resumed run's partitions: its records count keys partition by partition.
+    val writePartitions = plan.fold(writePartitionCount(estimatedLines, concurrentTaskSlots(sc, executorSet.current)))(_.writePartitions)
+    val now = plan.fold(config.now.getOrElse(Instant.now().getEpochSecond))(_.now)
+    val puts = config.importTo.isEmpty
+    if (puts) Resume.writePlan(config.output, ResumePlan(Resume.inputs(config), writePartitions, now, selection.filesDigest, selection.filesPerRun), conf)
+    val inherited: Map[Int, PartitionRecord] = if (plan.isDefined) recorded.fold(Map.empty[Int, PartitionRecord])(_.partitions) else Map.empty
+    if (plan.isDefined) Resume.writeInherited(config.output, inherited.values, conf)
+    val confB = sc.broadcast(new SerializableConfiguration(conf))
+    val read = ReadStage.run(
+      sc, ArchiveReader.pack(selection.files, readPartitions), selection.runIds, config.etlTimeMode, confB, config.output, writePartitions, tallies.files,
+      sorted = puts
+    )
+    tallies.uniqueKeys = Some(read.keyCount)
+    log(s"read ${read.totals.lines} lines: ${read.totals.valid} valid, ${read.totals.noFingerprint} without fingerprint, ${read.totals.badTotal} bad, ${read.keyCount} unique keys")
+    read.unreadable.foreach(u => log(ReadStage.unreadableWarning(u)))
+    ReadStage.requireSomethingRead(selection.files, read)
+    Reading(read, writePartitions, now, inherited, confB)
+  }
+
+  /**
+   * Conditional puts, paced to one budget split between the executor JVMs by their cores; the
+   * tasks of one JVM share its limiter.
+   */
+  private def putAll(
+    sc: SparkContext,
+    config: JobConfig,
+    reading: Reading,
+    published: ExecutorSet,
+    executorsFile: String,
+    startedAt: Instant,
+    tallies: JobTallies,
+    log: String => Unit
+  ): (WriteResult, WritePlanned) = {
+    val read = reading.read
+    val writerTasks = math.max(1, math.min(reading.writePartitions, concurrentTaskSlots(sc, published)))
+    val settings = WriteSettings(
+      table = config.table,
+      region = config.region,
+      endpoint = config.dynamodbEndpoint,
+      writeRate = config.writeRate.toDouble,
+      maxInFlight = config.maxInFlight,
+      executors = published,
+      executorsFile = Some(executorsFile),
+      runKey = s"${config.output}@${startedAt.toEpochMilli}"
+    )
+    log(s"writing ${read.keyCount} keys at ${config.writeRate} WCU/s over ${published.cores.size} executor(s), $writerTasks concurrent tasks (${reading.writePartitions} partitions)")
+    val writer = new PartitionWriter(
+      settings, sc.broadcast(reading.inherited), sc.broadcast(read.runMin), reading.confB, config.output, config.etlTimeMode, config.ttlSeconds,
+      config.skipExpired, config.skipPresent, reading.now, tallies.writes
+    )
+    (WriteStage.run(read.keys, writer, reading.inherited), WritePlanned(writerTasks, published.cores.size, reading.writePartitions))
+  }
+
+  /**
+   * Import files instead of puts ([[ImportStage]]): `written` counts the items in the files; nothing
+   * is already present or conflicting (the table does not exist yet).
+   */
+  private def importAll(
+    sc: SparkContext,
+    config: JobConfig,
+    conf: Configuration,
+    folder: String,
+    reading: Reading,
+    published: ExecutorSet,
+    tallies: JobTallies,
+    log: String => Unit
+  ): (WriteResult, WritePlanned, Option[ImportReport]) = {
+    val read = reading.read
+    val slots = concurrentTaskSlots(sc, published)
+    val runMin = sc.broadcast(read.runMin)
+    val result = ImportStage.run(
+      read.keys, read.keyCount, slots, folder,
+      temporary => new ImportPartitionWriter(temporary, config.importItemsPerObject, runMin, reading.confB, config.etlTimeMode, config.ttlSeconds, config.skipExpired, reading.now, tallies.writes),
+      config.importItemsPerObject, conf, log
+    )
+    val r = result.report
+    log(s"import files: ${r.objects} object(s), ${r.items} items, ${r.bytes} bytes (${r.compressedBytes} compressed) in $folder")
+    val written = WriteResult(WriteCounts(written = r.items, expired = result.expired), Outcomes(), 0, LookupCounts())
+    (written, WritePlanned(math.min(result.plannedObjects, slots), published.cores.size, result.plannedObjects), Some(r))
+  }
+
   /** How the write stage was laid out, for the report. */
   final case class WritePlanned(writerTasks: Int, writerExecutors: Int, writePartitions: Int)
 
   /** The job's summary: what was selected, read and written (with a resumed run's records). */
-  def summaryOf(config: JobConfig, selection: Selection, read: ReadResult, written: WriteResult, planned: WritePlanned, startedAt: Instant): Summary = {
+  def summaryOf(
+    config: JobConfig,
+    selection: Selection,
+    read: ReadResult,
+    written: WriteResult,
+    planned: WritePlanned,
+    startedAt: Instant,
+    imported: Option[ImportReport] = None
+  ): Summary = {
     val (totals, counts, carried) = (read.totals, written.counts, written.carried)
     val counters = Counters(
       linesRead = totals.lines,
@@ -326,7 +423,8 @@ object Job {
       resume = config.resumeFrom.map { from =>
         ResumeReport(from, carried, Outcomes(counts.written, counts.alreadyPresent, counts.conflicting, counts.expired), written.partitionsDone)
       },
-      skipPresent = if (config.skipPresent) Some(written.looked) else None
+      skipPresent = if (config.skipPresent) Some(written.looked) else None,
+      imported = imported
     )
   }
 }

@@ -38,7 +38,11 @@ final case class JobConfig(
   skipExpired: Boolean,
   now: Option[Long],
   resumeFrom: Option[String] = None,
-  skipPresent: Boolean = false
+  skipPresent: Boolean = false,
+  /** Import mode: the folder the import files go to (plain path or s3 URI, as [[JobConfig.plainPath]] gives it); None: puts. */
+  importTo: Option[String] = None,
+  /** Items per import object (not a job argument: tests set it low to exercise the object rules). */
+  importItemsPerObject: Int = Contract.ImportItemsPerObject
 )
 
 object JobConfig {
@@ -55,17 +59,20 @@ object JobConfig {
        |  ${Args.until} RUNID            first run not to read, exclusive (same formats)
        |  ${Args.etlTime} ${Contract.EtlTimeModes.mkString("|")}       etlTime source (default ${Contract.DefaultEtlTimeMode})
        |  ${Args.ttlSeconds} N           ttl = etlTime + N (default ${Contract.DefaultTtlSeconds})
-       |  ${Args.writeRate} N            total write budget in WCU/s (the CLI derives it from the table)  required
+       |  ${Args.writeRate} N            total write budget in WCU/s (the CLI derives it from the table)  required, except with ${Args.importTo}
        |  ${Args.maxInFlight} N          puts in flight per task to start with; grows while the budget allows (default ${Contract.DefaultMaxInFlightPerTask})
        |  ${Args.skipExpired} true|false skip items whose ttl is already past (default false)
        |  ${Args.now} EPOCH_SECONDS      "now" for expiry (default: current time; on a resume, the resumed run's)
        |  ${Args.resumeFrom} URI         an earlier run's output folder: send only what its progress records do not show written
-       |  ${Args.skipPresent} true|false look keys up first (BatchGetItem, eventually consistent) and put only the missing ones (default false)""".stripMargin
+       |  ${Args.skipPresent} true|false look keys up first (BatchGetItem, eventually consistent) and put only the missing ones (default false)
+       |  ${Args.importTo} URI           import mode: write the items as gzip DYNAMODB_JSON files into this folder (s3://, s3a:// or local, ending in '/')
+       |                          for DynamoDB's ImportTable instead of putting them; the table is not described (it does not exist yet);
+       |                          not with ${Args.resumeFrom} or ${Args.skipPresent} true""".stripMargin
 
   private val known: Set[String] = Set(
     Args.archive, Args.output, Args.table, Args.region, Args.dynamodbEndpoint, Args.since, Args.until, Args.etlTime,
     Args.ttlSeconds, Args.writeRate, Args.maxInFlight, Args.skipExpired, Args.now, Args.resumeFrom,
-    Args.skipPresent
+    Args.skipPresent, Args.importTo
   )
 
   /** Parses `--name value` pairs; Left is a usage error naming the offending argument. */
@@ -96,15 +103,20 @@ object JobConfig {
       mode <- optional(m, Args.etlTime)(s =>
         EtlTimeMode.parse(s).toRight(s"must be one of ${Contract.EtlTimeModes.mkString(", ")}, not '$s'"))
       ttl <- optional(m, Args.ttlSeconds)(positiveLong)
-      // Required: the one default (a share of the table's capacity) is the CLI's, src/domain/write-rate.ts.
-      rate <- m.get(Args.writeRate)
-                .toRight(s"missing required argument ${Args.writeRate} (the total write budget in WCU/s; populator derives it from the table)")
-                .flatMap(s => positiveLong(s).filterOrElse(_ <= Int.MaxValue, "too large").map(_.toInt).left.map(e => s"${Args.writeRate}: $e"))
+      importTo <- optional(m, Args.importTo)(importFolder)
+      // Required for puts: the one default (a share of the table's capacity) is the CLI's, src/domain/write-rate.ts.
+      // An import writes nothing to a table: 0 when not given.
+      rate <- m.get(Args.writeRate) match {
+                case None if importTo.isDefined => Right(0)
+                case None => Left(s"missing required argument ${Args.writeRate} (the total write budget in WCU/s; populator derives it from the table)")
+                case Some(s) => positiveLong(s).filterOrElse(_ <= Int.MaxValue, "too large").map(_.toInt).left.map(e => s"${Args.writeRate}: $e")
+              }
       inFlight <- optional(m, Args.maxInFlight)(s => positiveLong(s).filterOrElse(_ <= 10000, "at most 10000").map(_.toInt))
       skip <- optional(m, Args.skipExpired)(boolean)
       skipPresent <- optional(m, Args.skipPresent)(boolean)
       now <- optional(m, Args.now)(s => Try(s.toLong).toOption.filter(_ >= 0).toRight(s"'$s' is not epoch seconds"))
       resumeFrom <- optional(m, Args.resumeFrom)(s => if (s.trim.nonEmpty) Right(plainPath(s)) else Left("must name a run folder"))
+      _ <- importTo.fold[Either[String, Unit]](Right(()))(importRefusals(_, plainPath(archive), plainPath(output), resumeFrom, skipPresent.getOrElse(false)))
     } yield JobConfig(
       archive = plainPath(archive),
       output = plainPath(output),
@@ -120,8 +132,51 @@ object JobConfig {
       skipExpired = skip.getOrElse(false),
       now = now,
       resumeFrom = resumeFrom,
-      skipPresent = skipPresent.getOrElse(false)
+      skipPresent = skipPresent.getOrElse(false),
+      importTo = importTo
     )
+
+  /** `--import-to`: an s3://, s3a:// or local folder, written with its trailing '/', not a bucket or file system root. */
+  private def importFolder(s: String): Either[String, String] = {
+    val plain = plainPath(s.trim)
+    val scheme = Try(new URI(plain)).toOption.flatMap(u => Option(u.getScheme)).map(_.toLowerCase)
+    if (!plain.endsWith("/")) Left(s"'$s' must be a folder, written with a trailing '/'")
+    else if (!scheme.forall(Set("s3", "s3a"))) Left(s"'$s' must be an s3://, s3a:// or local folder")
+    else if (new org.apache.hadoop.fs.Path(plain).isRoot) Left(s"'$s' is a bucket or file system root: name a folder inside it (ImportTable reads every object under the folder)")
+    else Right(plain)
+  }
+
+  /**
+   * A folder as a comparable key: `s3://bucket/a/b` for s3:// and s3a:// (the same objects), an
+   * absolute normalized path for a local one; no trailing '/'.
+   */
+  private[populator] def folderKey(plain: String): String = {
+    val uri = Try(new URI(plain)).toOption.filter(u => u.getScheme != null && u.getScheme.toLowerCase.startsWith("s3"))
+    uri match {
+      case Some(u) => s"s3://${u.getAuthority}${Option(u.getPath).getOrElse("")}".stripSuffix("/")
+      case None    => java.nio.file.Paths.get(plain).toAbsolutePath.normalize.toString.stripSuffix("/")
+    }
+  }
+
+  /** `a` is `b` or a folder above it. */
+  private def covers(a: String, b: String): Boolean = b == a || b.startsWith(a + "/")
+
+  /**
+   * What import mode cannot be combined with: a resume (an import run is never resumed by sending
+   * what is missing: the CLI re-imports the files of a run whose job succeeded), --skip-present (the
+   * import creates the table: nothing to look up), and a folder holding the job's output or archive
+   * (the folder is emptied of earlier import files, and ImportTable reads every object in it).
+   */
+  private def importRefusals(folder: String, archive: String, output: String, resumeFrom: Option[String], skipPresent: Boolean): Either[String, Unit] =
+    if (resumeFrom.isDefined)
+      Left(s"${Args.resumeFrom} cannot be used with ${Args.importTo}: an import run is not resumed key by key; re-import the files of a run whose job succeeded, or start a new run")
+    else if (skipPresent)
+      Left(s"${Args.skipPresent} true cannot be used with ${Args.importTo}: the import creates the table, there is nothing to look up")
+    else if (covers(folderKey(folder), folderKey(output)))
+      Left(s"${Args.importTo} $folder holds the job's ${Args.output} $output: ImportTable would read the job's report too; use a folder of its own, e.g. ${output.stripSuffix("/")}/import/")
+    else if (covers(folderKey(folder), folderKey(archive)))
+      Left(s"${Args.importTo} $folder holds the archive $archive: use a folder of its own")
+    else Right(())
 
   private def boolean(s: String): Either[String, Boolean] = s match {
     case "true"  => Right(true)

@@ -35,6 +35,10 @@ final class PopulatorKryoRegistrator extends KryoRegistrator {
     kryo.register(classOf[PartitionRecord])
     kryo.register(classOf[PartitionOutcome])
     kryo.register(classOf[Array[PartitionOutcome]])
+    // The import stage's task results.
+    kryo.register(classOf[ImportPart])
+    kryo.register(classOf[ImportFile])
+    kryo.register(classOf[Array[ImportPart]])
     ()
   }
 }

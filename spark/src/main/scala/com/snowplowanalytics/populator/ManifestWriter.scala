@@ -23,6 +23,25 @@ import com.snowplowanalytics.populator.generated.Contract
 /** One manifest item (DESIGN 3.2). */
 final case class ManifestItem(eventId: String, fingerprint: String, etlTime: Long, ttl: Long)
 
+object ManifestItem {
+
+  /**
+   * The item of one deduplicated key, the one function both write modes (puts and import files)
+   * build items with: etlTime by `mode` (the earliest etl time of the runs the key was in, from
+   * `runMin`, or the key's own earliest etl_tstamp), ttl = etlTime + `ttlSeconds`.
+   */
+  def of(key: KeyOf, occurrences: Occurrences, mode: EtlTimeMode, runMin: Int => Long, ttlSeconds: Long): ManifestItem = {
+    val etl = mode match {
+      case EtlTimeMode.Run   => occurrences.runs.iterator.map(runMin).min
+      case EtlTimeMode.Event => occurrences.minEventEtl
+    }
+    ManifestItem(key.eventId, key.fingerprint, etl, etl + ttlSeconds)
+  }
+
+  /** Left out as expired (`--skip-expired true`): its ttl is already past at `now`. */
+  def skipped(item: ManifestItem, skipExpired: Boolean, now: Long): Boolean = skipExpired && item.ttl <= now
+}
+
 /** Per-task write outcomes; summed on the driver from task results, so retried tasks count once. */
 final case class WriteCounts(
   written: Long = 0,

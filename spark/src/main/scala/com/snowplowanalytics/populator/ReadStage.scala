@@ -114,9 +114,9 @@ object ReadStage {
   }
 
   /**
-   * Reads `bins` (groups of files, one task each) into `writePartitions` partitions. A partition's
-   * keys come sorted ([[ShuffleKeyOrder.ordering]]), placed by a JVM-independent hash: the order
-   * progress records count in, the same in a resumed run.
+   * Reads `bins` (groups of files, one task each) into `writePartitions` partitions, placed by a
+   * JVM-independent hash. `sorted`: a partition's keys come sorted ([[ShuffleKeyOrder.ordering]]),
+   * the order progress records count in, the same in a resumed run; else in hash order.
    */
   def run(
     sc: SparkContext,
@@ -126,7 +126,8 @@ object ReadStage {
     confB: Broadcast[SerializableConfiguration],
     output: String,
     writePartitions: Int,
-    filesAcc: LongAccumulator
+    filesAcc: LongAccumulator,
+    sorted: Boolean = true
   ): ReadResult = {
     val runIndex = runIds.zipWithIndex.toMap
     val tagged: RDD[(ShuffleKey, ShuffleValue)] =
@@ -134,10 +135,12 @@ object ReadStage {
         val c = confB.value.value
         groups.flatMap(g => readPartition(g, runIndex, mode, c, output, pid, () => filesAcc.add(1)))
       }
-    val reduced = new ShuffledRDD[ShuffleKey, ShuffleValue, ShuffleValue](tagged, KeyPartitioner(writePartitions))
+    val shuffled = new ShuffledRDD[ShuffleKey, ShuffleValue, ShuffleValue](tagged, KeyPartitioner(writePartitions))
       .setAggregator(new Aggregator[ShuffleKey, ShuffleValue, ShuffleValue](identity, merge _, merge _))
       .setMapSideCombine(true)
-      .setKeyOrdering(ShuffleKeyOrder.ordering)
+    // Unsorted, the combined keys come in hash order: what import files want (sorted rows make
+    // rolling hot partitions in ImportTable).
+    val reduced = if (sorted) shuffled.setKeyOrdering(ShuffleKeyOrder.ordering) else shuffled
 
     val perPartition = reduced
       .mapPartitions { it =>

@@ -77,7 +77,8 @@ final case class Summary(
   startedAt: Instant,
   finishedAt: Instant,
   resume: Option[ResumeReport] = None,
-  skipPresent: Option[LookupCounts] = None
+  skipPresent: Option[LookupCounts] = None,
+  imported: Option[ImportReport] = None
 ) {
   def durationSeconds: Double = Duration.between(startedAt, finishedAt).toMillis / 1000.0
 }
@@ -182,6 +183,16 @@ object Report {
             "requests" -> JLong(l.lookups),
             "throttledRetries" -> JLong(l.throttled)
           )
+        },
+        // Import mode: the files written for ImportTable (bytes uncompressed: what it bills); null for puts.
+        "import" -> s.imported.fold[JValue](JNull) { i =>
+          JObject(
+            "folder" -> JString(i.folder),
+            "objects" -> JInt(i.objects),
+            "items" -> JLong(i.items),
+            "bytes" -> JLong(i.bytes),
+            "compressedBytes" -> JLong(i.compressedBytes)
+          )
         }
       )
     )
@@ -225,7 +236,8 @@ object Report {
       f"${c.duplicatesInSelection} duplicates, ${c.noFingerprint} without fingerprint, ${c.bad} bad; " +
       (if (s.unreadableFiles.nonEmpty) s"${s.unreadableFiles.size} unreadable file(s); " else "") +
       f"${s.throttledRetries} throttled retries; ${s.durationSeconds}%.1f s" +
-      s.resume.fold("")(r => s"; resumed from ${r.resumedFrom}: ${r.writesSaved} writes saved")
+      s.resume.fold("")(r => s"; resumed from ${r.resumedFrom}: ${r.writesSaved} writes saved") +
+      s.imported.fold("")(i => s"; import files: ${i.objects} object(s), ${i.bytes} bytes (${i.compressedBytes} compressed) in ${i.folder}")
   }
 
   /**

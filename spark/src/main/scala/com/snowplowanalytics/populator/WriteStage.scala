@@ -115,7 +115,7 @@ final class PartitionWriter(
     private var index = -1L
     var expired = 0L
     private val items = it.flatMap {
-      case (k @ KeyOf(eventId, fingerprint), Occurrences(minEventEtl, runs)) =>
+      case (k: KeyOf, o: Occurrences) =>
         index += 1
         if (index == 0) {
           if (before.exists(b => b.firstKey.exists(_ != k)))
@@ -126,12 +126,8 @@ final class PartitionWriter(
         }
         if (skips.contains(index)) None
         else {
-          val etl = mode match {
-            case EtlTimeMode.Run   => runs.iterator.map(runMin.value).min
-            case EtlTimeMode.Event => minEventEtl
-          }
-          val item = ManifestItem(eventId, fingerprint, etl, etl + ttlSeconds)
-          if (skipExpired && item.ttl <= now) { expired += 1; accs.expired.add(1); tracker.settle(index, Settled.Expired); None }
+          val item = ManifestItem.of(k, o, mode, runMin.value, ttlSeconds)
+          if (ManifestItem.skipped(item, skipExpired, now)) { expired += 1; accs.expired.add(1); tracker.settle(index, Settled.Expired); None }
           else Some((index, item))
         }
       case _ => None

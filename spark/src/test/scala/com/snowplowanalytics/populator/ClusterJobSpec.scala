@@ -69,8 +69,7 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
    * Runs Main in a child JVM on `local-cluster[executors,1,1024]`. `endpoint` None: the DynamoDB
    * endpoint is in the driver's environment only, and the executors' environment names a dead one.
    */
-  private def runOnCluster(table: String, executors: Int = 2, extra: Seq[String] = Nil, endpoint: Option[String]): Outcome = {
-    val output = temp("cluster-output")
+  private def runOnCluster(table: String, executors: Int = 2, extra: Seq[String] = Nil, endpoint: Option[String], output: Path = temp("cluster-output")): Outcome = {
     val classpath = System.getProperty("java.class.path")
     val jvmOptions = ManagementFactory.getRuntimeMXBean.getInputArguments.asScala.filter(a => a.startsWith("--add-opens") || a.startsWith("-XX:+Ignore") || a.startsWith("-Dio.netty") || a.startsWith("-Djdk.reflect"))
     val java = new File(System.getProperty("java.home"), "bin/java").getPath
@@ -180,5 +179,31 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
     assert(balanced(r))
     assert(r.counter("alreadyPresent") == present.size && r.counter("written") == allKeys.size - present.size, r.summary)
     assert(counting.putsSeen == allKeys.size - present.size)
+  }
+
+  test("on two executor JVMs: import mode writes the same items as gzip DYNAMODB_JSON files, nothing else in the folder, no DynamoDB call") {
+    val output = temp("cluster-import-output")
+    val folder = output.resolve("import")
+    // Nothing listens on the DynamoDB endpoint: the table of an import does not exist yet.
+    val r = runOnCluster("cluster-import", endpoint = Some("http://127.0.0.1:9"), output = output, extra = Seq(Args.importTo, s"$folder/"))
+    assert(r.code == Contract.Exit.ok, r.log)
+    val run1 = epoch("2017-01-01 00:10:00")
+    val run2 = epoch("2017-01-02 00:05:00")
+    val items = ImportFolder.items(folder)
+    assert(items.keySet == allKeys)
+    items.foreach { case (k, item) =>
+      val etl = if (k._2.startsWith("fq")) run2 else run1
+      assert(item(Contract.AttrEtlTime).n().toLong == etl && item(Contract.AttrTtl).n().toLong == etl + Contract.DefaultTtlSeconds, k)
+    }
+    val objs = ImportFolder.objects(folder)
+    assert(ImportFolder.namedInOrder(folder) && objs.size == 2, ImportFolder.allFiles(folder)) // one per executor core
+    assert(balanced(r) && r.counter("written") == allKeys.size && r.counter("bad") == 4)
+    assert((r.summary \ "import" \ "objects").extract[Int] == objs.size)
+    assert((r.summary \ "import" \ "items").extract[Long] == allKeys.size)
+    assert((r.summary \ "import" \ "bytes").extract[Long] == objs.map(_.bytes).sum)
+    assert((r.summary \ "import" \ "compressedBytes").extract[Long] == objs.map(_.compressedBytes).sum)
+    assert(!Files.exists(output.resolve("_import.temporary")))
+    // Written by both executors (task results crossed JVMs through Kryo, registration required).
+    assert(!r.log.contains("Class is not registered"), r.log)
   }
 }

@@ -76,4 +76,36 @@ class JobConfigSpec extends AnyFunSuite {
     assert(JobConfig.parse(base ++ Seq(Args.dynamodbEndpoint, "http://127.0.0.1:7"), env.get).toOption.get.dynamodbEndpoint.contains(new URI("http://127.0.0.1:7")))
     assert(JobConfig.parse(base, Map("AWS_ENDPOINT_URL_DYNAMODB" -> "localhost:8000").get).left.toOption.get.contains("AWS_ENDPOINT_URL_DYNAMODB"))
   }
+
+  private val importBase = base.filterNot(Set(Args.writeRate, "800")) ++ Seq(Args.importTo, "s3://b/out/import/")
+
+  test("--import-to: an s3://, s3a:// or local folder; --write-rate optional; put runs have none") {
+    val c = JobConfig.parse(importBase, _ => None).toOption.get
+    assert(c.importTo.contains("s3://b/out/import/") && c.writeRate == 0 && c.importItemsPerObject == Contract.ImportItemsPerObject)
+    assert(JobConfig.parse(importBase ++ Seq(Args.writeRate, "500"), _ => None).toOption.get.writeRate == 500)
+    assert(JobConfig.parse(importBase.updated(importBase.size - 1, "s3a://b/imports/run-1/"), _ => None).toOption.get.importTo.contains("s3a://b/imports/run-1/"))
+    assert(JobConfig.parse(importBase.updated(importBase.size - 1, "file:///tmp/a%20b/import/"), _ => None).toOption.get.importTo.contains("/tmp/a b/import/"))
+    assert(JobConfig.parse(base, _ => None).toOption.get.importTo.isEmpty)
+  }
+
+  test("--import-to refuses a resume, --skip-present true, a folder holding the output or the archive, a root, a file, other schemes") {
+    def err(args: Seq[String]): String = JobConfig.parse(args, _ => None).left.toOption.getOrElse(fail(s"accepted: $args"))
+    def withFolder(f: String) = importBase.updated(importBase.size - 1, f)
+    assert(err(importBase ++ Seq(Args.resumeFrom, "s3://b/old")).contains(s"${Args.resumeFrom} cannot be used with ${Args.importTo}"))
+    assert(err(importBase ++ Seq(Args.skipPresent, "true")).contains(s"${Args.skipPresent} true cannot be used with ${Args.importTo}"))
+    assert(JobConfig.parse(importBase ++ Seq(Args.skipPresent, "false"), _ => None).isRight)
+    assert(err(withFolder("s3://b/out/")).contains("holds the job's --output"))
+    assert(err(withFolder("s3a://b/out/")).contains("holds the job's --output")) // s3a:// and s3:// name the same objects
+    assert(err(withFolder("s3://b/")).contains("root"))
+    assert(err(withFolder("s3://b/archive/")).contains("holds the archive"))
+    assert(err(withFolder("s3://b/out/import")).contains("trailing '/'"))
+    assert(err(withFolder("hdfs://nn/import/")).contains("s3://, s3a:// or local folder"))
+    assert(err(withFolder("/")).contains("root"))
+    val local = base.updated(3, "/tmp/runs/r1").filterNot(Set(Args.writeRate, "800")) ++ Seq(Args.importTo, "/tmp/runs/")
+    assert(err(local).contains("holds the job's --output"))
+    // Inside the output folder is where the CLI puts it: fine.
+    assert(JobConfig.parse(local.dropRight(1) :+ "/tmp/runs/r1/import/", _ => None).isRight)
+    // Puts still need --write-rate.
+    assert(err(base.filterNot(Set(Args.writeRate, "800"))).contains(s"missing required argument ${Args.writeRate}"))
+  }
 }

@@ -415,4 +415,149 @@ class JobSpec extends AnyFunSuite with BeforeAndAfterAll {
     val code = Main.run(Seq(Args.archive, "x"), Some(TestSpark.session), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, "UTF-8"))
     assert(code == Contract.Exit.usage && err.toString("UTF-8").contains(Args.output))
   }
+
+  // ---- Import mode (issue 13): the same items as gz DYNAMODB_JSON files instead of puts ----
+
+  /** An endpoint nothing listens on: an import run must never call DynamoDB (the table does not exist yet). */
+  private lazy val deadEndpoint: String = {
+    val s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress)
+    try s"http://127.0.0.1:${s.getLocalPort}" finally s.close()
+  }
+
+  private def runImport(folder: Path, extra: Seq[String] = Nil, archiveDir: String = archive.toString): Outcome =
+    runJob("table-to-import", Seq(Args.importTo, s"$folder/") ++ extra, archiveDir, endpoint = deadEndpoint)
+
+  private def importSummary(r: Outcome): Map[String, Long] =
+    (r.summary \ "import").asInstanceOf[JObject].obj.collect { case (k, v) if k != "folder" => k -> v.extract[Long] }.toMap
+
+  /** The summary's `import` against the folder as read back: objects, items, bytes, compressed bytes. */
+  private def assertImportReport(r: Outcome, folder: Path): Unit = {
+    val objs = ImportFolder.objects(folder)
+    assert((r.summary \ "import" \ "folder").extract[String] == s"$folder/")
+    assert(
+      importSummary(r) == Map(
+        "objects" -> objs.size.toLong,
+        "items" -> objs.map(_.lines.size.toLong).sum,
+        "bytes" -> objs.map(_.bytes).sum,
+        "compressedBytes" -> objs.map(_.compressedBytes).sum
+      ),
+      r.summary \ "import"
+    )
+    assert(r.counter("written") == objs.map(_.lines.size.toLong).sum)
+    assert(r.counter("alreadyPresent") == 0 && r.counter("conflicting") == 0 && r.balanced)
+    // Nothing but the import files in the folder, and the temporary folder beside it is gone.
+    assert(ImportFolder.namedInOrder(folder), ImportFolder.allFiles(folder))
+    assert(!java.nio.file.Files.exists(folder.getParent.resolve(s"_${folder.getFileName}.temporary")))
+  }
+
+  test("import mode: the files hold exactly the items the puts write, one valid {\"Item\"} per line, gzip; no table is described") {
+    val table = newTable()
+    val puts = runJob(table)
+    assert(puts.code == Contract.Exit.ok, puts.err)
+    assert(puts.summary \ "import" == JNull)
+
+    val folder = temp("import-run").resolve("import")
+    val r = runImport(folder)
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(ImportFolder.items(folder) == Dynalite.scan(table))
+    assert(ImportFolder.items(folder).keySet == Set(A, B, C, D, A2, E) && ImportFolder.items(folder)(A) == expectedItem(A, runMin1))
+    assertImportReport(r, folder)
+    // Same read, classify and dedupe as the puts: every counter but the put outcomes alike.
+    for (c <- Seq("linesRead", "bad", "noFingerprint", "expired", "duplicatesInSelection")) assert(r.counter(c) == puts.counter(c), c)
+    assert(r.counter("written") == 6)
+    assert((r.progress \ "phase").extract[String] == "done" && (r.progress \ "written").extract[Long] == 6)
+    assert(r.out.contains("6 written") && r.out.contains("import files: "))
+    assert((r.summary \ "writeRate").extract[Int] == 2000)
+  }
+
+  test("import mode with skip-expired and event mode: expired items left out and counted, as the puts do") {
+    val now = epoch("2017-01-03 00:10:00")
+    val flags = Seq(Args.skipExpired, "true", Args.ttlSeconds, "86400", Args.now, now.toString, Args.etlTime, "event")
+    val table = newTable()
+    val puts = runJob(table, flags)
+    assert(puts.code == Contract.Exit.ok, puts.err)
+    val folder = temp("import-expired").resolve("import")
+    val r = runImport(folder, flags)
+    assert(r.code == Contract.Exit.ok, r.err)
+    assert(ImportFolder.items(folder) == Dynalite.scan(table) && ImportFolder.items(folder).nonEmpty)
+    assert(r.counter("expired") == puts.counter("expired") && r.counter("expired") > 0)
+    assertImportReport(r, folder)
+    assert((r.progress \ "expired").extract[Long] == r.counter("expired"))
+  }
+
+  test("import files: at most the items per object, rows not sorted by key, a re-run replaces the files, anything else in the folder is refused") {
+    val dir = temp("archive-import-many")
+    val keys = (1 to 3000).map(i => (uuid(50000 + i), f"fp$i%05d"))
+    write(dir.resolve("run=2017-01-01-00-00-00/part-00000"), keys.map(k => ev(k, "2017-01-01 00:10:00.000")))
+    val output = temp("output-import-many")
+    val folder = output.resolve("import")
+    def config(perObject: Int) =
+      JobConfig
+        .parse(Seq(Args.archive, dir.toString, Args.output, output.toString, Args.table, "t-import", Args.region, Dynalite.region,
+          Args.dynamodbEndpoint, deadEndpoint, Args.importTo, s"$folder/"))
+        .fold(e => fail(e), identity)
+        .copy(importItemsPerObject = perObject)
+    val small = Job.run(TestSpark.session, config(1000), _ => ())
+    val objs = ImportFolder.objects(folder)
+    assert(objs.size >= 3 && objs.forall(_.lines.size <= 1000) && objs.map(_.lines.size).sum == 3000, objs.map(o => o.name -> o.lines.size))
+    assert(small.imported.exists(i => i.objects == objs.size && i.items == 3000) && small.counters.written == 3000)
+    assert(ImportFolder.items(folder).keySet == keys.toSet && ImportFolder.namedInOrder(folder))
+    // Shuffled, not sorted: ImportTable would make rolling hot partitions of key-sorted rows.
+    objs.foreach { o =>
+      val order = o.lines.map(l => ImportFolder.item(l)(Contract.AttrFingerprint).s())
+      assert(order != order.sorted && order != order.sorted.reverse, o.name)
+    }
+
+    val again = Job.run(TestSpark.session, config(Contract.ImportItemsPerObject), _ => ())
+    assert(again.imported.exists(_.objects == 2), again.imported) // one per task slot of local[2]
+    assert(ImportFolder.allFiles(folder) == Vector("part-00000.json.gz", "part-00001.json.gz"))
+    assert(ImportFolder.items(folder).keySet == keys.toSet)
+
+    Files2.write(folder.resolve("notes.txt"), Seq("mine"))
+    val err = new ByteArrayOutputStream()
+    val args = Seq(Args.archive, dir.toString, Args.output, output.toString, Args.table, "t-import", Args.region, Dynalite.region,
+      Args.dynamodbEndpoint, deadEndpoint, Args.importTo, s"$folder/")
+    val code = Main.run(args, Some(TestSpark.session), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, "UTF-8"))
+    assert(code == Contract.Exit.input && err.toString("UTF-8").contains("notes.txt") && err.toString("UTF-8").contains("ImportTable reads every object"))
+    assert(ImportFolder.allFiles(folder).size == 3) // refused before anything was deleted
+  }
+
+  test("import files: any string comes back exactly (Jackson escaping), sizes counted exactly") {
+    val file = temp("import-file").resolve("one.json.gz")
+    val odd = Seq("quote\"", "back\\slash", "ctl\u0001\u001f", "\u00e9t\u00e9", "\ud83d\ude00", "</script>", "tab\there", "line\nbreak", "\u2028")
+    val items = odd.zipWithIndex.map { case (fp, i) => ManifestItem(uuid(i), fp, 1485388885L + i, 1500940885L + i) }
+    val out = new ImportFileOutput(new org.apache.hadoop.fs.Path(file.toUri), new org.apache.hadoop.conf.Configuration())
+    items.foreach(out.write)
+    out.close()
+    val back = ImportFolder.objects(file.getParent).head
+    assert(back.lines.size == items.size && out.items == items.size)
+    assert(back.lines.map(ImportFolder.item) == items.map(i => expectedItem((i.eventId, i.fingerprint), i.etlTime, i.ttl - i.etlTime)))
+    assert(out.bytes == back.bytes && out.compressedBytes == back.compressedBytes)
+    assert(ImportFolder.allFiles(file.getParent) == Vector("one.json.gz")) // no .crc beside it
+  }
+
+  test("import objects: enough for the items per object, at least one per task slot, never over ImportTable's 50,000") {
+    val per = Contract.ImportItemsPerObject
+    assert(ImportStage.objectCount(0, 2, per) == 2 && ImportStage.objectCount(6, 2, per) == 2)
+    assert(ImportStage.objectCount(per.toLong * 10 + 1, 4, per) == 11 && ImportStage.objectCount(per.toLong * 10, 64, per) == 64)
+    assert(ImportStage.objectCount(per.toLong * Contract.ImportMaxObjects, 2, per) == Contract.ImportMaxObjects)
+    assert(ImportStage.objectCount(1000, 80000, per) == Contract.ImportMaxObjects)
+    val e = intercept[InputError](ImportStage.objectCount(per.toLong * Contract.ImportMaxObjects + 1, 2, per))
+    assert(e.getMessage.contains("over ImportTable's limit of 50000 objects") && e.getMessage.contains(Args.until))
+  }
+
+  test("import mode usage errors exit 2: with --resume-from, with --skip-present true, a folder holding the output") {
+    def usage(extra: Seq[String], folder: String): String = {
+      val err = new ByteArrayOutputStream()
+      val out = temp("output-import-usage")
+      val args = Seq(Args.archive, archive.toString, Args.output, out.toString, Args.table, "t-import", Args.region, Dynalite.region, Args.importTo, folder) ++ extra
+      val code = Main.run(args, Some(TestSpark.session), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, "UTF-8"))
+      assert(code == Contract.Exit.usage, err.toString("UTF-8"))
+      err.toString("UTF-8")
+    }
+    val folder = s"${temp("import-usage")}/import/"
+    assert(usage(Seq(Args.resumeFrom, "/tmp/old-run"), folder).contains(s"${Args.resumeFrom} cannot be used with ${Args.importTo}"))
+    assert(usage(Seq(Args.skipPresent, "true"), folder).contains(s"${Args.skipPresent} true cannot be used"))
+    assert(usage(Nil, s"${archive.getParent}/").contains("holds"))
+  }
 }

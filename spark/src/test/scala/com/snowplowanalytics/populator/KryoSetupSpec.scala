@@ -27,6 +27,14 @@ class KryoSetupSpec extends AnyFunSuite {
     for (x <- all) assert(k.deserialize[Any](k.serialize[Any](x)) == x, x)
   }
 
+  test("the import stage's task results are registered (registration required, as ClusterJobSpec runs)") {
+    val k = kryo(registered = true, required = true)
+    val part = ImportPart(3, Vector(ImportFile("s3://b/_import.temporary/x/part-00003-00000.attempt-7.json.gz", 10, 1800, 700)), 2)
+    assert(k.deserialize[Any](k.serialize[Any](part)) == part)
+    val parts = Array(part, ImportPart(4, Vector.empty, 0))
+    assert(k.deserialize[Array[ImportPart]](k.serialize[Any](parts)).toSeq == parts.toSeq)
+  }
+
   test("keys of every shape come back exactly: hex in either case as bytes, anything else as text") {
     val k = kryo(registered = true)
     val ids = Seq(key.eventId, key.eventId.toUpperCase, "1799A90f-f570-4414-b91a-b0db8f39cc2e", "not-a-uuid", "", "00000000-0000-4000-8000-000000000001")

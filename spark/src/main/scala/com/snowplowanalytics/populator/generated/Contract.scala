@@ -27,6 +27,9 @@ object Contract {
   val DefaultMaxInFlightPerTask: Int = 32
   val ResumeRecordIntervalSeconds: Int = 5
 
+  val ImportMaxObjects: Int = 50000
+  val ImportItemsPerObject: Int = 4000000
+
   val EtlTimeModes: List[String] = List("run", "event")
   val DefaultEtlTimeMode: String = "run"
 
