@@ -167,151 +167,196 @@ export function generateDemoArchive(random: Random, opts: DemoArchiveOptions = {
   for (let r = 0; r < runCount; r++) {
     const runId = formatRunId(runTime);
     const folder = runFolderName(runId);
-    const kinds = slotKinds[r] ?? [];
-    // A batch enrich job stamps its events within a minute or two, a few minutes after the run starts.
-    const etlBase = runTime.toMillis() + random.between(3, 15) * 60_000;
-    const etlTstamp = (): string => tstamp(etlBase + random.int(90_000));
-    const newEvent = (): Event => makeEvent(random, runTime.toMillis(), etlTstamp());
-
-    const lines: (Line | undefined)[] = kinds.map(() => undefined);
-    const runEvents: Event[] = [];
-    // First the lines that stand on their own, then those that copy one of them.
-    kinds.forEach((kind, i) => {
-      switch (kind) {
-        case 'fresh':
-        case 'crlf': {
-          const e = newEvent();
-          runEvents.push(e);
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        case 'noFingerprint': {
-          const e = newEvent();
-          e.fields[EVENT_FINGERPRINT_INDEX] = '';
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        case 'truncated': {
-          // A line cut off mid-field, as a partially written object ends.
-          const text = newEvent().fields.join('\t');
-          const cut = text.split('\t', random.between(8, ENRICHED_COLUMN_COUNT - 2)).join('\t').length;
-          lines[i] = { text: text.slice(0, cut - random.int(3)), kind };
-          break;
-        }
-        case 'extraField': {
-          // An unescaped tab in a free-text field.
-          const e = newEvent();
-          e.fields[30] = `${e.fields[30] ?? ''}\tpart 2`;
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        case 'badEventId': {
-          const e = newEvent();
-          e.fields[EVENT_ID_INDEX] = random.pick(BAD_EVENT_IDS);
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        case 'badEtlTstamp': {
-          const e = newEvent();
-          e.fields[ETL_TSTAMP_INDEX] = random.pick(BAD_ETL_TSTAMPS);
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        default:
-          break;
-      }
-    });
-    kinds.forEach((kind, i) => {
-      switch (kind) {
-        case 'exactDuplicate': {
-          // The same line twice in one run (a retried task's output kept twice).
-          const e = random.pick(runEvents);
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        case 'laterRunDuplicate': {
-          // The same event (same id and fingerprint) enriched again by a later run.
-          const fields = [...random.pick(earlierEvents).fields];
-          fields[ETL_TSTAMP_INDEX] = etlTstamp();
-          lines[i] = { text: fields.join('\t'), kind };
-          break;
-        }
-        case 'otherFingerprint': {
-          // An event id seen before with a different payload: a distinct manifest key.
-          const source = random.pick(
-            earlierEvents.length > 0 && random.chance(0.5) ? earlierEvents : runEvents,
-          );
-          const e = newEvent();
-          e.fields[EVENT_ID_INDEX] = source.eventId;
-          lines[i] = { text: e.fields.join('\t'), kind };
-          break;
-        }
-        default:
-          break;
-      }
-    });
-    // A loop, not push(...runEvents): a spread of 100k+ arguments overflows the call stack.
-    for (const e of runEvents) earlierEvents.push(e);
-
-    const runLines = lines.map((l) => {
-      if (l === undefined) throw new Error('internal: a line slot was not filled');
-      return l;
-    });
-    const isLastRun = r === runCount - 1;
-    const fileCount = Math.min(runLines.length, random.between(1, 3));
-    const chunkSizes = splitTotal(random, runLines.length, fileCount, 1);
-    let offset = 0;
-    chunkSizes.forEach((size, j) => {
-      const chunk = runLines.slice(offset, offset + size);
-      offset += size;
-      const encoding = ENCODINGS[(r + j) % ENCODINGS.length] ?? 'none';
-      const base = r === 1 && j === fileCount - 1 ? `enriched-${pad5(j)}` : `part-${pad5(j)}`;
-      const name = encoding === 'none' ? base : encoding === 'gz' ? `${base}.gz` : `${base}.gzip`;
-      let text = chunk.map((l) => `${l.text}${l.kind === 'crlf' ? '\r\n' : '\n'}`).join('');
-      // Leave one file without a final line end; a reader must still yield its last line.
-      if (isLastRun && j === fileCount - 1 && chunk.at(-1)?.kind !== 'crlf') text = text.slice(0, -1);
-      files.push({
-        path: `${folder}/${name}`,
-        compression: encoding === 'none' ? 'none' : 'gzip',
-        text,
-        lineCount: chunk.length,
-        role: 'data',
-      });
-    });
-    if (r % 3 === 1) {
-      files.push({
-        path: `${folder}/part-${pad5(fileCount)}`,
-        compression: 'none',
-        text: '',
-        lineCount: 0,
-        role: 'empty',
-      });
-    }
-    if (r % 2 === 0) {
-      files.push({ path: `${folder}/_SUCCESS`, compression: 'none', text: '', lineCount: 0, role: 'marker' });
-    }
+    const runLines = generateRunLines(random, runTime, slotKinds[r] ?? [], earlierEvents);
+    for (const f of runFiles(random, folder, runLines, r, r === runCount - 1)) files.push(f);
     runs.push({ runId, folder, lines: runLines.map((l) => l.text), kinds: runLines.map((l) => l.kind) });
     runTime = runTime.plus({ hours: random.between(3, 6), minutes: random.int(60), seconds: random.int(60) });
   }
 
   // Folders that look like archive content but are not runs: a reader that took them would count too much.
   const ignoredFolders = ['run=garbage', 'tmp'];
-  for (const folder of ignoredFolders) {
-    const stray = Array.from({ length: 10 }, () =>
-      makeEvent(random, runTime.toMillis(), tstamp(runTime.toMillis())),
-    );
-    files.push({
-      path: `${folder}/part-00000`,
-      compression: 'none',
-      text: stray.map((e) => `${e.fields.join('\t')}\n`).join(''),
-      lineCount: stray.length,
-      role: 'ignored',
-    });
-  }
+  for (const folder of ignoredFolders) files.push(ignoredFolderFile(random, folder, runTime));
 
   const kindCounts = Object.fromEntries(DEMO_LINE_KINDS.map((k) => [k, 0])) as Record<DemoLineKind, number>;
   for (const run of runs) for (const k of run.kinds) kindCounts[k]++;
   return { runs, files, ignoredFolders, kindCounts };
+}
+
+/** How a run makes its events: stamped a few minutes after it starts. */
+interface RunEvents {
+  etlTstamp: () => string;
+  newEvent: () => Event;
+}
+
+/**
+ * The lines of one run, a line of the given kind in each slot. Its events that later runs may
+ * enrich again are added to `earlierEvents`.
+ */
+function generateRunLines(
+  random: Random,
+  runTime: DateTime,
+  kinds: readonly DemoLineKind[],
+  earlierEvents: Event[],
+): Line[] {
+  // A batch enrich job stamps its events within a minute or two, a few minutes after the run starts.
+  const etlBase = runTime.toMillis() + random.between(3, 15) * 60_000;
+  const etlTstamp = (): string => tstamp(etlBase + random.int(90_000));
+  const gen: RunEvents = { etlTstamp, newEvent: () => makeEvent(random, runTime.toMillis(), etlTstamp()) };
+
+  const lines: (Line | undefined)[] = kinds.map(() => undefined);
+  const runEvents: Event[] = [];
+  // First the lines that stand on their own, then those that copy one of them.
+  kinds.forEach((kind, i) => {
+    const line = standaloneLine(random, kind, gen, runEvents);
+    if (line !== undefined) lines[i] = line;
+  });
+  kinds.forEach((kind, i) => {
+    const line = copiedLine(random, kind, gen, runEvents, earlierEvents);
+    if (line !== undefined) lines[i] = line;
+  });
+  // A loop, not push(...runEvents): a spread of 100k+ arguments overflows the call stack.
+  for (const e of runEvents) earlierEvents.push(e);
+
+  return lines.map((l) => {
+    if (l === undefined) throw new Error('internal: a line slot was not filled');
+    return l;
+  });
+}
+
+/** A line of a kind that stands on its own (a fresh event goes to `runEvents`); undefined for the others. */
+function standaloneLine(
+  random: Random,
+  kind: DemoLineKind,
+  gen: RunEvents,
+  runEvents: Event[],
+): Line | undefined {
+  switch (kind) {
+    case 'fresh':
+    case 'crlf': {
+      const e = gen.newEvent();
+      runEvents.push(e);
+      return { text: e.fields.join('\t'), kind };
+    }
+    case 'noFingerprint': {
+      const e = gen.newEvent();
+      e.fields[EVENT_FINGERPRINT_INDEX] = '';
+      return { text: e.fields.join('\t'), kind };
+    }
+    case 'truncated': {
+      // A line cut off mid-field, as a partially written object ends.
+      const text = gen.newEvent().fields.join('\t');
+      const cut = text.split('\t', random.between(8, ENRICHED_COLUMN_COUNT - 2)).join('\t').length;
+      return { text: text.slice(0, cut - random.int(3)), kind };
+    }
+    case 'extraField': {
+      // An unescaped tab in a free-text field.
+      const e = gen.newEvent();
+      e.fields[30] = `${e.fields[30] ?? ''}\tpart 2`;
+      return { text: e.fields.join('\t'), kind };
+    }
+    case 'badEventId': {
+      const e = gen.newEvent();
+      e.fields[EVENT_ID_INDEX] = random.pick(BAD_EVENT_IDS);
+      return { text: e.fields.join('\t'), kind };
+    }
+    case 'badEtlTstamp': {
+      const e = gen.newEvent();
+      e.fields[ETL_TSTAMP_INDEX] = random.pick(BAD_ETL_TSTAMPS);
+      return { text: e.fields.join('\t'), kind };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A line of a kind that copies an event of this run or an earlier one; undefined for the others. */
+function copiedLine(
+  random: Random,
+  kind: DemoLineKind,
+  gen: RunEvents,
+  runEvents: readonly Event[],
+  earlierEvents: readonly Event[],
+): Line | undefined {
+  switch (kind) {
+    case 'exactDuplicate': {
+      // The same line twice in one run (a retried task's output kept twice).
+      const e = random.pick(runEvents);
+      return { text: e.fields.join('\t'), kind };
+    }
+    case 'laterRunDuplicate': {
+      // The same event (same id and fingerprint) enriched again by a later run.
+      const fields = [...random.pick(earlierEvents).fields];
+      fields[ETL_TSTAMP_INDEX] = gen.etlTstamp();
+      return { text: fields.join('\t'), kind };
+    }
+    case 'otherFingerprint': {
+      // An event id seen before with a different payload: a distinct manifest key.
+      const source = random.pick(earlierEvents.length > 0 && random.chance(0.5) ? earlierEvents : runEvents);
+      const e = gen.newEvent();
+      e.fields[EVENT_ID_INDEX] = source.eventId;
+      return { text: e.fields.join('\t'), kind };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The files of run number `r`: its lines in 1-3 files of rotating encodings, an empty file, a marker. */
+function runFiles(
+  random: Random,
+  folder: string,
+  runLines: readonly Line[],
+  r: number,
+  isLastRun: boolean,
+): DemoFile[] {
+  const files: DemoFile[] = [];
+  const fileCount = Math.min(runLines.length, random.between(1, 3));
+  const chunkSizes = splitTotal(random, runLines.length, fileCount, 1);
+  let offset = 0;
+  chunkSizes.forEach((size, j) => {
+    const chunk = runLines.slice(offset, offset + size);
+    offset += size;
+    const encoding = ENCODINGS[(r + j) % ENCODINGS.length] ?? 'none';
+    const base = r === 1 && j === fileCount - 1 ? `enriched-${pad5(j)}` : `part-${pad5(j)}`;
+    const name = encoding === 'none' ? base : encoding === 'gz' ? `${base}.gz` : `${base}.gzip`;
+    let text = chunk.map((l) => `${l.text}${l.kind === 'crlf' ? '\r\n' : '\n'}`).join('');
+    // Leave one file without a final line end; a reader must still yield its last line.
+    if (isLastRun && j === fileCount - 1 && chunk.at(-1)?.kind !== 'crlf') text = text.slice(0, -1);
+    files.push({
+      path: `${folder}/${name}`,
+      compression: encoding === 'none' ? 'none' : 'gzip',
+      text,
+      lineCount: chunk.length,
+      role: 'data',
+    });
+  });
+  if (r % 3 === 1) {
+    files.push({
+      path: `${folder}/part-${pad5(fileCount)}`,
+      compression: 'none',
+      text: '',
+      lineCount: 0,
+      role: 'empty',
+    });
+  }
+  if (r % 2 === 0) {
+    files.push({ path: `${folder}/_SUCCESS`, compression: 'none', text: '', lineCount: 0, role: 'marker' });
+  }
+  return files;
+}
+
+/** A file of events in a folder that is not a run. */
+function ignoredFolderFile(random: Random, folder: string, runTime: DateTime): DemoFile {
+  const stray = Array.from({ length: 10 }, () =>
+    makeEvent(random, runTime.toMillis(), tstamp(runTime.toMillis())),
+  );
+  return {
+    path: `${folder}/part-00000`,
+    compression: 'none',
+    text: stray.map((e) => `${e.fields.join('\t')}\n`).join(''),
+    lineCount: stray.length,
+    role: 'ignored',
+  };
 }
 
 function makeEvent(random: Random, runMillis: number, etlTstamp: string): Event {

@@ -38,21 +38,32 @@ export function renderVerdict(r: VerifyResult): string {
   }
 }
 
+type Row = [string, string];
+
 /** Human-readable result. */
 export function renderVerifyResult(r: VerifyResult): string {
-  const c = r.counts;
-  const s = r.sampling;
-  const cov = r.coverage;
-  const reasons = Object.entries(c.badByReason)
-    .map(([k, v]) => `${k} ${n(v)}`)
-    .join(', ');
+  const rows: Row[] = [...selectionRows(r), ...samplingRows(r), ...countRows(r), ...verdictRows(r)];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  if (r.missingKeys.length > 0) {
+    lines.push(
+      `first missing keys${r.reportFile ? ` (all of them in ${r.reportFile})` : ' (--report FILE lists all)'}:`,
+    );
+    for (const m of r.missingKeys)
+      lines.push(`  ${m.eventId}  ${m.fingerprint}  (run ${m.runId}, ${m.file})`);
+  }
+  return lines.join('\n');
+}
+
+/** What was checked: the archive, the table, the run, the selection, etlTime and ttl. */
+function selectionRows(r: VerifyResult): Row[] {
   const etlTime =
     r.etlTime === 'event'
       ? "event (each line's own etl_tstamp)"
       : r.etlTimeCheck === 'exact'
         ? "run (each run's etlTime from the job's report)"
         : "run, checked in event terms only (not after the line's etl_tstamp): no job report with each run's etlTime";
-  const rows: [string, string][] = [
+  return [
     ['archive', r.archive],
     ['table', `${r.table} (${r.region})`],
     [
@@ -68,13 +79,20 @@ export function renderVerifyResult(r: VerifyResult): string {
     ...(r.selection.skippedFiles.length > 0
       ? ([
           ['not sampled', `${n(r.selection.skippedFiles.length)} file(s) with a codec verify does not read`],
-        ] as [string, string][])
+        ] as Row[])
       : []),
     ['etlTime', etlTime],
     [
       'ttl',
       `${n(r.ttl.seconds)} s; TTL on ttl ${r.ttl.deletes ? 'enabled (items past their ttl may be gone: not counted)' : 'not enabled'}; expired items ${r.ttl.skippedAtWrite ? 'skipped' : 'written'} by the job`,
     ],
+  ];
+}
+
+/** How the sample was drawn and looked up. */
+function samplingRows(r: VerifyResult): Row[] {
+  const s = r.sampling;
+  return [
     [
       'sample',
       `seed ${r.seed}: ${n(s.linesDrawn)} lines drawn in ${n(s.attempts)} attempts${s.stoppedShort ? ` (STOPPED SHORT of ${n(s.target)} events)` : ''}`,
@@ -89,7 +107,7 @@ export function renderVerifyResult(r: VerifyResult): string {
             'gzip byte cap',
             `${mb(s.maxObjectBytes)} per file: ${n(s.capped.length)} file(s) read in part; ${pct(s.cappedShareOfBytes, 1)} of the selection's bytes lie past the cap and cannot be drawn (each capped file's head stands in for the whole file)`,
           ],
-        ] as [string, string][])
+        ] as Row[])
       : []),
     ...(s.unreadableFiles.length > 0
       ? ([
@@ -97,12 +115,22 @@ export function renderVerifyResult(r: VerifyResult): string {
             'unreadable files',
             `${n(s.unreadableFiles.length)} (their complete lines before the failure were sampled)`,
           ],
-        ] as [string, string][])
+        ] as Row[])
       : []),
     [
       'lookups',
       `${n(r.lookups.keys)} keys in ${n(r.lookups.requests)} BatchGetItem calls (${r.lookups.consistent ? 'strongly' : 'eventually'} consistent)${r.lookups.consumedReadUnits > 0 ? `, ${n(r.lookups.consumedReadUnits)} RCU` : ''}${r.lookups.throttledRetries > 0 ? `, ${n(r.lookups.throttledRetries)} throttled retries` : ''}`,
     ],
+  ];
+}
+
+/** What became of the sampled lines. */
+function countRows(r: VerifyResult): Row[] {
+  const c = r.counts;
+  const reasons = Object.entries(c.badByReason)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
+  return [
     ['sampled lines', n(c.sampled)],
     ['  bad', n(c.bad) + (reasons ? ` (${reasons})` : '')],
     ['  without fingerprint', n(c.noFingerprint)],
@@ -121,6 +149,13 @@ export function renderVerifyResult(r: VerifyResult): string {
       `${n(c.foundOtherEtlTime)} (written first by the shredder or another batch: not missing)`,
     ],
     ['    missing', n(c.missing)],
+  ];
+}
+
+/** The coverage, the verdict and the job's own counters. */
+function verdictRows(r: VerifyResult): Row[] {
+  const cov = r.coverage;
+  return [
     [
       'coverage',
       `${pct(cov.estimate)} (95% Wilson interval ${pct(cov.lower)} .. ${pct(cov.upper)}, n = ${n(Math.floor(cov.effectiveSampleSize))}${cov.weighted ? ' effective' : ''})`,
@@ -132,17 +167,7 @@ export function renderVerifyResult(r: VerifyResult): string {
             'job report',
             `${n(r.jobCounters.linesRead)} lines: ${n(r.jobCounters.bad)} bad, ${n(r.jobCounters.noFingerprint)} without fingerprint, ${n(r.jobCounters.expired)} expired, ${n(r.jobCounters.duplicatesInSelection)} duplicates, ${n(r.jobCounters.written)} written, ${n(r.jobCounters.alreadyPresent)} already present, ${n(r.jobCounters.conflicting)} conflicting`,
           ],
-        ] as [string, string][])
+        ] as Row[])
       : []),
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  if (r.missingKeys.length > 0) {
-    lines.push(
-      `first missing keys${r.reportFile ? ` (all of them in ${r.reportFile})` : ' (--report FILE lists all)'}:`,
-    );
-    for (const m of r.missingKeys)
-      lines.push(`  ${m.eventId}  ${m.fingerprint}  (run ${m.runId}, ${m.file})`);
-  }
-  return lines.join('\n');
 }

@@ -480,69 +480,12 @@ export async function loadInputs(options: LoadInputsOptions): Promise<LoadInputs
     issues.push(...resolverDoc.issues);
   }
 
-  let storage: StorageConfig | undefined;
-  let storageSchemaSource: SchemaSource | undefined;
-  if (storageDoc.ok) {
-    const { key, data } = storageDoc.doc;
-    const keyIssues = checkSchemaKey(
-      key,
-      STORAGE_CONFIG_SCHEMA,
-      STORAGE_CONFIG_VERSIONS,
-      paths.storage,
-      sameSchemaFamily(key, RESOLVER_SCHEMA) ? SWAPPED_HINT : STORAGE_FAMILY_HINT,
-    );
-    issues.push(...keyIssues);
-    if (keyIssues.length === 0) {
-      // Without a usable resolver the data is still checked, against the bundled schema, so that
-      // its problems are reported together with the resolver's.
-      let resolution: Resolution;
-      if (resolver !== undefined) {
-        resolution = await resolveThroughResolver(key, resolver, paths, deps);
-      } else {
-        const bundled = await readBundledSafely(key, deps);
-        resolution =
-          bundled === null
-            ? { issues: [], warnings: [] }
-            : {
-                schema: bundled.schema,
-                source: { kind: 'bundled', location: bundled.location },
-                issues: [],
-                warnings: [],
-              };
-      }
-      issues.push(...resolution.issues);
-      warnings.push(...resolution.warnings);
-      if (resolution.schema !== undefined) {
-        const compiled = compileIgluSchema(resolution.schema);
-        if (!compiled.ok) {
-          issues.push({
-            source: paths.storage,
-            path: '/schema',
-            message: `the schema ${schemaKeyToUri(key)} from ${resolution.source?.location ?? 'the resolver'} is not valid JSON Schema: ${compiled.message}`,
-            hint: 'Fix that schema in its repository, or remove the repository from the resolver.',
-          });
-        } else {
-          const dataIssues = explainPurpose(compiled.validate(data, paths.storage, '/data'), key.version);
-          issues.push(...dataIssues);
-          if (dataIssues.length === 0) {
-            const normalized = normalizeStorageConfig(
-              key.version as StorageConfigVersion,
-              data,
-              paths.storage,
-            );
-            if (normalized.ok) {
-              storage = normalized.config;
-              storageSchemaSource = resolution.source;
-            } else {
-              issues.push(...normalized.issues);
-            }
-          }
-        }
-      }
-    }
-  } else {
-    issues.push(...storageDoc.issues);
-  }
+  const loaded: LoadedStorage = storageDoc.ok
+    ? await loadStorage(storageDoc.doc, resolver, paths, deps)
+    : { issues: storageDoc.issues, warnings: [] };
+  issues.push(...loaded.issues);
+  warnings.push(...loaded.warnings);
+  const { storage, source: storageSchemaSource } = loaded;
 
   if (
     issues.length === 0 &&
@@ -556,6 +499,90 @@ export async function loadInputs(options: LoadInputsOptions): Promise<LoadInputs
   const rank = (issue: ValidationIssue) =>
     issue.source === paths.storage ? 0 : issue.source === paths.resolver ? 1 : 2;
   return { ok: false, issues: [...issues].sort((a, b) => rank(a) - rank(b)), warnings };
+}
+
+/** The storage config, when valid, and the source of the schema it was validated against. */
+interface LoadedStorage {
+  storage?: StorageConfig;
+  source?: SchemaSource;
+  issues: ValidationIssue[];
+  warnings: ValidationIssue[];
+}
+
+/** Checks the storage config's schema key, resolves that schema and validates the config's data. */
+async function loadStorage(
+  doc: SelfDescribing,
+  resolver: ResolverConfig | undefined,
+  paths: { storage: string; resolver: string },
+  deps: Deps,
+): Promise<LoadedStorage> {
+  const { key, data } = doc;
+  const keyIssues = checkSchemaKey(
+    key,
+    STORAGE_CONFIG_SCHEMA,
+    STORAGE_CONFIG_VERSIONS,
+    paths.storage,
+    sameSchemaFamily(key, RESOLVER_SCHEMA) ? SWAPPED_HINT : STORAGE_FAMILY_HINT,
+  );
+  if (keyIssues.length > 0) return { issues: keyIssues, warnings: [] };
+  const resolution = await storageSchema(key, resolver, paths, deps);
+  if (resolution.schema === undefined) return { issues: resolution.issues, warnings: resolution.warnings };
+  const validated = validateStorage(key, data, resolution.schema, resolution.source, paths.storage);
+  return {
+    storage: validated.storage,
+    source: validated.source,
+    issues: [...resolution.issues, ...validated.issues],
+    warnings: resolution.warnings,
+  };
+}
+
+/** The storage config's schema, through the resolver; without a usable one, the bundled copy. */
+async function storageSchema(
+  key: SchemaKey,
+  resolver: ResolverConfig | undefined,
+  paths: { storage: string; resolver: string },
+  deps: Deps,
+): Promise<Resolution> {
+  // Without a usable resolver the data is still checked, against the bundled schema, so that
+  // its problems are reported together with the resolver's.
+  if (resolver !== undefined) return resolveThroughResolver(key, resolver, paths, deps);
+  const bundled = await readBundledSafely(key, deps);
+  return bundled === null
+    ? { issues: [], warnings: [] }
+    : {
+        schema: bundled.schema,
+        source: { kind: 'bundled', location: bundled.location },
+        issues: [],
+        warnings: [],
+      };
+}
+
+/** The storage config's data, validated against its schema and normalized. */
+function validateStorage(
+  key: SchemaKey,
+  data: unknown,
+  schema: unknown,
+  source: SchemaSource | undefined,
+  storagePath: string,
+): Pick<LoadedStorage, 'storage' | 'source' | 'issues'> {
+  const compiled = compileIgluSchema(schema);
+  if (!compiled.ok) {
+    return {
+      issues: [
+        {
+          source: storagePath,
+          path: '/schema',
+          message: `the schema ${schemaKeyToUri(key)} from ${source?.location ?? 'the resolver'} is not valid JSON Schema: ${compiled.message}`,
+          hint: 'Fix that schema in its repository, or remove the repository from the resolver.',
+        },
+      ],
+    };
+  }
+  const dataIssues = explainPurpose(compiled.validate(data, storagePath, '/data'), key.version);
+  if (dataIssues.length > 0) return { issues: dataIssues };
+  const normalized = normalizeStorageConfig(key.version as StorageConfigVersion, data, storagePath);
+  if (!normalized.ok) return { issues: normalized.issues };
+  return { storage: normalized.config, source, issues: [] };
 }
 
 /** Options of `loadStorageConfig`. */

@@ -9,11 +9,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
-import { createDynamoDbClient } from '../aws/dynamodb.js';
+import { createDynamoDbClient, type DynamoDbClient, type StoredManifestItem } from '../aws/dynamodb.js';
 import { DEFAULT_TTL_SECONDS, type EtlTimeMode } from '../domain/contract.js';
-import { compareKeys, expectedManifest, type ManifestCounters } from '../domain/enriched.js';
-import type { JobProgress } from '../domain/job-report.js';
-import { writeDemoArchive } from './demo-archive.js';
+import {
+  compareKeys,
+  expectedManifest,
+  type ExpectedManifest,
+  type ManifestCounters,
+} from '../domain/enriched.js';
+import type { JobProgress, JobSummary } from '../domain/job-report.js';
+import { writeDemoArchive, type DemoArchiveManifest } from './demo-archive.js';
 import { startDynalite } from './dynalite.js';
 import type { RunnerName } from '../domain/run-record.js';
 import { submit, type SubmitOptions, type SubmitResult } from './submit.js';
@@ -86,29 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   o.log('Starting an embedded DynamoDB (dynalite) on 127.0.0.1');
   const dynalite = await startDynalite({ createTableMs: 0 });
   try {
-    // Static dummy keys: dynalite accepts any, and they exercise the storage config's key path.
-    const storageConfig = path.join(dir, 'dynamodb.json');
-    writeFileSync(
-      storageConfig,
-      JSON.stringify(
-        {
-          schema: 'iglu:com.snowplowanalytics.snowplow.storage/amazon_dynamodb_config/jsonschema/2-0-0',
-          data: {
-            name: 'demo events manifest',
-            auth: DEMO_KEYS,
-            awsRegion: DEMO_REGION,
-            dynamodbTable: DEMO_TABLE,
-            id: '8a8ba8a5-6f4c-4b06-8a0f-3b2a1e1f6d11',
-            purpose: 'EVENTS_MANIFEST',
-          },
-        },
-        null,
-        2,
-      ),
-    );
-    const resolver = path.join(dir, 'resolver.json');
-    writeFileSync(resolver, JSON.stringify(DEMO_RESOLVER, null, 2));
-
+    const configs = writeConfigs(dir);
     const dynamo = createDynamoDbClient({
       region: DEMO_REGION,
       endpoint: dynalite.endpoint,
@@ -117,98 +100,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     try {
       await dynamo.createManifestTable(DEMO_TABLE, { billingMode: 'PAY_PER_REQUEST' });
       o.log(`Created table ${DEMO_TABLE} at ${dynalite.endpoint}`);
-
-      const common: SubmitOptions = {
-        archive: archiveDir,
-        storageConfigPath: storageConfig,
-        resolverPath: resolver,
-        etlTime: o.etlTime,
-        writeRate: o.writeRate,
-        ttlSeconds: DEFAULT_TTL_SECONDS,
-        writeExpired: false,
-        dynamodbEndpoint: dynalite.endpoint,
-        staging: path.join(dir, 'report'),
-        master: o.master,
-        driverMemory: o.driverMemory,
-        projectRoot: o.projectRoot,
-        cacheDir: o.cacheDir,
-        cwd: dir,
-        env: o.env,
-        now: o.now,
-        log: o.log,
-        onProgress: o.onProgress,
-        onPlan: (plan) =>
-          o.log(
-            `Plan: ${plan.runs.selected} runs, ${plan.objects} objects, about ${plan.events.estimated} events, at most ${plan.writes} writes`,
-          ),
-        signal: o.signal,
-      };
-      const submitted = o.submitJob
-        ? await o.submitJob(common, { archiveDir, dynamoEndpoint: dynalite.endpoint, o })
-        : await submit({ ...common, runner: 'local' });
-      if (submitted.status !== 'SUCCEEDED') throw new Error(`the demo's run ended ${submitted.status}`);
-      const submitResult: SubmitResult = submitted;
-
-      const expected = expectedManifest(archive.runs, {
-        etlTime: o.etlTime,
-        ttlSeconds: DEFAULT_TTL_SECONDS,
-        skipExpired: submitResult.skipExpired,
-        nowSeconds: Math.floor(o.now.toSeconds()),
-      });
-      const items = (await dynamo.scanItems(DEMO_TABLE)).sort(compareKeys);
-      const mismatches: string[] = [];
-      if (items.length !== expected.items.length) {
-        mismatches.push(
-          `the table holds ${items.length} items, the archive prescribes ${expected.items.length}`,
-        );
-      }
-      // The table is new, so nothing is present before the run; but a put whose answer was lost
-      // (a timeout on a loaded machine) is retried and then finds its own item: it counts as
-      // already present, at most once per retry. Everything else must be exactly as prescribed.
-      const got = submitResult.summary.counters;
-      for (const [name, want] of Object.entries(expected.counters)) {
-        if (name === 'written' || name === 'alreadyPresent') continue;
-        const value = got[name as keyof ManifestCounters];
-        if (value !== want) mismatches.push(`counter ${name} is ${value}, the archive prescribes ${want}`);
-      }
-      if (got.written + got.alreadyPresent !== expected.counters.written) {
-        mismatches.push(
-          `written + already present is ${got.written + got.alreadyPresent}, the archive prescribes ${expected.counters.written}`,
-        );
-      }
-      if (got.alreadyPresent > submitResult.summary.otherRetries + submitResult.summary.throttledRetries) {
-        mismatches.push(
-          `${got.alreadyPresent} items were already present in a new table, more than the job's ${submitResult.summary.otherRetries} retries explain`,
-        );
-      }
-      const byKey = new Map(expected.items.map((i) => [`${i.eventId}/${i.fingerprint}`, i]));
-      for (const item of items) {
-        const want = byKey.get(`${item.eventId}/${item.fingerprint}`);
-        if (!want) mismatches.push(`unexpected item ${item.eventId}/${item.fingerprint}`);
-        else if (want.etlTime !== item.etlTime || want.ttl !== item.ttl) {
-          mismatches.push(
-            `${item.eventId}/${item.fingerprint}: etlTime ${item.etlTime} ttl ${item.ttl}, expected ${want.etlTime} / ${want.ttl}`,
-          );
-        }
-        if (mismatches.length >= 10) break;
-      }
-      o.log(`Verifying ${DEMO_TABLE} against a random sample of the archive`);
-      const verify = await verifyManifest({
-        archive: archiveDir,
-        storageConfigPath: storageConfig,
-        knownRun: { name: submitResult.runName, summary: submitResult.summary },
-        etlTime: o.etlTime,
-        seed: o.seed,
-        consistentRead: false,
-        dynamodbEndpoint: dynalite.endpoint,
-        bundledSchemasDir: path.join(o.projectRoot, 'schemas', 'iglu'),
-        cwd: dir,
-        env: o.env,
-        now: o.now,
-        log: o.log,
-        onProgress: o.onVerifyProgress,
-        signal: o.signal,
-      });
+      const where: DemoPlace = { dir, archiveDir, dynamoEndpoint: dynalite.endpoint, ...configs };
+      const submitResult = await submitDemo(o, where);
+      const table = await checkTable(o, archive, submitResult, dynamo);
+      const verify = await verifyDemo(o, where, submitResult);
       const result: DemoResult = {
         runner: submitResult.runner,
         dir: o.keep ? dir : null,
@@ -220,10 +115,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         },
         table: DEMO_TABLE,
         submit: submitResult,
-        tableItemCount: items.length,
-        expected: expected.counters,
-        tableMatchesArchive: mismatches.length === 0,
-        mismatches,
+        tableItemCount: table.itemCount,
+        expected: table.expected,
+        tableMatchesArchive: table.mismatches.length === 0,
+        mismatches: table.mismatches,
         verify,
       };
       return result;
@@ -234,6 +129,165 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await dynalite.stop();
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where the demo's pieces are: its folder, the archive, the configs and the table's endpoint. */
+interface DemoPlace {
+  dir: string;
+  archiveDir: string;
+  dynamoEndpoint: string;
+  storageConfig: string;
+  resolver: string;
+}
+
+/** Writes the storage config and the resolver into `dir`. */
+function writeConfigs(dir: string): { storageConfig: string; resolver: string } {
+  // Static dummy keys: dynalite accepts any, and they exercise the storage config's key path.
+  const storageConfig = path.join(dir, 'dynamodb.json');
+  writeFileSync(
+    storageConfig,
+    JSON.stringify(
+      {
+        schema: 'iglu:com.snowplowanalytics.snowplow.storage/amazon_dynamodb_config/jsonschema/2-0-0',
+        data: {
+          name: 'demo events manifest',
+          auth: DEMO_KEYS,
+          awsRegion: DEMO_REGION,
+          dynamodbTable: DEMO_TABLE,
+          id: '8a8ba8a5-6f4c-4b06-8a0f-3b2a1e1f6d11',
+          purpose: 'EVENTS_MANIFEST',
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  const resolver = path.join(dir, 'resolver.json');
+  writeFileSync(resolver, JSON.stringify(DEMO_RESOLVER, null, 2));
+  return { storageConfig, resolver };
+}
+
+/** Back-fills the demo's table with the real job (local unless `o.submitJob` says otherwise); it must succeed. */
+async function submitDemo(o: DemoOptions, where: DemoPlace): Promise<SubmitResult> {
+  const common: SubmitOptions = {
+    archive: where.archiveDir,
+    storageConfigPath: where.storageConfig,
+    resolverPath: where.resolver,
+    etlTime: o.etlTime,
+    writeRate: o.writeRate,
+    ttlSeconds: DEFAULT_TTL_SECONDS,
+    writeExpired: false,
+    dynamodbEndpoint: where.dynamoEndpoint,
+    staging: path.join(where.dir, 'report'),
+    master: o.master,
+    driverMemory: o.driverMemory,
+    projectRoot: o.projectRoot,
+    cacheDir: o.cacheDir,
+    cwd: where.dir,
+    env: o.env,
+    now: o.now,
+    log: o.log,
+    onProgress: o.onProgress,
+    onPlan: (plan) =>
+      o.log(
+        `Plan: ${plan.runs.selected} runs, ${plan.objects} objects, about ${plan.events.estimated} events, at most ${plan.writes} writes`,
+      ),
+    signal: o.signal,
+  };
+  const submitted = o.submitJob
+    ? await o.submitJob(common, { archiveDir: where.archiveDir, dynamoEndpoint: where.dynamoEndpoint, o })
+    : await submit({ ...common, runner: 'local' });
+  if (submitted.status !== 'SUCCEEDED') throw new Error(`the demo's run ended ${submitted.status}`);
+  return submitted;
+}
+
+/** The table and the job's counters, against what the archive prescribes. */
+async function checkTable(
+  o: DemoOptions,
+  archive: DemoArchiveManifest,
+  submitResult: SubmitResult,
+  dynamo: DynamoDbClient,
+): Promise<{ itemCount: number; expected: ManifestCounters; mismatches: string[] }> {
+  const expected = expectedManifest(archive.runs, {
+    etlTime: o.etlTime,
+    ttlSeconds: DEFAULT_TTL_SECONDS,
+    skipExpired: submitResult.skipExpired,
+    nowSeconds: Math.floor(o.now.toSeconds()),
+  });
+  const items = (await dynamo.scanItems(DEMO_TABLE)).sort(compareKeys);
+  const mismatches: string[] = [];
+  if (items.length !== expected.items.length) {
+    mismatches.push(`the table holds ${items.length} items, the archive prescribes ${expected.items.length}`);
+  }
+  counterMismatches(expected.counters, submitResult.summary, mismatches);
+  itemMismatches(items, expected, mismatches);
+  return { itemCount: items.length, expected: expected.counters, mismatches };
+}
+
+function counterMismatches(expected: ManifestCounters, summary: JobSummary, mismatches: string[]): void {
+  // The table is new, so nothing is present before the run; but a put whose answer was lost
+  // (a timeout on a loaded machine) is retried and then finds its own item: it counts as
+  // already present, at most once per retry. Everything else must be exactly as prescribed.
+  const got = summary.counters;
+  for (const [name, want] of Object.entries(expected)) {
+    if (name === 'written' || name === 'alreadyPresent') continue;
+    const value = got[name as keyof ManifestCounters];
+    if (value !== want) mismatches.push(`counter ${name} is ${value}, the archive prescribes ${want}`);
+  }
+  if (got.written + got.alreadyPresent !== expected.written) {
+    mismatches.push(
+      `written + already present is ${got.written + got.alreadyPresent}, the archive prescribes ${expected.written}`,
+    );
+  }
+  if (got.alreadyPresent > summary.otherRetries + summary.throttledRetries) {
+    mismatches.push(
+      `${got.alreadyPresent} items were already present in a new table, more than the job's ${summary.otherRetries} retries explain`,
+    );
+  }
+}
+
+/** Items the archive does not prescribe, or with another etlTime or ttl (until ten mismatches in all). */
+function itemMismatches(
+  items: readonly StoredManifestItem[],
+  expected: ExpectedManifest,
+  mismatches: string[],
+): void {
+  const byKey = new Map(expected.items.map((i) => [`${i.eventId}/${i.fingerprint}`, i]));
+  for (const item of items) {
+    const want = byKey.get(`${item.eventId}/${item.fingerprint}`);
+    if (!want) mismatches.push(`unexpected item ${item.eventId}/${item.fingerprint}`);
+    else if (want.etlTime !== item.etlTime || want.ttl !== item.ttl) {
+      mismatches.push(
+        `${item.eventId}/${item.fingerprint}: etlTime ${item.etlTime} ttl ${item.ttl}, expected ${want.etlTime} / ${want.ttl}`,
+      );
+    }
+    if (mismatches.length >= 10) break;
+  }
+}
+
+/** `populator verify` on the table the demo filled (the default sample, the demo's seed). */
+async function verifyDemo(
+  o: DemoOptions,
+  where: DemoPlace,
+  submitResult: SubmitResult,
+): Promise<VerifyResult> {
+  o.log(`Verifying ${DEMO_TABLE} against a random sample of the archive`);
+  return verifyManifest({
+    archive: where.archiveDir,
+    storageConfigPath: where.storageConfig,
+    knownRun: { name: submitResult.runName, summary: submitResult.summary },
+    etlTime: o.etlTime,
+    seed: o.seed,
+    consistentRead: false,
+    dynamodbEndpoint: where.dynamoEndpoint,
+    bundledSchemasDir: path.join(o.projectRoot, 'schemas', 'iglu'),
+    cwd: where.dir,
+    env: o.env,
+    now: o.now,
+    log: o.log,
+    onProgress: o.onVerifyProgress,
+    signal: o.signal,
+  });
 }
 
 /** The demo's resolver: Iglu Central, as most pipelines have it (offline, the bundled copies answer). */

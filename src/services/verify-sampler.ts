@@ -116,88 +116,133 @@ type Resolution = { line: string; weight: number } | null;
 
 /** Draws lines until the counted ones reach the target effective size (or attempts run out). */
 export async function sampleArchive(o: SamplerOptions): Promise<SamplerResult> {
-  const { frame, reader } = o;
-  const attempts = new AttemptStream(frame, o.seed);
-  const maxAttempts = o.maxAttempts ?? 200 * o.target + 10_000;
-  const concurrency = o.concurrency ?? 16;
-  const resolved: (Resolution | undefined)[] = [];
-  const gzipRead = new Set<number>();
-  const capped = new Map<number, CappedObject>();
-  const unreadable = new Map<number, UnreadableObject>();
-  let gzipReads = 0;
+  return new Sampler(o).run();
+}
 
-  const tally = new WeightedTally();
-  let scanned = 0;
-  let stopAt: number | undefined;
-  let evaluated = 0;
-  // A first round of a quarter of the target measures the rates (how many attempts a counted line
-  // takes: ~1 for gzip, ~8 for plain files of 1.4 KB lines); the second then aims at the end.
-  // Going for the whole target at once would, on a small archive whose probes merge, read it
-  // over again in every round.
-  let prefix = Math.min(maxAttempts, Math.ceil(o.target / 4) + 16);
+/** A plain-file read: a merged range of probes of one file. */
+interface PlainRead {
+  file: number;
+  range: ReadRange;
+}
 
-  let drawn = 0;
-  let lastProgress = 0;
-  const resolve = (j: number, r: Resolution): void => {
-    if (r !== null && resolved[j] == null) drawn++;
-    resolved[j] = r;
-  };
-  const progress = (force = false): void => {
-    const now = Date.now();
-    if (!force && now - lastProgress < 100) return;
-    lastProgress = now;
-    o.onProgress?.({ attempts: evaluated, drawn, effective: tally.effectiveSize, target: o.target });
-  };
+/** The state of one sampling: what each attempt resolved to, what was read, the counted tally. */
+class Sampler {
+  private readonly o: SamplerOptions;
+  private readonly frame: SamplingFrame;
+  private readonly reader: ArchiveReader;
+  private readonly attempts: AttemptStream;
+  private readonly maxAttempts: number;
+  private readonly concurrency: number;
+  private readonly resolved: (Resolution | undefined)[] = [];
+  private readonly gzipRead = new Set<number>();
+  private readonly capped = new Map<number, CappedObject>();
+  private readonly unreadable = new Map<number, UnreadableObject>();
+  private gzipReads = 0;
+  private readonly tally = new WeightedTally();
+  private scanned = 0;
+  private stopAt: number | undefined;
+  private evaluated = 0;
+  private drawn = 0;
+  private lastProgress = 0;
 
-  for (;;) {
-    throwIfAborted(o.signal);
-    await resolvePlain(evaluated, prefix);
-    // Before any gzip line is weighed, how much a line is worth is a guess: look further ahead.
-    const margin = tally.count > 0 ? 1.3 : 2;
-    const lookahead = Math.min(maxAttempts, Math.max(prefix, Math.ceil(margin * projectedStop(prefix))));
-    await resolveGzip(prefix, lookahead);
-    evaluated = prefix;
-    // The stopping rule, in attempt order over the resolved prefix.
-    for (; scanned < prefix && stopAt === undefined; scanned++) {
-      const r = resolved[scanned];
+  constructor(o: SamplerOptions) {
+    this.o = o;
+    this.frame = o.frame;
+    this.reader = o.reader;
+    this.attempts = new AttemptStream(o.frame, o.seed);
+    this.maxAttempts = o.maxAttempts ?? 200 * o.target + 10_000;
+    this.concurrency = o.concurrency ?? 16;
+  }
+
+  /** Rounds over a growing prefix of the attempts, until the stopping point is in it. */
+  async run(): Promise<SamplerResult> {
+    const { o, maxAttempts } = this;
+    // A first round of a quarter of the target measures the rates (how many attempts a counted line
+    // takes: ~1 for gzip, ~8 for plain files of 1.4 KB lines); the second then aims at the end.
+    // Going for the whole target at once would, on a small archive whose probes merge, read it
+    // over again in every round.
+    let prefix = Math.min(maxAttempts, Math.ceil(o.target / 4) + 16);
+    for (;;) {
+      throwIfAborted(o.signal);
+      await this.resolvePlain(this.evaluated, prefix);
+      // Before any gzip line is weighed, how much a line is worth is a guess: look further ahead.
+      const margin = this.tally.count > 0 ? 1.3 : 2;
+      const lookahead = Math.min(
+        maxAttempts,
+        Math.max(prefix, Math.ceil(margin * this.projectedStop(prefix))),
+      );
+      await this.resolveGzip(prefix, lookahead);
+      this.evaluated = prefix;
+      this.scanForStop(prefix);
+      this.progress(true);
+      if (this.stopAt !== undefined || prefix >= maxAttempts) break;
+      const reached = this.tally.effectiveSize;
+      const growth = reached > 0 ? ((o.target - reached) / reached) * prefix * 1.15 : prefix * 3;
+      prefix = Math.min(maxAttempts, prefix + Math.ceil(growth) + 16);
+    }
+    return this.result(this.stopAt ?? prefix);
+  }
+
+  /** The stopping rule, in attempt order over the resolved prefix. */
+  private scanForStop(prefix: number): void {
+    for (; this.scanned < prefix && this.stopAt === undefined; this.scanned++) {
+      const r = this.resolved[this.scanned];
       if (!r) continue;
-      if (o.counts(r.line, frame.files[attempts.fileOf(scanned)] as FrameFile)) {
-        tally.add(r.weight, true);
-        if (tally.effectiveSize >= o.target) stopAt = scanned + 1;
+      if (this.o.counts(r.line, this.fileOfAttempt(this.scanned))) {
+        this.tally.add(r.weight, true);
+        if (this.tally.effectiveSize >= this.o.target) this.stopAt = this.scanned + 1;
       }
     }
-    progress(true);
-    if (stopAt !== undefined || prefix >= maxAttempts) break;
-    const reached = tally.effectiveSize;
-    const growth = reached > 0 ? ((o.target - reached) / reached) * prefix * 1.15 : prefix * 3;
-    prefix = Math.min(maxAttempts, prefix + Math.ceil(growth) + 16);
   }
 
-  const end = stopAt ?? prefix;
-  const lines: DrawnLine[] = [];
-  for (let j = 0; j < end; j++) {
-    const r = resolved[j];
-    if (r) lines.push({ attempt: j, file: attempts.fileOf(j), line: r.line, weight: r.weight });
+  private result(end: number): SamplerResult {
+    const lines: DrawnLine[] = [];
+    for (let j = 0; j < end; j++) {
+      const r = this.resolved[j];
+      if (r) lines.push({ attempt: j, file: this.attempts.fileOf(j), line: r.line, weight: r.weight });
+    }
+    return {
+      lines,
+      attempts: end,
+      attemptsEvaluated: this.evaluated,
+      effective: this.tally.effectiveSize,
+      stoppedShort: this.stopAt === undefined,
+      gzip: { objectsRead: this.gzipRead.size, reads: this.gzipReads, capped: [...this.capped.values()] },
+      unreadable: [...this.unreadable.values()],
+    };
   }
-  return {
-    lines,
-    attempts: end,
-    attemptsEvaluated: evaluated,
-    effective: tally.effectiveSize,
-    stoppedShort: stopAt === undefined,
-    gzip: { objectsRead: gzipRead.size, reads: gzipReads, capped: [...capped.values()] },
-    unreadable: [...unreadable.values()],
-  };
+
+  private fileOfAttempt(j: number): FrameFile {
+    return this.frame.files[this.attempts.fileOf(j)] as FrameFile;
+  }
+
+  private resolve(j: number, r: Resolution): void {
+    if (r !== null && this.resolved[j] == null) this.drawn++;
+    this.resolved[j] = r;
+  }
+
+  private progress(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastProgress < 100) return;
+    this.lastProgress = now;
+    this.o.onProgress?.({
+      attempts: this.evaluated,
+      drawn: this.drawn,
+      effective: this.tally.effectiveSize,
+      target: this.o.target,
+    });
+  }
 
   /** Where the stopping point will probably be, from the rates seen so far (for the gzip look-ahead). */
-  function projectedStop(upTo: number): number {
+  private projectedStop(upTo: number): number {
+    const { tally } = this;
     let counted = 0;
     let gzipPending = 0;
     for (let j = 0; j < upTo; j++) {
-      const r = resolved[j];
+      const r = this.resolved[j];
       if (r === undefined) {
-        if (frame.files[attempts.fileOf(j)]?.compression === 'gzip') gzipPending++;
-      } else if (r !== null && o.counts(r.line, frame.files[attempts.fileOf(j)] as FrameFile)) {
+        if (this.frame.files[this.attempts.fileOf(j)]?.compression === 'gzip') gzipPending++;
+      } else if (r !== null && this.o.counts(r.line, this.fileOfAttempt(j))) {
         counted++;
       }
     }
@@ -205,58 +250,67 @@ export async function sampleArchive(o: SamplerOptions): Promise<SamplerResult> {
     // weights make a line worth less than one sample: scale by what the lines so far were worth.
     const efficiency = tally.count > 0 ? tally.effectiveSize / tally.count : 1;
     const rate = ((counted + 0.9 * gzipPending) / Math.max(1, upTo)) * efficiency;
-    return rate > 0 ? o.target / rate : upTo * 4;
+    return rate > 0 ? this.o.target / rate : upTo * 4;
   }
 
-  async function resolvePlain(from: number, to: number): Promise<void> {
+  /** Resolves the plain-file attempts in [from, to): one read per merged range of probes. */
+  private async resolvePlain(from: number, to: number): Promise<void> {
+    await forEachLimited(this.plainReads(from, to), this.concurrency, (read) => this.readPlain(read));
+  }
+
+  /** The probes of the plain-file attempts in [from, to), merged per file. */
+  private plainReads(from: number, to: number): PlainRead[] {
     const probesByFile = new Map<number, ReadRange[]>();
     for (let j = from; j < to; j++) {
-      const a = attempts.get(j);
-      const file = frame.files[a.file] as FrameFile;
+      const a = this.attempts.get(j);
+      const file = this.frame.files[a.file] as FrameFile;
       if (file.compression !== 'none') continue;
-      if (unreadable.has(a.file)) {
-        resolve(j, null);
+      if (this.unreadable.has(a.file)) {
+        this.resolve(j, null);
         continue;
       }
-      const r = probeRange(a.offset, file.bytes, o.readahead ?? 0);
+      const r = probeRange(a.offset, file.bytes, this.o.readahead ?? 0);
       let list = probesByFile.get(a.file);
       if (list === undefined) probesByFile.set(a.file, (list = []));
       list.push({ start: r.start, end: r.end, attempts: [j] });
     }
-    const reads: { file: number; range: ReadRange }[] = [];
+    const reads: PlainRead[] = [];
     for (const [file, probes] of probesByFile) {
-      for (const range of coalesceRanges(probes, o.mergeGap ?? DEFAULT_MERGE_GAP, MAX_MERGED_READ)) {
+      for (const range of coalesceRanges(probes, this.o.mergeGap ?? DEFAULT_MERGE_GAP, MAX_MERGED_READ)) {
         reads.push({ file, range });
       }
     }
-    await forEachLimited(reads, concurrency, async ({ file, range }) => {
-      throwIfAborted(o.signal);
-      const f = frame.files[file] as FrameFile;
-      let bytes: Uint8Array;
-      try {
-        bytes = await reader.readRange(f.path, range.start, range.end);
-      } catch (error) {
-        if (!fileGone(error)) throw error;
-        unreadable.set(file, { path: f.path, error: describe(error), linesRead: 0 });
-        for (const j of range.attempts) resolve(j, null);
-        return;
-      }
-      for (const j of range.attempts) {
-        const a = attempts.get(j);
-        const start = acceptedLineStart(bytes, range.start, a.offset);
-        resolve(
-          j,
-          start === null
-            ? null
-            : { line: await readLine(f, start, bytes, range.start), weight: PLAIN_WEIGHT },
-        );
-      }
-      progress();
-    });
+    return reads;
+  }
+
+  /** One merged read: each of its attempts accepted (with its line) or rejected. */
+  private async readPlain({ file, range }: PlainRead): Promise<void> {
+    throwIfAborted(this.o.signal);
+    const f = this.frame.files[file] as FrameFile;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.reader.readRange(f.path, range.start, range.end);
+    } catch (error) {
+      if (!fileGone(error)) throw error;
+      this.unreadable.set(file, { path: f.path, error: describe(error), linesRead: 0 });
+      for (const j of range.attempts) this.resolve(j, null);
+      return;
+    }
+    for (const j of range.attempts) {
+      const a = this.attempts.get(j);
+      const start = acceptedLineStart(bytes, range.start, a.offset);
+      this.resolve(
+        j,
+        start === null
+          ? null
+          : { line: await this.readLine(f, start, bytes, range.start), weight: PLAIN_WEIGHT },
+      );
+    }
+    this.progress();
   }
 
   /** The line starting at `start`, from the bytes already read and, when it goes on, more reads. */
-  async function readLine(
+  private async readLine(
     f: FrameFile,
     start: number,
     bytes: Uint8Array,
@@ -267,7 +321,7 @@ export async function sampleArchive(o: SamplerOptions): Promise<SamplerResult> {
     const parts: Uint8Array[] = [];
     let length = 0;
     for (let chunk = LINE_READ_CHUNK; ; chunk *= 2) {
-      const end = lineEndIn(have, haveStart, haveStart, o.maxLineBytes - length);
+      const end = lineEndIn(have, haveStart, haveStart, this.o.maxLineBytes - length);
       if (end >= 0) {
         parts.push(have.subarray(0, end - haveStart));
         break;
@@ -277,61 +331,73 @@ export async function sampleArchive(o: SamplerOptions): Promise<SamplerResult> {
       const next = haveStart + have.length;
       // The file's last line needs no line end.
       if (next >= f.bytes) break;
-      have = await reader.readRange(f.path, next, Math.min(f.bytes, next + chunk));
+      have = await this.reader.readRange(f.path, next, Math.min(f.bytes, next + chunk));
       haveStart = next;
       if (have.length === 0) break;
     }
     return decode(parts);
   }
 
-  async function resolveGzip(upTo: number, lookahead: number): Promise<void> {
+  /** Resolves the gzip attempts below `upTo`, and those up to `lookahead` in the files read for them. */
+  private async resolveGzip(upTo: number, lookahead: number): Promise<void> {
+    const slots = this.gzipSlots(upTo, lookahead);
+    if (slots === null) return;
+    await forEachLimited([...slots], this.concurrency, ([file, js]) => this.fillGzipSlots(file, js));
+  }
+
+  /** The attempts, by file, of the gzip files an attempt below `upTo` needs; null when none does. */
+  private gzipSlots(upTo: number, lookahead: number): Map<number, number[]> | null {
     // Files with an attempt below `upTo` that no read has covered yet.
     const needed = new Set<number>();
     for (let j = 0; j < upTo; j++) {
-      if (resolved[j] !== undefined) continue;
-      const file = attempts.fileOf(j);
-      if (frame.files[file]?.compression === 'gzip') needed.add(file);
+      if (this.resolved[j] !== undefined) continue;
+      const file = this.attempts.fileOf(j);
+      if (this.frame.files[file]?.compression === 'gzip') needed.add(file);
     }
-    if (needed.size === 0) return;
+    if (needed.size === 0) return null;
     const slots = new Map<number, number[]>();
     for (let j = 0; j < lookahead; j++) {
-      const file = attempts.fileOf(j);
-      if (!needed.has(file) || resolved[j] !== undefined) continue;
+      const file = this.attempts.fileOf(j);
+      if (!needed.has(file) || this.resolved[j] !== undefined) continue;
       let list = slots.get(file);
       if (list === undefined) slots.set(file, (list = []));
       list.push(j);
     }
-    await forEachLimited([...slots], concurrency, async ([file, js]) => {
-      throwIfAborted(o.signal);
-      const f = frame.files[file] as FrameFile;
-      const reservoir = new SlotReservoir<string>(js.map((j) => attempts.get(j).reservoirSeed));
-      const read = await readGzip(f, reservoir);
-      gzipReads++;
-      if (read.failure !== undefined)
-        unreadable.set(file, { path: f.path, error: read.failure, linesRead: read.lines });
-      if (read.capped)
-        capped.set(file, { path: f.path, bytes: f.bytes, bytesRead: read.bytes, linesRead: read.lines });
-      // A capped file's head stands in for the whole file (lines per byte read); a file cut short
-      // holds only the lines before its end (they are all the job read of it).
-      const weight = read.lines === 0 ? 0 : read.lines / (read.capped ? read.bytes : f.bytes);
-      gzipRead.add(file);
-      reservoir.values().forEach((v, i) => {
-        resolve(js[i] as number, v.value === undefined || weight === 0 ? null : { line: v.value, weight });
-      });
-      progress();
-    });
+    return slots;
   }
 
-  async function readGzip(
+  /** Decompresses one gzip file once, filling the reservoir slot of each of its attempts `js`. */
+  private async fillGzipSlots(file: number, js: number[]): Promise<void> {
+    throwIfAborted(this.o.signal);
+    const f = this.frame.files[file] as FrameFile;
+    const reservoir = new SlotReservoir<string>(js.map((j) => this.attempts.get(j).reservoirSeed));
+    const read = await this.readGzip(f, reservoir);
+    this.gzipReads++;
+    if (read.failure !== undefined)
+      this.unreadable.set(file, { path: f.path, error: read.failure, linesRead: read.lines });
+    if (read.capped)
+      this.capped.set(file, { path: f.path, bytes: f.bytes, bytesRead: read.bytes, linesRead: read.lines });
+    // A capped file's head stands in for the whole file (lines per byte read); a file cut short
+    // holds only the lines before its end (they are all the job read of it).
+    const weight = read.lines === 0 ? 0 : read.lines / (read.capped ? read.bytes : f.bytes);
+    this.gzipRead.add(file);
+    reservoir.values().forEach((v, i) => {
+      this.resolve(js[i] as number, v.value === undefined || weight === 0 ? null : { line: v.value, weight });
+    });
+    this.progress();
+  }
+
+  private async readGzip(
     f: FrameFile,
     reservoir: SlotReservoir<string>,
   ): Promise<{ lines: number; bytes: number; capped: boolean; failure?: string }> {
+    const { o } = this;
     let bytes = 0;
     const cap = o.maxObjectBytes !== undefined && f.bytes > o.maxObjectBytes ? o.maxObjectBytes : undefined;
     const splitter = new LineSplitter((n, line) => {
       if (reservoir.wants(n)) reservoir.offer(n, () => decode([line]));
     }, o.maxLineBytes);
-    const source = reader.readStream(f.path, cap);
+    const source = this.reader.readStream(f.path, cap);
     const counted = async function* (): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
         bytes += chunk.length;

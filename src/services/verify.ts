@@ -6,7 +6,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
-import { createDynamoDbClient, type StoredManifestItem } from '../aws/dynamodb.js';
+import {
+  createDynamoDbClient,
+  type BatchGetKeysResult,
+  type DynamoDbClient,
+  type StoredManifestItem,
+} from '../aws/dynamodb.js';
 import { createS3Client } from '../aws/s3.js';
 import { parseArchiveLocation, type ArchiveLocation } from '../domain/archive.js';
 import { resolveEndpoint } from '../domain/checks/flags.js';
@@ -17,12 +22,14 @@ import {
   MAX_LINE_BYTES,
   type EtlTimeMode,
 } from '../domain/contract.js';
+import type { ManifestKey } from '../domain/enriched.js';
 import { UserError } from '../domain/errors.js';
 import { parseJobSummary, type JobCounters, type JobSummary } from '../domain/job-report.js';
 import type { RunRecord } from '../domain/run-record.js';
-import { buildFrame, compressionOf, type FrameFile } from '../domain/sampling.js';
+import { buildFrame, compressionOf, type FrameFile, type SamplingFrame } from '../domain/sampling.js';
 import { DEFAULT_MIN_COVERAGE, DEFAULT_SAMPLE_SIZE } from '../domain/statistics.js';
-import { requireTimeRange, selectRuns, toJobRunId } from '../domain/time-range.js';
+import type { StorageConfig } from '../domain/storage-config.js';
+import { requireTimeRange, selectRuns, toJobRunId, type TimeRange } from '../domain/time-range.js';
 import {
   VerifyTally,
   classifySampledLine,
@@ -36,7 +43,14 @@ import {
 import { loadStorageConfig } from './config-loader.js';
 import { listRunRecords, loadRunRecord } from './run-records.js';
 import { createArchiveReader, type ArchiveReader, type ArchiveRun } from './verify-archive.js';
-import { forEachLimited, sampleArchive, type CappedObject, type UnreadableObject } from './verify-sampler.js';
+import {
+  forEachLimited,
+  sampleArchive,
+  type CappedObject,
+  type DrawnLine,
+  type SamplerResult,
+  type UnreadableObject,
+} from './verify-sampler.js';
 
 /** The missing keys a result lists (all of them go to --report). */
 export const SHOWN_MISSING_KEYS = 10;
@@ -168,7 +182,10 @@ export interface VerifyResult {
   durationSeconds: number;
 }
 
-/** Verifies the manifest against a sample of the archive. */
+/**
+ * Verifies the manifest against a sample of the archive: inputs -> the table's expectations ->
+ * the selection -> the sample -> the lookups -> the outcomes -> the result.
+ */
 export async function verifyManifest(o: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
   const warnings: string[] = [];
@@ -176,6 +193,65 @@ export async function verifyManifest(o: VerifyOptions): Promise<VerifyResult> {
     warnings.push(w);
     o.log(`Warning: ${w}`);
   };
+  const inputs = await resolveInputs(o, warn);
+  const { dynamo, reader } = openClients(o, inputs);
+  try {
+    const expected = await expectationsOf(o, inputs, dynamo);
+    const selection = await listSelected(o, inputs, reader, warn);
+    const classify = lineClassifier(expected.expectations);
+    const sampled = await drawSample(o, inputs.target, selection.frame, reader, classify, warn);
+    const lookups = await lookUp(o, inputs.storage.table, selection.frame, sampled, classify, dynamo);
+    const outcomes = judgeSample(lookups, expected.expectations);
+    const reportFile = writeReport(o, outcomes.reported);
+    return {
+      archive: inputs.archive.uri,
+      table: inputs.storage.table,
+      region: inputs.region,
+      run:
+        inputs.run === undefined
+          ? null
+          : { name: inputs.run.name, summary: inputs.run.summary !== undefined },
+      selection: selectionSection(inputs.range, selection),
+      etlTime: inputs.etlTime,
+      etlTimeCheck: expected.etlTimeCheck,
+      ttl: {
+        seconds: inputs.ttlSeconds,
+        deletes: expected.ttlDeletes,
+        skippedAtWrite: expected.expectations.skipExpired,
+      },
+      seed: o.seed,
+      sampling: samplingSection(o, inputs.target, selection.frame, sampled, reader),
+      lookups: lookupsSection(o, lookups),
+      counts: outcomes.tally.snapshot(),
+      coverage: outcomes.tally.verdict(inputs.minCoverage),
+      missingKeys: outcomes.reported.filter((r) => r.outcome === 'missing').slice(0, SHOWN_MISSING_KEYS),
+      reportFile,
+      jobCounters: inputs.run?.summary?.counters ?? null,
+      warnings,
+      durationSeconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    reader.close();
+    dynamo.destroy();
+  }
+}
+
+/** What verify checks against, resolved before anything is read from the archive or the table. */
+interface VerifyInputs {
+  archive: ArchiveLocation;
+  /** The effective sample size asked for. */
+  target: number;
+  minCoverage: number;
+  storage: StorageConfig;
+  run: KnownRun | undefined;
+  region: string;
+  range: TimeRange;
+  etlTime: EtlTimeMode;
+  ttlSeconds: number;
+}
+
+/** The storage config, the run and the flags, each with the run's value where no flag is given. */
+async function resolveInputs(o: VerifyOptions, warn: (w: string) => void): Promise<VerifyInputs> {
   const archive = parseArchiveLocation(o.archive, o.cwd);
   const target = o.sample ?? DEFAULT_SAMPLE_SIZE;
   const minCoverage = o.minCoverage ?? DEFAULT_MIN_COVERAGE;
@@ -211,7 +287,16 @@ export async function verifyManifest(o: VerifyOptions): Promise<VerifyResult> {
     );
   }
   const ttlSeconds = o.ttlSeconds ?? record?.inputs.ttlSeconds ?? summary?.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  return { archive, target, minCoverage, storage, run, region, range, etlTime, ttlSeconds };
+}
 
+/** The DynamoDB client (the storage config's keys) and the archive's reader (the caller's identity). */
+function openClients(
+  o: VerifyOptions,
+  inputs: VerifyInputs,
+): { dynamo: DynamoDbClient; reader: ArchiveReader } {
+  const { storage, region } = inputs;
+  const record = inputs.run?.record;
   const staticCredentials =
     storage.credentials.kind === 'static'
       ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
@@ -233,243 +318,332 @@ export async function verifyManifest(o: VerifyOptions): Promise<VerifyResult> {
     profile,
   });
   // The storage config's keys are for DynamoDB; the archive is read with the caller's own identity.
-  const reader = createArchiveReader(archive, { region, endpoint: s3Endpoint, profile });
-  try {
-    const table = await dynamo.describeManifestTable(storage.table);
-    if (!table.exists) {
-      throw new UserError(`The manifest table ${storage.table} does not exist in ${region}.`, {
-        code: 'TABLE_NOT_FOUND',
-        hint: 'Check dynamodbTable and awsRegion in the storage config (or --region): verify reads the table the back-fill wrote.',
-      });
-    }
-    const ttlDeletes = table.ttl === 'ENABLED' && table.ttlAttribute === ATTR_TTL;
-    const nowSeconds = Math.floor(o.now.toSeconds());
-    const expectations: VerifyExpectations = {
-      etlTime,
-      runEtlTimes: etlTime === 'run' && summary?.etlTimeMode === 'run' ? summary.runEtlTimes : undefined,
-      ttlSeconds,
-      skipExpired: summary?.skipExpired ?? (ttlDeletes && !(record?.inputs.writeExpired ?? false)),
-      jobNowSeconds: record ? Math.floor(Date.parse(record.createdAt) / 1000) : nowSeconds,
-      ttlDeletes,
-      nowSeconds,
-    };
-    const etlTimeCheck =
-      etlTime === 'event' || expectations.runEtlTimes !== undefined ? 'exact' : 'eventTermsOnly';
-    if (etlTimeCheck === 'eventTermsOnly') {
-      o.log(
-        run === undefined
-          ? "etlTime is checked in event terms only: no run of this archive is known, and a run's earliest etl_tstamp cannot be told from a sample (--run NAME names one)"
-          : `etlTime is checked in event terms only: the report of run ${run.name} gives no etlTime per run`,
-      );
-    }
+  const reader = createArchiveReader(inputs.archive, { region, endpoint: s3Endpoint, profile });
+  return { dynamo, reader };
+}
 
-    // 1. The selection, listed as the job lists it.
-    const listing = await reader.listRuns();
-    const runIds = selectRuns(
-      listing.runs.map((r) => r.runId),
-      range,
-    );
-    const selected = new Set(runIds);
-    const runs = listing.runs.filter((r) => selected.has(r.runId));
-    if (listing.runs.length === 0) {
-      throw new UserError(`The archive ${archive.uri} holds no run=YYYY-MM-dd-HH-mm-ss folder.`, {
-        code: 'ARCHIVE_NO_RUNS',
-        hint: 'Pass the folder or prefix directly above the run=... folders of enriched events.',
-      });
-    }
-    if (runs.length === 0) {
-      throw new UserError(
-        `None of the ${listing.runs.length} runs of ${archive.uri} is selected by --since/--until.`,
-        {
-          code: 'NO_RUN_SELECTED',
-          hint: 'Widen --since/--until (UTC; since inclusive, until exclusive).',
-        },
-      );
-    }
-    const files = await listSelection(reader, runs, o);
-    const skippedFiles: VerifyResult['selection']['skippedFiles'] = [];
-    const frameFiles: FrameFile[] = [];
-    for (const f of files) {
-      const compression = compressionOf(f.path);
-      if (compression === undefined)
-        skippedFiles.push({ path: f.path, reason: 'compressed with a codec verify does not read' });
-      else frameFiles.push({ path: f.path, runId: f.runId, bytes: f.bytes, compression });
-    }
-    if (skippedFiles.length > 0) {
-      warn(
-        `${skippedFiles.length} file(s) use a codec verify does not read (e.g. ${skippedFiles[0]?.path}): they are outside the sample`,
-      );
-    }
-    const frame = buildFrame(frameFiles);
-    if (frame.totalBytes === 0) {
-      throw new UserError(`The selected runs of ${archive.uri} hold no file to sample.`, {
-        code: 'ARCHIVE_EMPTY',
-        hint: 'Check the archive and --since/--until: every file of the selected runs is empty or hidden.',
-      });
-    }
-    if (
-      summary !== undefined &&
-      (summary.filesRead !== frame.files.length || summary.bytesRead !== frame.totalBytes)
-    ) {
-      warn(
-        `the selection now has ${frame.files.length} file(s), ${frame.totalBytes} bytes; run ${run?.name} read ${summary.filesRead} file(s), ${summary.bytesRead} bytes: the archive changed since`,
-      );
-    }
+/** What the job should have written, given the table's TTL setting and the run's inputs and report. */
+interface TableExpectations {
+  expectations: VerifyExpectations;
+  ttlDeletes: boolean;
+  etlTimeCheck: VerifyResult['etlTimeCheck'];
+}
 
-    // 2. The sample.
-    const classes = new Map<string, SampledLineClass>();
-    const classify = (line: string, file: FrameFile): SampledLineClass => {
-      const key = `${file.runId}\n${line}`;
-      let c = classes.get(key);
-      if (c === undefined) classes.set(key, (c = classifySampledLine(line, file.runId, expectations)));
-      return c;
-    };
-    const sampled = await sampleArchive({
-      frame,
-      reader,
-      seed: o.seed,
-      target,
-      counts: (line, file) => {
-        const c = classify(line, file);
-        return c.kind === 'valid' && c.expired === null;
-      },
-      maxLineBytes: MAX_LINE_BYTES,
-      readahead: o.readahead,
-      mergeGap: o.mergeGap,
-      maxObjectBytes: o.maxObjectBytes,
-      concurrency: o.concurrency,
-      onProgress: (p) => o.onProgress?.({ phase: 'sampling', ...p }),
-      signal: o.signal,
+async function expectationsOf(
+  o: VerifyOptions,
+  inputs: VerifyInputs,
+  dynamo: DynamoDbClient,
+): Promise<TableExpectations> {
+  const { run, etlTime } = inputs;
+  const record = run?.record;
+  const summary = run?.summary;
+  const table = await dynamo.describeManifestTable(inputs.storage.table);
+  if (!table.exists) {
+    throw new UserError(`The manifest table ${inputs.storage.table} does not exist in ${inputs.region}.`, {
+      code: 'TABLE_NOT_FOUND',
+      hint: 'Check dynamodbTable and awsRegion in the storage config (or --region): verify reads the table the back-fill wrote.',
     });
-    if (sampled.stoppedShort) {
-      warn(
-        `stopped after ${sampled.attempts} attempts with an effective sample of ${sampled.effective.toFixed(0)} of the ${target} asked for: the selection holds few lines the job writes`,
-      );
-    }
-    for (const u of sampled.unreadable)
-      warn(
-        `could not read ${u.path} to its end (${u.error}); its ${u.linesRead} complete line(s) before that were sampled`,
-      );
-
-    // 3. The lookups.
-    const drawn = sampled.lines.map((l) => {
-      const file = frame.files[l.file] as FrameFile;
-      return { ...l, path: file.path, runId: file.runId, class: classify(l.line, file) };
-    });
-    const keys = drawn.flatMap((d) => (d.class.kind === 'valid' ? [d.class.key] : []));
-    const found = await dynamo.batchGetKeys(storage.table, keys, {
-      consistentRead: o.consistentRead,
-      concurrency: 8,
-      onProgress: (done, total) => o.onProgress?.({ phase: 'lookup', done, total }),
-    });
-    const byKey = new Map<string, StoredManifestItem>();
-    for (const item of found.items) byKey.set(`${item.eventId}\t${item.fingerprint}`, item);
-
-    // 4. The outcomes.
-    const tally = new VerifyTally();
-    // Each key once (a small archive yields the same line several times), in sample order.
-    const reported: ReportedKey[] = [];
-    const reportedKeys = new Set<string>();
-    for (const d of drawn) {
-      const c = d.class;
-      let outcome: SampleOutcome;
-      if (c.kind !== 'valid') {
-        outcome = c;
-      } else {
-        const item = byKey.get(`${c.key.eventId}\t${c.key.fingerprint}`);
-        if (c.expired !== null) {
-          outcome = { kind: 'expired', when: c.expired, present: item !== undefined };
-        } else if (item === undefined) {
-          outcome = { kind: 'missing' };
-        } else {
-          outcome = { kind: 'found', etlTime: judgeFoundEtlTime(item.etlTime, c.etlTime, expectations) };
-        }
-        const reportKey = `${c.key.eventId}\t${c.key.fingerprint}`;
-        if (
-          (outcome.kind === 'missing' || (outcome.kind === 'found' && outcome.etlTime === 'other')) &&
-          !reportedKeys.has(reportKey)
-        ) {
-          reportedKeys.add(reportKey);
-          reported.push({
-            outcome: outcome.kind === 'missing' ? 'missing' : 'otherEtlTime',
-            ...c.key,
-            runId: d.runId,
-            file: d.path,
-            expectedEtlTime: c.etlTime.value,
-            ...(outcome.kind === 'found' && item?.etlTime !== undefined
-              ? { storedEtlTime: item.etlTime }
-              : {}),
-          });
-        }
-      }
-      tally.add(outcome, d.weight);
-    }
-    let reportFile: string | null = null;
-    if (o.reportFile !== undefined) {
-      reportFile = path.resolve(o.cwd, o.reportFile);
-      writeFileSync(reportFile, reported.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    }
-
-    const cappedBytes = frame.files.reduce(
-      (n, f) =>
-        n +
-        (f.compression === 'gzip' && o.maxObjectBytes !== undefined
-          ? Math.max(0, f.bytes - o.maxObjectBytes)
-          : 0),
-      0,
-    );
-    return {
-      archive: archive.uri,
-      table: storage.table,
-      region,
-      run: run === undefined ? null : { name: run.name, summary: summary !== undefined },
-      selection: {
-        since: range.since ? toJobRunId(range.since) : null,
-        until: range.until ? toJobRunId(range.until) : null,
-        runs: runs.length,
-        files: frame.files.length,
-        bytes: frame.totalBytes,
-        gzipFiles: frame.files.filter((f) => f.compression === 'gzip').length,
-        ignored: listing.ignored,
-        skippedFiles,
-      },
-      etlTime,
-      etlTimeCheck,
-      ttl: { seconds: ttlSeconds, deletes: ttlDeletes, skippedAtWrite: expectations.skipExpired },
-      seed: o.seed,
-      sampling: {
-        target,
-        attempts: sampled.attempts,
-        linesDrawn: sampled.lines.length,
-        stoppedShort: sampled.stoppedShort,
-        readRequests: reader.stats.requests,
-        bytesRead: reader.stats.bytes,
-        gzipFilesRead: sampled.gzip.objectsRead,
-        gzipReads: sampled.gzip.reads,
-        maxObjectBytes: o.maxObjectBytes ?? null,
-        capped: sampled.gzip.capped,
-        cappedShareOfBytes: cappedBytes / frame.totalBytes,
-        unreadableFiles: sampled.unreadable,
-      },
-      lookups: {
-        keys: new Set(keys.map((k) => `${k.eventId}\t${k.fingerprint}`)).size,
-        requests: found.requests,
-        throttledRetries: found.throttledRetries,
-        consumedReadUnits: found.consumedReadUnits,
-        consistent: o.consistentRead,
-      },
-      counts: tally.snapshot(),
-      coverage: tally.verdict(minCoverage),
-      missingKeys: reported.filter((r) => r.outcome === 'missing').slice(0, SHOWN_MISSING_KEYS),
-      reportFile,
-      jobCounters: summary?.counters ?? null,
-      warnings,
-      durationSeconds: (Date.now() - started) / 1000,
-    };
-  } finally {
-    reader.close();
-    dynamo.destroy();
   }
+  const ttlDeletes = table.ttl === 'ENABLED' && table.ttlAttribute === ATTR_TTL;
+  const nowSeconds = Math.floor(o.now.toSeconds());
+  const expectations: VerifyExpectations = {
+    etlTime,
+    runEtlTimes: etlTime === 'run' && summary?.etlTimeMode === 'run' ? summary.runEtlTimes : undefined,
+    ttlSeconds: inputs.ttlSeconds,
+    skipExpired: summary?.skipExpired ?? (ttlDeletes && !(record?.inputs.writeExpired ?? false)),
+    jobNowSeconds: record ? Math.floor(Date.parse(record.createdAt) / 1000) : nowSeconds,
+    ttlDeletes,
+    nowSeconds,
+  };
+  const etlTimeCheck =
+    etlTime === 'event' || expectations.runEtlTimes !== undefined ? 'exact' : 'eventTermsOnly';
+  if (etlTimeCheck === 'eventTermsOnly') {
+    o.log(
+      run === undefined
+        ? "etlTime is checked in event terms only: no run of this archive is known, and a run's earliest etl_tstamp cannot be told from a sample (--run NAME names one)"
+        : `etlTime is checked in event terms only: the report of run ${run.name} gives no etlTime per run`,
+    );
+  }
+  return { expectations, ttlDeletes, etlTimeCheck };
+}
+
+/** The selected runs and the sampling frame of their files. */
+interface Selection {
+  runs: ArchiveRun[];
+  ignored: string[];
+  skippedFiles: VerifyResult['selection']['skippedFiles'];
+  frame: SamplingFrame;
+}
+
+/** The selection, listed as the job lists it. */
+async function listSelected(
+  o: VerifyOptions,
+  inputs: VerifyInputs,
+  reader: ArchiveReader,
+  warn: (w: string) => void,
+): Promise<Selection> {
+  const { archive } = inputs;
+  const listing = await reader.listRuns();
+  const runs = selectedRuns(listing.runs, inputs.range, archive);
+  const { frame, skippedFiles } = frameOf(await listSelection(reader, runs, o), warn);
+  if (frame.totalBytes === 0) {
+    throw new UserError(`The selected runs of ${archive.uri} hold no file to sample.`, {
+      code: 'ARCHIVE_EMPTY',
+      hint: 'Check the archive and --since/--until: every file of the selected runs is empty or hidden.',
+    });
+  }
+  const summary = inputs.run?.summary;
+  if (
+    summary !== undefined &&
+    (summary.filesRead !== frame.files.length || summary.bytesRead !== frame.totalBytes)
+  ) {
+    warn(
+      `the selection now has ${frame.files.length} file(s), ${frame.totalBytes} bytes; run ${inputs.run?.name} read ${summary.filesRead} file(s), ${summary.bytesRead} bytes: the archive changed since`,
+    );
+  }
+  return { runs, ignored: listing.ignored, skippedFiles, frame };
+}
+
+/** The runs --since/--until select; none at all, or none selected, is the user's to fix. */
+function selectedRuns(all: readonly ArchiveRun[], range: TimeRange, archive: ArchiveLocation): ArchiveRun[] {
+  const runIds = selectRuns(
+    all.map((r) => r.runId),
+    range,
+  );
+  const selected = new Set(runIds);
+  const runs = all.filter((r) => selected.has(r.runId));
+  if (all.length === 0) {
+    throw new UserError(`The archive ${archive.uri} holds no run=YYYY-MM-dd-HH-mm-ss folder.`, {
+      code: 'ARCHIVE_NO_RUNS',
+      hint: 'Pass the folder or prefix directly above the run=... folders of enriched events.',
+    });
+  }
+  if (runs.length === 0) {
+    throw new UserError(`None of the ${all.length} runs of ${archive.uri} is selected by --since/--until.`, {
+      code: 'NO_RUN_SELECTED',
+      hint: 'Widen --since/--until (UTC; since inclusive, until exclusive).',
+    });
+  }
+  return runs;
+}
+
+/** The sampling frame of the files verify can read; the others are reported and left out. */
+function frameOf(
+  files: readonly { path: string; runId: string; bytes: number }[],
+  warn: (w: string) => void,
+): { frame: SamplingFrame; skippedFiles: Selection['skippedFiles'] } {
+  const skippedFiles: Selection['skippedFiles'] = [];
+  const frameFiles: FrameFile[] = [];
+  for (const f of files) {
+    const compression = compressionOf(f.path);
+    if (compression === undefined)
+      skippedFiles.push({ path: f.path, reason: 'compressed with a codec verify does not read' });
+    else frameFiles.push({ path: f.path, runId: f.runId, bytes: f.bytes, compression });
+  }
+  if (skippedFiles.length > 0) {
+    warn(
+      `${skippedFiles.length} file(s) use a codec verify does not read (e.g. ${skippedFiles[0]?.path}): they are outside the sample`,
+    );
+  }
+  return { frame: buildFrame(frameFiles), skippedFiles };
+}
+
+type LineClassifier = (line: string, file: FrameFile) => SampledLineClass;
+
+/** Classifies a line of a run, each distinct one once (the sampler and the lookups ask again). */
+function lineClassifier(expectations: VerifyExpectations): LineClassifier {
+  const classes = new Map<string, SampledLineClass>();
+  return (line, file) => {
+    const key = `${file.runId}\n${line}`;
+    let c = classes.get(key);
+    if (c === undefined) classes.set(key, (c = classifySampledLine(line, file.runId, expectations)));
+    return c;
+  };
+}
+
+/** The sample: lines drawn until those the job should have written reach the target. */
+async function drawSample(
+  o: VerifyOptions,
+  target: number,
+  frame: SamplingFrame,
+  reader: ArchiveReader,
+  classify: LineClassifier,
+  warn: (w: string) => void,
+): Promise<SamplerResult> {
+  const sampled = await sampleArchive({
+    frame,
+    reader,
+    seed: o.seed,
+    target,
+    counts: (line, file) => {
+      const c = classify(line, file);
+      return c.kind === 'valid' && c.expired === null;
+    },
+    maxLineBytes: MAX_LINE_BYTES,
+    readahead: o.readahead,
+    mergeGap: o.mergeGap,
+    maxObjectBytes: o.maxObjectBytes,
+    concurrency: o.concurrency,
+    onProgress: (p) => o.onProgress?.({ phase: 'sampling', ...p }),
+    signal: o.signal,
+  });
+  if (sampled.stoppedShort) {
+    warn(
+      `stopped after ${sampled.attempts} attempts with an effective sample of ${sampled.effective.toFixed(0)} of the ${target} asked for: the selection holds few lines the job writes`,
+    );
+  }
+  for (const u of sampled.unreadable)
+    warn(
+      `could not read ${u.path} to its end (${u.error}); its ${u.linesRead} complete line(s) before that were sampled`,
+    );
+  return sampled;
+}
+
+/** A drawn line with its file and class. */
+type DrawnSample = DrawnLine & { path: string; runId: string; class: SampledLineClass };
+
+/** The drawn lines, and the table's items for their keys. */
+interface Lookups {
+  drawn: DrawnSample[];
+  keys: ManifestKey[];
+  found: BatchGetKeysResult;
+  byKey: Map<string, StoredManifestItem>;
+}
+
+/** Looks the keys of the sample's valid lines up in the table. */
+async function lookUp(
+  o: VerifyOptions,
+  table: string,
+  frame: SamplingFrame,
+  sampled: SamplerResult,
+  classify: LineClassifier,
+  dynamo: DynamoDbClient,
+): Promise<Lookups> {
+  const drawn = sampled.lines.map((l) => {
+    const file = frame.files[l.file] as FrameFile;
+    return { ...l, path: file.path, runId: file.runId, class: classify(l.line, file) };
+  });
+  const keys = drawn.flatMap((d) => (d.class.kind === 'valid' ? [d.class.key] : []));
+  const found = await dynamo.batchGetKeys(table, keys, {
+    consistentRead: o.consistentRead,
+    concurrency: 8,
+    onProgress: (done, total) => o.onProgress?.({ phase: 'lookup', done, total }),
+  });
+  const byKey = new Map<string, StoredManifestItem>();
+  for (const item of found.items) byKey.set(`${item.eventId}\t${item.fingerprint}`, item);
+  return { drawn, keys, found, byKey };
+}
+
+/** Every drawn line's outcome, tallied, and the keys to report. */
+function judgeSample(
+  lookups: Lookups,
+  expectations: VerifyExpectations,
+): { tally: VerifyTally; reported: ReportedKey[] } {
+  const tally = new VerifyTally();
+  // Each key once (a small archive yields the same line several times), in sample order.
+  const reported: ReportedKey[] = [];
+  const reportedKeys = new Set<string>();
+  for (const d of lookups.drawn) {
+    const c = d.class;
+    if (c.kind !== 'valid') {
+      tally.add(c, d.weight);
+      continue;
+    }
+    const reportKey = `${c.key.eventId}\t${c.key.fingerprint}`;
+    const item = lookups.byKey.get(reportKey);
+    const outcome = validOutcome(c, item, expectations);
+    if (
+      (outcome.kind === 'missing' || (outcome.kind === 'found' && outcome.etlTime === 'other')) &&
+      !reportedKeys.has(reportKey)
+    ) {
+      reportedKeys.add(reportKey);
+      reported.push({
+        outcome: outcome.kind === 'missing' ? 'missing' : 'otherEtlTime',
+        ...c.key,
+        runId: d.runId,
+        file: d.path,
+        expectedEtlTime: c.etlTime.value,
+        ...(outcome.kind === 'found' && item?.etlTime !== undefined ? { storedEtlTime: item.etlTime } : {}),
+      });
+    }
+    tally.add(outcome, d.weight);
+  }
+  return { tally, reported };
+}
+
+/** The outcome of a valid line: expired, missing, or found (with its etlTime judged). */
+function validOutcome(
+  c: Extract<SampledLineClass, { kind: 'valid' }>,
+  item: StoredManifestItem | undefined,
+  expectations: VerifyExpectations,
+): SampleOutcome {
+  if (c.expired !== null) return { kind: 'expired', when: c.expired, present: item !== undefined };
+  if (item === undefined) return { kind: 'missing' };
+  return { kind: 'found', etlTime: judgeFoundEtlTime(item.etlTime, c.etlTime, expectations) };
+}
+
+/** Writes every reported key to --report, as JSON lines; its absolute path, or null without --report. */
+function writeReport(o: VerifyOptions, reported: readonly ReportedKey[]): string | null {
+  if (o.reportFile === undefined) return null;
+  const reportFile = path.resolve(o.cwd, o.reportFile);
+  writeFileSync(reportFile, reported.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return reportFile;
+}
+
+function selectionSection(range: TimeRange, selection: Selection): VerifyResult['selection'] {
+  const { frame } = selection;
+  return {
+    since: range.since ? toJobRunId(range.since) : null,
+    until: range.until ? toJobRunId(range.until) : null,
+    runs: selection.runs.length,
+    files: frame.files.length,
+    bytes: frame.totalBytes,
+    gzipFiles: frame.files.filter((f) => f.compression === 'gzip').length,
+    ignored: selection.ignored,
+    skippedFiles: selection.skippedFiles,
+  };
+}
+
+function samplingSection(
+  o: VerifyOptions,
+  target: number,
+  frame: SamplingFrame,
+  sampled: SamplerResult,
+  reader: ArchiveReader,
+): VerifyResult['sampling'] {
+  const cappedBytes = frame.files.reduce(
+    (n, f) =>
+      n +
+      (f.compression === 'gzip' && o.maxObjectBytes !== undefined
+        ? Math.max(0, f.bytes - o.maxObjectBytes)
+        : 0),
+    0,
+  );
+  return {
+    target,
+    attempts: sampled.attempts,
+    linesDrawn: sampled.lines.length,
+    stoppedShort: sampled.stoppedShort,
+    readRequests: reader.stats.requests,
+    bytesRead: reader.stats.bytes,
+    gzipFilesRead: sampled.gzip.objectsRead,
+    gzipReads: sampled.gzip.reads,
+    maxObjectBytes: o.maxObjectBytes ?? null,
+    capped: sampled.gzip.capped,
+    cappedShareOfBytes: cappedBytes / frame.totalBytes,
+    unreadableFiles: sampled.unreadable,
+  };
+}
+
+function lookupsSection(o: VerifyOptions, lookups: Lookups): VerifyResult['lookups'] {
+  const { keys, found } = lookups;
+  return {
+    keys: new Set(keys.map((k) => `${k.eventId}\t${k.fingerprint}`)).size,
+    requests: found.requests,
+    throttledRetries: found.throttledRetries,
+    consumedReadUnits: found.consumedReadUnits,
+    consistent: o.consistentRead,
+  };
 }
 
 /** Every file of the selected runs, listed a few runs at a time. */

@@ -93,26 +93,9 @@ export function archiveChecks(
   range: TimeRange | undefined,
   objects: ArchiveObjects | undefined,
 ): Check[] {
-  const checks: Check[] = [];
   if (top.runIds.length === 0) {
-    checks.push(
-      fail(
-        'archive.runs',
-        top.ignored.length === 0
-          ? `the archive ${top.uri} is empty or does not exist`
-          : `the archive ${top.uri} holds no run=YYYY-MM-dd-HH-mm-ss folder (found: ${list(top.ignored)})`,
-        {
-          source: 'archive',
-          code: top.ignored.length === 0 ? 'ARCHIVE_NOT_FOUND' : 'ARCHIVE_NO_RUNS',
-          hint:
-            top.ignored.length === 0
-              ? 'Pass the folder or S3 prefix that holds the run=YYYY-MM-dd-HH-mm-ss folders of enriched events.'
-              : 'Pass the folder or prefix directly above the run=... folders (e.g. s3://bucket/enriched/archive/), not a run folder or a parent of the archive.',
-        },
-      ),
-    );
     return [
-      ...checks,
+      noRuns(top),
       ...skipAll(
         'archive',
         ['archive.selection', 'archive.objects'],
@@ -120,15 +103,7 @@ export function archiveChecks(
       ),
     ];
   }
-  const first = top.runIds[0] ?? '';
-  const last = top.runIds[top.runIds.length - 1] ?? '';
-  checks.push(
-    pass(
-      'archive.runs',
-      `${n(top.runIds.length)} run ${top.runIds.length === 1 ? 'folder' : 'folders'} in ${top.uri} (${first} .. ${last})`,
-      { source: 'archive' },
-    ),
-  );
+  const checks: Check[] = [runsFound(top)];
   if (top.ignored.length > 0) checks.push(otherEntries(top));
   if (range === undefined) {
     return [
@@ -141,52 +116,82 @@ export function archiveChecks(
     ];
   }
   const selected = selectedRuns(top, range);
-  const bounded = range.since !== undefined || range.until !== undefined;
-  if (selected.length === 0) {
-    checks.push(
-      fail(
-        'archive.selection',
-        `no run ${describeRange(range)}: the archive's ${n(top.runIds.length)} runs go from ${first} to ${last}${top.runIds.length <= 5 ? ` (${top.runIds.join(', ')})` : ''}`,
-        {
-          source: '--since/--until',
-          code: 'NO_RUN_SELECTED',
-          hint: `Move --since/--until over runs that exist (--since is inclusive, --until exclusive), e.g. --since ${first.slice(0, 10)}.`,
-        },
-      ),
-    );
-  } else if (bounded) {
-    checks.push(
-      pass(
-        'archive.selection',
-        `${n(selected.length)} of ${n(top.runIds.length)} runs selected (${selected[0] ?? ''} .. ${selected[selected.length - 1] ?? ''})`,
-      ),
-    );
-  } else {
-    checks.push(pass('archive.selection', `every run selected (no --since/--until)`));
-  }
+  checks.push(selectionCheck(top, range, selected));
   if (objects === undefined) {
     checks.push(...skipAll('archive', ['archive.objects'], 'skipped: no run selected'));
-  } else if (objects.objects === 0) {
-    checks.push(
-      fail(
-        'archive.objects',
-        `the ${n(selected.length)} selected ${selected.length === 1 ? 'run holds' : 'runs hold'} no file to read${objects.skipped > 0 ? ` (${n(objects.skipped)} empty or marker files only)` : ''}`,
-        {
-          source: 'archive',
-          code: 'ARCHIVE_NO_FILES',
-          hint: 'Check that the enriched files were copied into the run folders; the job reads every non-empty file not named _* or .*.',
-        },
-      ),
-    );
   } else {
-    checks.push(
-      pass(
-        'archive.objects',
-        `${n(objects.objects)} ${objects.objects === 1 ? 'file' : 'files'}, ${formatBytes(objects.bytes)} to read in the selected runs${objects.skipped > 0 ? ` (${n(objects.skipped)} empty or marker files skipped)` : ''}`,
-      ),
-    );
+    checks.push(objectsCheck(selected, objects));
   }
   return checks;
+}
+
+function noRuns(top: ArchiveTop): Check {
+  return fail(
+    'archive.runs',
+    top.ignored.length === 0
+      ? `the archive ${top.uri} is empty or does not exist`
+      : `the archive ${top.uri} holds no run=YYYY-MM-dd-HH-mm-ss folder (found: ${list(top.ignored)})`,
+    {
+      source: 'archive',
+      code: top.ignored.length === 0 ? 'ARCHIVE_NOT_FOUND' : 'ARCHIVE_NO_RUNS',
+      hint:
+        top.ignored.length === 0
+          ? 'Pass the folder or S3 prefix that holds the run=YYYY-MM-dd-HH-mm-ss folders of enriched events.'
+          : 'Pass the folder or prefix directly above the run=... folders (e.g. s3://bucket/enriched/archive/), not a run folder or a parent of the archive.',
+    },
+  );
+}
+
+function runsFound(top: ArchiveTop): Check {
+  const first = top.runIds[0] ?? '';
+  const last = top.runIds[top.runIds.length - 1] ?? '';
+  return pass(
+    'archive.runs',
+    `${n(top.runIds.length)} run ${top.runIds.length === 1 ? 'folder' : 'folders'} in ${top.uri} (${first} .. ${last})`,
+    { source: 'archive' },
+  );
+}
+
+function selectionCheck(top: ArchiveTop, range: TimeRange, selected: readonly string[]): Check {
+  const first = top.runIds[0] ?? '';
+  const last = top.runIds[top.runIds.length - 1] ?? '';
+  const bounded = range.since !== undefined || range.until !== undefined;
+  if (selected.length === 0) {
+    return fail(
+      'archive.selection',
+      `no run ${describeRange(range)}: the archive's ${n(top.runIds.length)} runs go from ${first} to ${last}${top.runIds.length <= 5 ? ` (${top.runIds.join(', ')})` : ''}`,
+      {
+        source: '--since/--until',
+        code: 'NO_RUN_SELECTED',
+        hint: `Move --since/--until over runs that exist (--since is inclusive, --until exclusive), e.g. --since ${first.slice(0, 10)}.`,
+      },
+    );
+  }
+  if (bounded) {
+    return pass(
+      'archive.selection',
+      `${n(selected.length)} of ${n(top.runIds.length)} runs selected (${selected[0] ?? ''} .. ${selected[selected.length - 1] ?? ''})`,
+    );
+  }
+  return pass('archive.selection', `every run selected (no --since/--until)`);
+}
+
+function objectsCheck(selected: readonly string[], objects: ArchiveObjects): Check {
+  if (objects.objects === 0) {
+    return fail(
+      'archive.objects',
+      `the ${n(selected.length)} selected ${selected.length === 1 ? 'run holds' : 'runs hold'} no file to read${objects.skipped > 0 ? ` (${n(objects.skipped)} empty or marker files only)` : ''}`,
+      {
+        source: 'archive',
+        code: 'ARCHIVE_NO_FILES',
+        hint: 'Check that the enriched files were copied into the run folders; the job reads every non-empty file not named _* or .*.',
+      },
+    );
+  }
+  return pass(
+    'archive.objects',
+    `${n(objects.objects)} ${objects.objects === 1 ? 'file' : 'files'}, ${formatBytes(objects.bytes)} to read in the selected runs${objects.skipped > 0 ? ` (${n(objects.skipped)} empty or marker files skipped)` : ''}`,
+  );
 }
 
 function otherEntries(top: ArchiveTop): Check {
