@@ -200,7 +200,7 @@ function requireCompleted(v: ImportView, runName: string, table: string): void {
       {
         code: 'IMPORT_NOT_FINAL',
         exitCode: EXIT_CODES.notFinal,
-        hint: `DynamoDB goes on with it (there is no API to cancel an import). Follow it: populator status --watch --run ${runName}.`,
+        hint: `DynamoDB goes on with it (there is no API to cancel an import). Finish it (follow it, then TTL on): populator submit --resume --run ${runName}.`,
       },
     );
   }
@@ -211,8 +211,8 @@ function requireCompleted(v: ImportView, runName: string, table: string): void {
       code: v.status === 'CANCELLED' ? 'IMPORT_CANCELLED' : 'IMPORT_FAILED',
       exitCode: EXIT_CODES.jobFailed,
       hint:
-        `A failed import may leave the table ${table} behind with the items it loaded: delete it (or import into another table name), ` +
-        'fix what the failure names (access to the staging prefix, the log group), and submit the same command again; the job runs again.',
+        `Fix what the failure names (access to the staging prefix, the /aws-dynamodb/* log group), then import the job's files again without running the job: ` +
+        `populator submit --resume --run ${runName}. A failed import may leave ${table} behind with the items it loaded: delete it first, or give the resume a storage config with a new table name.`,
     },
   );
 }
