@@ -18,6 +18,7 @@ import { countersAddUp } from '../../src/domain/job-report.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
 import { submit, submitLocal, type SubmitOptions } from '../../src/services/submit.js';
 import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
+import { cleanEnv } from '../helpers/cli.js';
 import { startAll } from '../helpers/start-all.js';
 import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator.js';
 
@@ -32,18 +33,6 @@ let archive: DemoArchiveManifest;
 /** The CLI's view of moto's DynamoDB, for the tests' own reads. */
 let dynamo: DynamoDbClient;
 
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (k.startsWith('AWS_ENDPOINT_URL') || k === 'AWS_SESSION_TOKEN' || k === 'AWS_PROFILE') delete env[k];
-  }
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: TEST_KEYS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: TEST_KEYS.secretAccessKey,
-  };
-}
-
 function options(table: string, overrides: Partial<SubmitOptions> = {}): SubmitOptions {
   return stack.submitOptions(
     { archive: `s3://${BUCKET}/${PREFIX}/`, table, staging: 'unused', now: NOW },
@@ -51,7 +40,10 @@ function options(table: string, overrides: Partial<SubmitOptions> = {}): SubmitO
       staging: STAGING,
       s3Endpoint: moto.endpoint,
       dynamodbEndpoint: moto.endpoint,
-      env: cleanEnv(),
+      env: cleanEnv({
+        AWS_ACCESS_KEY_ID: TEST_KEYS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_KEYS.secretAccessKey,
+      }),
       import: {},
       importFollowIntervalMs: 200,
       ...overrides,
