@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { followFlags, runFlags } from '../cli/flags.js';
 import { runArgs, runLookup } from '../cli/run-lookup.js';
+import { renderImportProgressLine, renderRunImport } from '../output/import.js';
 import { renderRunStatus } from '../output/plan.js';
 import { renderSummary } from '../output/summary.js';
 import type { StatusResult } from '../services/runs.js';
@@ -52,6 +53,7 @@ Exit code: 0 SUCCESS, 4 FAILED or CANCELLED, 5 not final yet. --watch looks ever
           watch: flags.watch,
           intervalMs: flags.interval * 1000,
           cancelOnInterrupt: flags['cancel-on-interrupt'],
+          onImport: (v) => this.note(renderImportProgressLine(v)),
           ...io,
         }),
       flags['cancel-on-interrupt']
@@ -61,7 +63,9 @@ Exit code: 0 SUCCESS, 4 FAILED or CANCELLED, 5 not final yet. --watch looks ever
     if (!this.jsonEnabled()) {
       this.log(renderRunStatus(result.jobRun, result.run));
       if (result.jobRun.summary !== null) this.log(`\n${renderSummary(result.jobRun.summary)}`);
+      if (result.import !== null) this.log(`\n${renderRunImport(result.import)}`);
     }
+    if (result.import?.next) this.note(result.import.next);
     process.exitCode = result.exitCode;
     return result;
   }

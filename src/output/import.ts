@@ -1,5 +1,6 @@
 /** Pure renderers for `submit --import`: the import's plan, and one line per look at a running import. */
 import type { ImportView } from '../aws/dynamodb-import.js';
+import type { RunImportState } from '../services/run-import.js';
 import { ATTR_TTL } from '../domain/contract.js';
 import { LARGE_IMPORT_REGIONS, type ImportBilling, type ImportPlan } from '../domain/import-plan.js';
 import { IMPORT_PRICE_PER_GB } from '../domain/dynamodb-prices.js';
@@ -84,4 +85,16 @@ export function renderImportProgressLine(v: ImportView): string {
     parts.push(`log group ${v.cloudWatchLogGroupArn}`);
   }
   return parts.join('; ');
+}
+
+/** The import of an import run, as `status` shows it below the job. */
+export function renderRunImport(i: RunImportState): string {
+  const rows: [string, string][] = [
+    ['import', i.importArn === null ? 'not started' : `${i.importArn} ${i.status}`],
+    ['import files', i.folder],
+  ];
+  if (i.view !== null) rows.push(['import state', renderImportProgressLine(i.view)]);
+  if (i.status === 'COMPLETED')
+    rows.push(['TTL on ttl', i.ttlEnabled ? 'switched on' : 'not yet switched on']);
+  return table(rows);
 }

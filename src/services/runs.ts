@@ -4,6 +4,7 @@
  * run record has the coordinates.
  */
 import os from 'node:os';
+import type { ImportView } from '../aws/dynamodb-import.js';
 import { createEmrServerlessClient } from '../aws/emr-serverless.js';
 import { createS3Client } from '../aws/s3.js';
 import { resolveEndpoint } from '../domain/checks/flags.js';
@@ -21,6 +22,7 @@ import { followToEnd, sleep } from '../runners/follow.js';
 import { createLocalRunner } from '../runners/local.js';
 import type { DriverLog, Runner, RunSnapshot } from '../runners/runner.js';
 import { listRunRecords, loadRunRecord, type BrokenRunRecord } from './run-records.js';
+import { importExitCode, lookAtImport, refuseImportCancel, type RunImportState } from './run-import.js';
 
 /** How to find a run. */
 export interface RunLookup {
@@ -194,11 +196,15 @@ export interface StatusOptions extends RunLookup {
   signal?: AbortSignal;
   log: (line: string) => void;
   onProgress: (p: JobProgress) => void;
+  /** With `watch` on an import run: each look at the import. */
+  onImport?: (v: ImportView) => void;
 }
 
 export interface StatusResult {
   run: RunView;
   jobRun: RunSnapshot;
+  /** `submit --import` runs: the import after the job; null otherwise. */
+  import: RunImportState | null;
   exitCode: ExitCode;
 }
 
@@ -222,7 +228,14 @@ export async function runStatus(o: StatusOptions): Promise<StatusResult> {
     } else {
       s = await runner.status(record, { dashboard });
     }
-    return { run: runView(record), jobRun: s, exitCode: exitCodeOf(s) };
+    const imp = await lookAtImport(record, s, {
+      env: o.env,
+      profile: o.profile,
+      watch: o.watch && s.state === 'SUCCESS',
+      signal: o.signal,
+      onUpdate: o.onImport,
+    });
+    return { run: runView(record), jobRun: s, import: imp, exitCode: importExitCode(s, imp, exitCodeOf(s)) };
   } finally {
     runner.close();
   }
@@ -247,7 +260,10 @@ export async function cancelRun(o: CancelOptions): Promise<CancelResult> {
   const runner = runnerFor(record, o.env, o.profile);
   try {
     const before = await runner.status(record);
-    if (before.final) return { run: runView(record), jobRun: before, alreadyFinal: true };
+    if (before.final) {
+      refuseImportCancel(record, await lookAtImport(record, before, { env: o.env, profile: o.profile }));
+      return { run: runView(record), jobRun: before, alreadyFinal: true };
+    }
     await runner.cancel(record);
     o.log(`Asked ${before.jobRunId ?? record.runName} to stop.`);
     const after = o.wait

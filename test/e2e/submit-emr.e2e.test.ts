@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../src/aws/dynamodb.js';
 import { compareKeys } from '../../src/domain/enriched.js';
 import { countersAddUp, keysDone, type JobSummary } from '../../src/domain/job-report.js';
 import { startEmrServerlessEmulator, type EmrServerlessEmulator } from '../support/emr-serverless/index.js';
@@ -344,6 +345,39 @@ describe('submit on EMR Serverless (emulated), end to end', () => {
     const runs = await cli(['runs', '--json']);
     const list = json<{ runs: { runName: string; jobRunId: string }[] }>(runs);
     expect(list.runs.filter((x) => x.runName === doc.runName)).toHaveLength(1);
+  }, 900_000);
+
+  it('submit --import: the job run writes the files, ImportTable creates the table, status shows the import', async () => {
+    // moto's DynamoDB (dynalite has no ImportTable): the same server as the staging's S3.
+    const table = 'manifest-imported';
+    const dynamo = createDynamoDbClient({
+      region: TEST_REGION,
+      endpoint: s3.endpoint,
+      credentials: TEST_KEYS,
+    });
+    try {
+      const expected = defaultManifest(archive.runs, NOW);
+      const r = await cli(submitArgs(table, ['--import', '--dynamodb-endpoint', s3.endpoint, '--json']));
+      expect(r.code, r.stderr).toBe(0);
+      const doc = json<
+        SubmitDoc & { import: { status: string; items: number; usd: number; folder: string } }
+      >(r);
+      expect(doc.status).toBe('SUCCEEDED');
+      expect(doc.import.status).toBe('COMPLETED');
+      expect(doc.import.items).toBe(expected.items.length);
+      expect(doc.import.folder).toBe(`${STAGING}runs/${doc.runName}/import/`);
+      expect(doc.summary?.counters).toEqual(expected.counters);
+      expect((await dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);
+      expect(r.stderr).toContain('import COMPLETED');
+
+      const st = await cli(['status', '--run', doc.runName, '--json']);
+      expect(st.code, st.stderr).toBe(0);
+      const status = json<StatusDoc & { import: { status: string; ttlEnabled: boolean } }>(st);
+      expect(status.import.status).toBe('COMPLETED');
+      expect(status.import.ttlEnabled).toBe(true);
+    } finally {
+      dynamo.destroy();
+    }
   }, 900_000);
 
   it('cancel stops a running job: it ends CANCELLED, and status then exits 4', async () => {

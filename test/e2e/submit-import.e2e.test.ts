@@ -5,18 +5,26 @@
  * hold exactly the oracle's items (expired ones left out: the new table has TTL on `ttl`).
  * `--dry-run` writes nothing anywhere; a table that exists is refused before any job runs.
  */
-import { DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, type DynamoDbClient } from '../../src/aws/dynamodb.js';
 import { DEFAULT_TTL_SECONDS } from '../../src/domain/contract.js';
-import { compareKeys, expectedManifest } from '../../src/domain/enriched.js';
+import { compareKeys, expectedManifest, type ExpectedManifest } from '../../src/domain/enriched.js';
 import { isUserError } from '../../src/domain/errors.js';
 import { countersAddUp } from '../../src/domain/job-report.js';
 import { writeDemoArchive, type DemoArchiveManifest } from '../../src/services/demo-archive.js';
-import { submit, submitLocal, type SubmitOptions } from '../../src/services/submit.js';
+import { loadRunRecord, saveRunRecord } from '../../src/services/run-records.js';
+import { runStatus } from '../../src/services/runs.js';
+import {
+  submit,
+  submitCommandLine,
+  submitLocal,
+  type SubmitContext,
+  type SubmitOptions,
+} from '../../src/services/submit.js';
 import { startLocalStack, TEST_KEYS, TEST_REGION, type LocalStack } from '../helpers/local-stack.js';
 import { cleanEnv } from '../helpers/cli.js';
 import { startAll } from '../helpers/start-all.js';
@@ -51,6 +59,16 @@ function options(table: string, overrides: Partial<SubmitOptions> = {}): SubmitO
   );
 }
 
+/** What an imported table must hold: the oracle without the expired items. */
+function importOracle(): ExpectedManifest {
+  return expectedManifest(archive.runs, {
+    etlTime: 'run',
+    ttlSeconds: DEFAULT_TTL_SECONDS,
+    skipExpired: true,
+    nowSeconds: Math.floor(NOW.toSeconds()),
+  });
+}
+
 async function stagingKeys(): Promise<string[]> {
   const out = await moto.client.send(new ListObjectsV2Command({ Bucket: STAGING_BUCKET }));
   return (out.Contents ?? []).map((o) => o.Key ?? '');
@@ -66,7 +84,8 @@ beforeAll(async () => {
     dir: path.join(stack.dir, 'archive'),
     seed: 23,
     events: 900,
-    firstRun: NOW.minus({ days: 200 }),
+    // 180 days is the default ttl; runs follow 3-6 hours apart: the first ones are past it.
+    firstRun: NOW.minus({ days: 180, hours: 10 }),
   });
   await moto.createBucket(BUCKET);
   await moto.createBucket(STAGING_BUCKET);
@@ -95,13 +114,9 @@ describe('submit --import --runner local (moto: S3 and DynamoDB), end to end', (
 
   it('creates the table from the job files: the oracle without expired items, TTL on ttl', async () => {
     const table = 'manifest-imported';
-    const expected = expectedManifest(archive.runs, {
-      etlTime: 'run',
-      ttlSeconds: DEFAULT_TTL_SECONDS,
-      skipExpired: true,
-      nowSeconds: Math.floor(NOW.toSeconds()),
-    });
+    const expected = importOracle();
     expect(expected.counters.expired).toBeGreaterThan(0);
+    expect(expected.items.length).toBeGreaterThan(0);
     const lines: string[] = [];
     const r = await submitLocal(options(table, { log: (l) => lines.push(l) }));
     expect(r.summary.counters).toEqual(expected.counters);
@@ -126,6 +141,81 @@ describe('submit --import --runner local (moto: S3 and DynamoDB), end to end', (
     // The report stays on this machine.
     expect(r.output.startsWith(stack.dir)).toBe(true);
     expect(lines.join('\n')).toContain('Importing');
+  }, 300_000);
+
+  it('a recorded import run: status shows the import, an identical submit imports nothing, --resume re-imports without a job', async () => {
+    const table = 'manifest-recorded';
+    const recordsDir = path.join(stack.dir, 'records');
+    const first = await submitLocal(options(table, { recordsDir }));
+    expect(first.import?.status).toBe('COMPLETED');
+    const status = await runStatus({
+      recordsDir,
+      run: first.runName,
+      env: cleanEnv({}),
+      watch: false,
+      log: () => {},
+      onProgress: () => {},
+    });
+    expect(status.import?.status).toBe('COMPLETED');
+    expect(status.import?.ttlEnabled).toBe(true);
+    expect(status.exitCode).toBe(0);
+
+    // The same submit again: the table it made is there, so nothing is run or imported.
+    const keys = await stagingKeys();
+    const again = await submitLocal(options(table, { recordsDir })).catch((e: unknown) => e);
+    expect((again as { code?: string }).code).toBe('TABLE_EXISTS');
+    expect(await stagingKeys()).toEqual(keys);
+
+    // Submit stopped between the job and ImportTable (the record has no import ARN), and the table is
+    // gone: the resume imports the job's files, and no job runs.
+    const sdk = new DynamoDBClient({ region: TEST_REGION, endpoint: moto.endpoint, credentials: TEST_KEYS });
+    await sdk.send(new DeleteTableCommand({ TableName: table }));
+    sdk.destroy();
+    const record = loadRunRecord(recordsDir, first.runName);
+    const { importArn: _arn, ...unstarted } = record.import!;
+    saveRunRecord(recordsDir, { ...record, import: { ...unstarted, status: 'STARTING', ttlEnabled: false } });
+    expect(
+      (
+        await runStatus({
+          recordsDir,
+          run: first.runName,
+          env: cleanEnv({}),
+          watch: false,
+          log: () => {},
+          onProgress: () => {},
+        })
+      ).exitCode,
+    ).toBe(4);
+    const lines: string[] = [];
+    const {
+      runner: _runner,
+      archive: _a,
+      storageConfigPath: _s,
+      resolverPath: _r,
+      staging: _st,
+      ...ctx
+    } = options(table, {
+      recordsDir,
+      log: (l) => lines.push(l),
+    });
+    const resumed = await submitCommandLine(
+      {
+        resume: true,
+        run: first.runName,
+        settings: {},
+        skipPresent: false,
+        createApplication: false,
+        tags: [],
+      },
+      { ...ctx, recordsDir, runner: undefined } as SubmitContext,
+    );
+    expect(resumed.status).toBe('SUCCEEDED');
+    if (resumed.status !== 'SUCCEEDED') return;
+    expect(resumed.runName).toBe(first.runName);
+    expect(resumed.import?.status).toBe('COMPLETED');
+    expect(lines.join('\n')).not.toContain('Running the job');
+    expect(loadRunRecord(recordsDir, first.runName).import?.attempts).toBe(2);
+    expect((await dynamo.scanItems(table)).sort(compareKeys)).toEqual(importOracle().items);
   }, 300_000);
 
   it('refuses an existing table before any job runs (exit 2), naming the two ways on', async () => {
