@@ -390,3 +390,66 @@ describe("the caller's policy", () => {
     await expectAll(callerPolicy(ctx), CALLER, CALLER_FORBIDDEN, 'denied');
   });
 });
+
+describe('the policies of submit --import', () => {
+  const imp: PolicyContext = { ...ctx, import: true };
+  const IMPORT_ARN = `${TABLE}/import/01700000000000-abcdef01`;
+  const IMPORT_FILE = obj('acme-ops', `populator/runs/${RUN}/import/part-00000.json.gz`);
+  const LOG_GROUP = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws-dynamodb/imports:*`;
+
+  it('lets the caller import the table, follow the import, switch TTL on and read the files and log groups', async () => {
+    await expectAll(
+      callerPolicy(imp),
+      CALLER,
+      [
+        { action: 'dynamodb:ImportTable', resource: TABLE },
+        { action: 'dynamodb:DescribeImport', resource: IMPORT_ARN },
+        { action: 'dynamodb:UpdateTimeToLive', resource: TABLE },
+        { action: 's3:GetObject', resource: IMPORT_FILE },
+        {
+          action: 's3:ListBucket',
+          resource: bucket('acme-ops'),
+          context: { 's3:prefix': `populator/runs/${RUN}/import/` },
+        },
+        { action: 'logs:CreateLogGroup', resource: LOG_GROUP },
+        { action: 'logs:PutLogEvents', resource: LOG_GROUP },
+      ],
+      'Allowed',
+    );
+  });
+  it('grants none of it without --import, nor other log groups or tables', async () => {
+    await expectAll(
+      callerPolicy(ctx),
+      CALLER,
+      [
+        { action: 'dynamodb:ImportTable', resource: TABLE },
+        { action: 'dynamodb:UpdateTimeToLive', resource: TABLE },
+      ],
+      'denied',
+    );
+    await expectAll(
+      callerPolicy(imp),
+      CALLER,
+      [
+        { action: 'logs:CreateLogGroup', resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/other/*` },
+        { action: 'dynamodb:ImportTable', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other` },
+      ],
+      'denied',
+    );
+  });
+  it('gives the execution role no DynamoDB permission, and the import files under runs/', async () => {
+    await expectAll(
+      executionRolePolicy(imp),
+      ROLE,
+      [
+        { action: 'dynamodb:PutItem', resource: TABLE },
+        { action: 'dynamodb:DescribeTable', resource: TABLE },
+      ],
+      'denied',
+    );
+    const requests = executionRoleRequests(imp, { runId: '2017-01-26-00-01-25', runName: RUN, import: true });
+    expect(requests.map((r) => r.action)).not.toContain('dynamodb:PutItem');
+    expect(requests.some((r) => r.resource.includes('/import/'))).toBe(true);
+    await expectAll(executionRolePolicy(imp), ROLE, requests, 'Allowed');
+  });
+});
