@@ -370,7 +370,11 @@ describe('submit on EMR Serverless (emulated), end to end', () => {
       expect((await dynamo.scanItems(table)).sort(compareKeys)).toEqual(expected.items);
       expect(r.stderr).toContain('import COMPLETED');
 
-      const st = await cli(['status', '--run', doc.runName, '--json']);
+      // The environment's endpoint wins over the run record's (README: Endpoints): moto's here.
+      const st = await runCli(['status', '--run', doc.runName, '--json'], {
+        env: { ...cliEnv(), AWS_ENDPOINT_URL_DYNAMODB: s3.endpoint },
+        cwd: work,
+      });
       expect(st.code, st.stderr).toBe(0);
       const status = json<StatusDoc & { import: { status: string; ttlEnabled: boolean } }>(st);
       expect(status.import.status).toBe('COMPLETED');
