@@ -19,7 +19,7 @@ import { parseS3Uri } from '../domain/s3-uri.js';
 import { followImport } from '../runners/follow-import.js';
 import { loadRunRecord, saveRunRecord } from './run-records.js';
 import type { CheckedSubmit } from './submit-inputs.js';
-import { recordedInputs, throwIfInterrupted } from './submit-job.js';
+import { recordedInputs } from './submit-job.js';
 import {
   JobFailedError,
   type SubmitImportOutcome,
@@ -59,7 +59,7 @@ export async function importAfterJob(
     const prior = o.recordsDir === undefined ? undefined : loadRunRecord(o.recordsDir, run.runName).import;
     const last = (await priorImport(step, prior)) ?? (await startImport(step, c, run, prior, access));
     step.remember({ status: last.status });
-    throwIfInterrupted(o.signal);
+    // Ctrl-C while following: the import goes on at DynamoDB; requireCompleted says how to finish it.
     requireCompleted(last, run.runName, table);
     const ttl = await client.enableTtl(table);
     step.remember({ ttlEnabled: true });
