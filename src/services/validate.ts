@@ -173,12 +173,45 @@ export interface ValidationReport {
 /** Runs every check; never throws for a problem with the inputs (only for bugs). */
 export async function validateInputs(options: ValidateOptions): Promise<ValidationReport> {
   const o = { ...options, runner: options.runner ?? 'emr-serverless' };
-  const checks: Check[] = [];
   const fromEnv = o.fromEnv ?? {};
   const storagePath = path.resolve(o.cwd, o.storageConfigPath);
-  const resolverPath = path.resolve(o.cwd, o.resolverPath);
+  const { checks, storage } = await inputChecks(o, storagePath);
+  const flags = flagGroupChecks(o, storage, storagePath, fromEnv);
+  const { resolved, jar } = flags;
+  checks.push(...flags.checks);
 
-  // Inputs: both files, the resolver's lookup of the storage config's schema.
+  // Local paths and the toolchain need no network either.
+  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
+  const toolchain = await toolchainChecks(o, jar, resolved);
+  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
+
+  const staticCredentials =
+    storage?.credentials.kind === 'static'
+      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
+      : undefined;
+  const archiveAndAws = await archiveAndAwsChecks(o, storage, resolved, staticCredentials, fromEnv);
+  checks.push(...archiveAndAws.checks);
+
+  const sorted = sortChecks(checks);
+  const counts = countChecks(sorted);
+  const report: ValidationReport = { checks: sorted, counts };
+  if (counts.fail > 0) return report;
+  const inputs = resolvedInputs(storage, resolved, {
+    ...(staticCredentials ? { staticCredentials } : {}),
+    ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
+    ...(jar ? { jar } : {}),
+    found: archiveAndAws.found,
+  });
+  if (inputs !== undefined) report.inputs = inputs;
+  return report;
+}
+
+/** Inputs: both files, the resolver's lookup of the storage config's schema. */
+async function inputChecks(
+  o: ValidateOptions & { runner: Runner },
+  storagePath: string,
+): Promise<{ checks: Check[]; storage?: StorageConfig }> {
+  const resolverPath = path.resolve(o.cwd, o.resolverPath);
   const loaded = await loadInputs({
     storageConfigPath: storagePath,
     resolverPath,
@@ -186,11 +219,18 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     skipHttp: o.offline,
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
-  checks.push(...configChecks(loaded, { storagePath, resolverPath, runner: o.runner }));
-  const storage = loaded.ok ? loaded.storage : undefined;
+  const checks = [...configChecks(loaded, { storagePath, resolverPath, runner: o.runner })];
+  return loaded.ok ? { checks, storage: loaded.storage } : { checks };
+}
 
-  // Flags.
-  const { checks: flagResults, resolved } = flagChecks({
+/** The flags (with --import's and submit's own) and --jar, and what they resolved. */
+function flagGroupChecks(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig | undefined,
+  storagePath: string,
+  fromEnv: Readonly<Record<string, string>>,
+): { checks: Check[]; resolved: ResolvedFlags; jar?: string } {
+  const flags = flagChecks({
     runner: o.runner,
     archive: o.archive,
     cwd: o.cwd,
@@ -209,7 +249,8 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     sizing: o.sizing,
     fromEnv,
   });
-  checks.push(...flagResults);
+  const { resolved } = flags;
+  const checks = [...flags.checks];
   if (o.import !== undefined) {
     checks.push(
       ...importFlagChecks({
@@ -228,17 +269,19 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   } else if (jar !== undefined) {
     checks.push(jarCheck(jar, fromEnv['--jar'] ?? '--jar'));
   }
+  return jar === undefined ? { checks, resolved } : { checks, resolved, jar };
+}
 
-  // Local paths and the toolchain need no network either.
-  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
-  const toolchain = await toolchainChecks(o, jar, resolved);
-  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
-
-  const staticCredentials =
-    storage?.credentials.kind === 'static'
-      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
-      : undefined;
-  // What the archive, table and credentials checks found (a local archive is listed offline too).
+/** A local archive (listed offline too), then the online groups, or their skips with `offline`. */
+async function archiveAndAwsChecks(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig | undefined,
+  resolved: ResolvedFlags,
+  staticCredentials: StaticKeys | undefined,
+  fromEnv: Readonly<Record<string, string>>,
+): Promise<{ checks: Check[]; found: Found }> {
+  const checks: Check[] = [];
+  // What the archive, table and credentials checks found.
   const found: Found = {};
   if (resolved.archive?.kind === 'local') {
     const local = await localArchiveChecks(resolved.archive, resolved.range);
@@ -252,35 +295,36 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   } else {
     checks.push(...(await onlineChecks(o, storage, resolved, staticCredentials, found, fromEnv)));
   }
+  return { checks, found };
+}
 
-  const sorted = sortChecks(checks);
-  const counts = countChecks(sorted);
-  const report: ValidationReport = { checks: sorted, counts };
-  if (
-    counts.fail === 0 &&
-    storage !== undefined &&
-    resolved.archive !== undefined &&
-    resolved.region !== undefined
-  ) {
-    report.inputs = {
-      storage,
-      archive: resolved.archive,
-      range: resolved.range ?? {},
-      region: resolved.region,
-      endpoints: resolved.endpoints,
-      ...(staticCredentials ? { staticCredentials } : {}),
-      driverMemory: resolved.driverMemory,
-      ...(resolved.emrSizing ? { emrSizing: resolved.emrSizing } : {}),
-      ...(resolved.staging ? { staging: resolved.staging } : {}),
-      ...(resolved.logPath ? { logPath: resolved.logPath } : {}),
-      ...(resolved.applicationId ? { applicationId: resolved.applicationId } : {}),
-      ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}),
-      ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
-      ...(jar ? { jar } : {}),
-      ...found,
-    };
+/** What a validation without failures resolved, for the runner (none without a storage config, archive and region). */
+function resolvedInputs(
+  storage: StorageConfig | undefined,
+  resolved: ResolvedFlags,
+  extra: { staticCredentials?: StaticKeys; toolchain?: Toolchain; jar?: string; found: Found },
+): ValidatedInputs | undefined {
+  if (storage === undefined || resolved.archive === undefined || resolved.region === undefined) {
+    return undefined;
   }
-  return report;
+  const { staticCredentials, toolchain, jar, found } = extra;
+  return {
+    storage,
+    archive: resolved.archive,
+    range: resolved.range ?? {},
+    region: resolved.region,
+    endpoints: resolved.endpoints,
+    ...(staticCredentials ? { staticCredentials } : {}),
+    driverMemory: resolved.driverMemory,
+    ...(resolved.emrSizing ? { emrSizing: resolved.emrSizing } : {}),
+    ...(resolved.staging ? { staging: resolved.staging } : {}),
+    ...(resolved.logPath ? { logPath: resolved.logPath } : {}),
+    ...(resolved.applicationId ? { applicationId: resolved.applicationId } : {}),
+    ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}),
+    ...(toolchain ? { toolchain } : {}),
+    ...(jar ? { jar } : {}),
+    ...found,
+  };
 }
 
 /**
