@@ -759,6 +759,35 @@ async function onlineChecks(
     return skipOnline(o.runner, r, `skipped: ${blockers.join(', ')}`);
   }
   const region = r.region;
+  const { keysFor, access } = serviceAccess(o, r, region, staticCredentials);
+
+  // Credentials first: without them every other online check would fail the same way.
+  const credentials = await credentialChecks(o, r, access('sts'), keysFor('sts') !== undefined, fromEnv);
+  const checks = [...credentials.checks];
+  if (!credentials.ok) {
+    return [
+      ...checks,
+      ...skipOnline(o.runner, r, 'skipped: no usable AWS credentials').filter(
+        (c) => !c.id.startsWith('credentials.'),
+      ),
+    ];
+  }
+  if (credentials.identity) found.identity = credentials.identity;
+
+  const groups = onlineGroups(o, storage, r, region, access, credentials.identity, found);
+  for (const c of await Promise.all(groups)) checks.push(...c);
+  return checks;
+}
+
+/** How a service is asked: its endpoint override, and the keys (or the profile) it is asked with. */
+type ServiceAccess = (service: AwsService) => AwsAccess;
+
+function serviceAccess(
+  o: ValidateOptions & { runner: Runner },
+  r: ResolvedFlags,
+  region: string,
+  staticCredentials: StaticKeys | undefined,
+): { keysFor: (service: AwsService) => StaticKeys | undefined; access: ServiceAccess } {
   // The storage config's static keys are DynamoDB's, and only the local runner's (on EMR
   // Serverless the job writes with its execution role): everything else is asked with the
   // caller's identity (--profile, the default chain), as submit and the job do.
@@ -776,20 +805,19 @@ async function onlineChecks(
       ...(o.profile !== undefined && keys === undefined ? { profile: o.profile } : {}),
     };
   };
+  return { keysFor, access };
+}
 
-  // Credentials first: without them every other online check would fail the same way.
-  const credentials = await credentialChecks(o, r, access('sts'), keysFor('sts') !== undefined, fromEnv);
-  const checks = [...credentials.checks];
-  if (!credentials.ok) {
-    return [
-      ...checks,
-      ...skipOnline(o.runner, r, 'skipped: no usable AWS credentials').filter(
-        (c) => !c.id.startsWith('credentials.'),
-      ),
-    ];
-  }
-  if (credentials.identity) found.identity = credentials.identity;
-
+/** The groups that follow the credentials, started together: the S3 archive, the table, S3 staging, then EMR Serverless's. */
+function onlineGroups(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig,
+  r: ResolvedFlags,
+  region: string,
+  access: ServiceAccess,
+  identity: CallerIdentity | undefined,
+  found: Found,
+): Promise<Check[]>[] {
   const groups: Promise<Check[]>[] = [];
   if (r.archive?.kind === 's3') {
     groups.push(
@@ -815,35 +843,45 @@ async function onlineChecks(
     );
   }
   if (o.runner === 'emr-serverless') {
-    const standIn = standInServices(r);
-    groups.push(
-      emrGroup(
-        r,
-        region,
-        access('emr-serverless'),
-        standIn.has('service-quotas') ? undefined : access('service-quotas'),
-        o.createApplication,
-        found,
-      ),
-    );
-    groups.push(
-      standIn.has('iam')
-        ? Promise.resolve(
-            skipAll(
-              'role',
-              ROLE_CHECK_IDS,
-              'skipped: EMR Serverless is an endpoint override (a stand-in): IAM at AWS knows nothing of its role',
-              'Set AWS_ENDPOINT_URL_IAM to check the role against a stand-in too.',
-            ),
-          )
-        : roleGroup(r, storage, region, access('iam'), credentials.identity, o.now ?? DateTime.utc(), found, {
-            skipPresent: o.skipPresent === true,
-            import: o.import !== undefined,
-          }),
-    );
+    groups.push(...emrServerlessGroups(o, storage, r, region, access, identity, found));
   }
-  for (const c of await Promise.all(groups)) checks.push(...c);
-  return checks;
+  return groups;
+}
+
+/** The application (with the account's vCPU quota) and the execution role, unless their services are stand-ins. */
+function emrServerlessGroups(
+  o: ValidateOptions,
+  storage: StorageConfig,
+  r: ResolvedFlags,
+  region: string,
+  access: ServiceAccess,
+  identity: CallerIdentity | undefined,
+  found: Found,
+): Promise<Check[]>[] {
+  const standIn = standInServices(r);
+  return [
+    emrGroup(
+      r,
+      region,
+      access('emr-serverless'),
+      standIn.has('service-quotas') ? undefined : access('service-quotas'),
+      o.createApplication,
+      found,
+    ),
+    standIn.has('iam')
+      ? Promise.resolve(
+          skipAll(
+            'role',
+            ROLE_CHECK_IDS,
+            'skipped: EMR Serverless is an endpoint override (a stand-in): IAM at AWS knows nothing of its role',
+            'Set AWS_ENDPOINT_URL_IAM to check the role against a stand-in too.',
+          ),
+        )
+      : roleGroup(r, storage, region, access('iam'), identity, o.now ?? DateTime.utc(), found, {
+          skipPresent: o.skipPresent === true,
+          import: o.import !== undefined,
+        }),
+  ];
 }
 
 async function credentialChecks(
@@ -853,43 +891,58 @@ async function credentialChecks(
   staticKeys: boolean,
   fromEnv: Readonly<Record<string, string>>,
 ): Promise<{ ok: boolean; checks: Check[]; identity?: CallerIdentity }> {
-  const { pass, fail, skipped } = checksOf('credentials');
   const checks: Check[] = [];
   if (!staticKeys && o.profile !== undefined) {
-    const files = sharedFilePaths(o.env, o.home ?? os.homedir());
-    const known = new Set<string>();
-    for (const [kind, file] of [
-      ['credentials', files.credentials],
-      ['config', files.config],
-    ] as const) {
-      try {
-        for (const name of profileNames(readFileSync(file, 'utf8'), kind)) known.add(name);
-      } catch {
-        // a missing file defines no profile
-      }
+    const profile = profileCheck(o, o.profile, fromEnv);
+    checks.push(profile);
+    if (profile.status === 'fail') return { ok: false, checks };
+  }
+  const { ok, check, identity } = await identityCheck(o, r, access, staticKeys);
+  checks.push(check);
+  return identity === undefined ? { ok, checks } : { ok, checks, identity };
+}
+
+/** `--profile` names a profile of the shared credentials or config file. */
+function profileCheck(o: ValidateOptions, profile: string, fromEnv: Readonly<Record<string, string>>): Check {
+  const { pass, fail } = checksOf('credentials');
+  const files = sharedFilePaths(o.env, o.home ?? os.homedir());
+  const known = new Set<string>();
+  for (const [kind, file] of [
+    ['credentials', files.credentials],
+    ['config', files.config],
+  ] as const) {
+    try {
+      for (const name of profileNames(readFileSync(file, 'utf8'), kind)) known.add(name);
+    } catch {
+      // a missing file defines no profile
     }
-    const label = fromEnv['--profile'] ?? '--profile';
-    if (!known.has(o.profile)) {
-      checks.push(
-        fail(
-          'credentials.profile',
-          `the profile ${JSON.stringify(o.profile)}${label === '--profile' ? '' : ` (set by the environment variable ${label})`} is in neither ${files.credentials} nor ${files.config}`,
-          {
-            source: label,
-            code: 'AWS_PROFILE_UNKNOWN',
-            hint:
-              known.size > 0
-                ? `Use one of the profiles there (${[...known].sort().join(', ')}), or create it with \`aws configure --profile ${o.profile}\`.`
-                : `Create it with \`aws configure --profile ${o.profile}\` (or \`aws configure sso\`).`,
-          },
-        ),
-      );
-      return { ok: false, checks };
-    }
-    checks.push(
-      pass('credentials.profile', `profile ${o.profile} (${label === '--profile' ? '--profile' : label})`),
+  }
+  const label = fromEnv['--profile'] ?? '--profile';
+  if (!known.has(profile)) {
+    return fail(
+      'credentials.profile',
+      `the profile ${JSON.stringify(profile)}${label === '--profile' ? '' : ` (set by the environment variable ${label})`} is in neither ${files.credentials} nor ${files.config}`,
+      {
+        source: label,
+        code: 'AWS_PROFILE_UNKNOWN',
+        hint:
+          known.size > 0
+            ? `Use one of the profiles there (${[...known].sort().join(', ')}), or create it with \`aws configure --profile ${profile}\`.`
+            : `Create it with \`aws configure --profile ${profile}\` (or \`aws configure sso\`).`,
+      },
     );
   }
+  return pass('credentials.profile', `profile ${profile} (${label === '--profile' ? '--profile' : label})`);
+}
+
+/** The keys resolve, and STS says whose they are (when STS is worth asking). */
+async function identityCheck(
+  o: ValidateOptions,
+  r: ResolvedFlags,
+  access: AwsAccess,
+  staticKeys: boolean,
+): Promise<{ ok: boolean; check: Check; identity?: CallerIdentity }> {
+  const { pass, skipped } = checksOf('credentials');
   const { createStsClient } = await import('../aws/sts.js');
   const sts = createStsClient(access);
   try {
@@ -899,32 +952,32 @@ async function credentialChecks(
       : o.profile !== undefined
         ? `profile ${o.profile}`
         : 'the default chain';
-    // STS at AWS says nothing about identities of local stand-ins: ask it only when a service is AWS itself, or STS is overridden too.
-    const standIn = standInServices(r);
-    const needSts =
-      r.endpoints.sts !== undefined ||
-      r.services.filter((s) => s !== 'sts' && !standIn.has(s)).some((s) => r.endpoints[s] === undefined);
-    if (!needSts) {
-      checks.push(
-        skipped(
+    if (!stsWorthAsking(r)) {
+      return {
+        ok: true,
+        check: skipped(
           'credentials.identity',
           `skipped: access key ${found.accessKeyId} from ${source}; every service this run calls has an endpoint override, so STS at AWS is not asked`,
           { hint: 'Set AWS_ENDPOINT_URL_STS to check the identity against a stand-in too.' },
         ),
-      );
-      return { ok: true, checks };
+      };
     }
     const identity = await sts.getCallerIdentity();
-    checks.push(
-      pass('credentials.identity', `${identity.arn} (account ${identity.account}; keys from ${source})`),
-    );
-    return { ok: true, checks, identity };
+    return {
+      ok: true,
+      check: pass(
+        'credentials.identity',
+        `${identity.arn} (account ${identity.account}; keys from ${source})`,
+      ),
+      identity,
+    };
   } catch (error) {
     if (!isUserError(error)) throw error;
     if (error.code === 'STS_UNREACHABLE') {
       // The checks that follow tell whether the services the run needs are reachable.
-      checks.push(
-        checksOf('credentials').warn(
+      return {
+        ok: true,
+        check: checksOf('credentials').warn(
           'credentials.identity',
           `the identity could not be confirmed: ${error.message}`,
           {
@@ -932,14 +985,21 @@ async function credentialChecks(
             code: error.code,
           },
         ),
-      );
-      return { ok: true, checks };
+      };
     }
-    checks.push(failFrom('credentials', 'credentials.identity', error));
-    return { ok: false, checks };
+    return { ok: false, check: failFrom('credentials', 'credentials.identity', error) };
   } finally {
     sts.destroy();
   }
+}
+
+/** STS at AWS says nothing about identities of local stand-ins: ask it only when a service is AWS itself, or STS is overridden too. */
+function stsWorthAsking(r: ResolvedFlags): boolean {
+  const standIn = standInServices(r);
+  return (
+    r.endpoints.sts !== undefined ||
+    r.services.filter((s) => s !== 'sts' && !standIn.has(s)).some((s) => r.endpoints[s] === undefined)
+  );
 }
 
 async function tableGroup(
