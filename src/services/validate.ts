@@ -26,6 +26,7 @@ import { DateTime } from 'luxon';
 // The AWS adapters (and the SDK behind them) load only when an online check runs: --offline and
 // the probes that fail on a flag stay quick.
 import type { ExistingManifestTable } from '../aws/dynamodb.js';
+import type { IamClient } from '../aws/iam.js';
 import type { CallerIdentity } from '../aws/sts.js';
 import { clientConfig, type AwsAccess, type StaticKeys } from '../aws/access.js';
 import type { ArchiveLocation } from '../domain/archive.js';
@@ -77,6 +78,7 @@ import {
   WRITE_CHECK_MARKER,
   type PolicyContext,
   type S3Place,
+  type SimulatedRequest,
 } from '../domain/iam-policy.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
@@ -1207,58 +1209,22 @@ async function roleGroup(
   found: Found,
   mode: { skipPresent: boolean; import: boolean },
 ): Promise<Check[]> {
-  const { pass, fail } = checksOf('role');
   const role = r.roleArn;
   if (role === undefined) {
     return skipAll('role', ROLE_CHECK_IDS, 'skipped: --execution-role-arn is missing or not valid');
   }
-  const checks: Check[] = [];
   if (identity !== undefined && identity.account !== '' && identity.account !== role.account) {
-    checks.push(
-      fail('role.exists', `the role is in account ${role.account}, the caller in ${identity.account}`, {
-        source: '--execution-role-arn',
-        code: 'ROLE_OTHER_ACCOUNT',
-        hint: "EMR Serverless runs a job as a role of its own account: give a role of the application's account.",
-      }),
-    );
-    return [
-      ...checks,
-      ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role is in another account'),
-    ];
+    return otherAccountChecks(role, identity.account);
   }
   const applicationArn = emrApplicationArn(role.partition, region, role.account, r.applicationId ?? '*');
   const { createIamClient } = await import('../aws/iam.js');
   const iam = createIamClient(access);
   try {
-    try {
-      const described = await iam.getRole(role.name);
-      if (described === null) {
-        checks.push(
-          fail('role.exists', `there is no IAM role ${role.name} in account ${role.account}`, {
-            source: '--execution-role-arn',
-            code: 'ROLE_NOT_FOUND',
-            hint: 'Create it (`populator iam-policy` prints its trust and permissions policies) or fix the ARN.',
-          }),
-        );
-        return [
-          ...checks,
-          ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role does not exist'),
-        ];
-      }
-      checks.push(pass('role.exists', described.arn || role.arn));
-      checks.push(
-        trustCheck(role.arn, described.trustPolicy, {
-          sourceAccount: role.account,
-          sourceArn: applicationArn,
-        }),
-      );
-    } catch (error) {
-      if (!isUserError(error)) throw error;
-      checks.push(fromError('role', 'role.exists', error), fromError('role', 'role.trust', error));
-    }
-    const archive = s3Place(r.archive);
-    const staging = s3Place(r.staging);
-    if (archive === undefined || staging === undefined) {
+    const existence = await existenceAndTrustChecks(iam, role, applicationArn);
+    if (existence.missing) return existence.checks;
+    const checks = existence.checks;
+    const ctx = rolePolicyContext(r, storage, region, role);
+    if (ctx === undefined) {
       checks.push(
         ...skipAll(
           'role',
@@ -1268,37 +1234,112 @@ async function roleGroup(
       );
       return checks;
     }
-    const ctx: PolicyContext = {
-      partition: role.partition,
-      region,
-      account: role.account,
-      archive,
-      staging,
-      logs: s3Place(r.logPath) ?? defaultLogPlace(staging),
-      table: storage.table,
-      applicationId: r.applicationId ?? '*',
-      roleArn: role.arn,
-    };
     const requests = executionRoleRequests(ctx, {
       runId: found.selectedRuns?.[0] ?? '2017-01-26-00-01-25',
       runName: `populator-${now.toUTC().toFormat("yyyyMMdd'T'HHmmss")}`,
       skipPresent: mode.skipPresent,
       import: mode.import,
     });
-    try {
-      const decisions = await iam.simulate(role.arn, requests);
-      checks.push(
-        permissionsCheck(
-          role.arn,
-          requests.map((request, i) => ({ request, decision: decisions[i] ?? 'implicitDeny' })),
-        ),
-      );
-    } catch (error) {
-      if (!isUserError(error)) throw error;
-      checks.push(fromError('role', 'role.permissions', error));
-    }
+    checks.push(await simulatedPermissionsCheck(iam, role, requests));
     return checks;
   } finally {
     iam.destroy();
+  }
+}
+
+/** EMR Serverless runs a job as a role of the application's own account. */
+function otherAccountChecks(role: RoleArn, callerAccount: string): Check[] {
+  return [
+    checksOf('role').fail(
+      'role.exists',
+      `the role is in account ${role.account}, the caller in ${callerAccount}`,
+      {
+        source: '--execution-role-arn',
+        code: 'ROLE_OTHER_ACCOUNT',
+        hint: "EMR Serverless runs a job as a role of its own account: give a role of the application's account.",
+      },
+    ),
+    ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role is in another account'),
+  ];
+}
+
+/** The role exists and trusts EMR Serverless for this application; `missing` when there is no such role. */
+async function existenceAndTrustChecks(
+  iam: IamClient,
+  role: RoleArn,
+  applicationArn: string,
+): Promise<{ checks: Check[]; missing: boolean }> {
+  const { pass, fail } = checksOf('role');
+  const checks: Check[] = [];
+  try {
+    const described = await iam.getRole(role.name);
+    if (described === null) {
+      checks.push(
+        fail('role.exists', `there is no IAM role ${role.name} in account ${role.account}`, {
+          source: '--execution-role-arn',
+          code: 'ROLE_NOT_FOUND',
+          hint: 'Create it (`populator iam-policy` prints its trust and permissions policies) or fix the ARN.',
+        }),
+      );
+      return {
+        checks: [
+          ...checks,
+          ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role does not exist'),
+        ],
+        missing: true,
+      };
+    }
+    checks.push(pass('role.exists', described.arn || role.arn));
+    checks.push(
+      trustCheck(role.arn, described.trustPolicy, {
+        sourceAccount: role.account,
+        sourceArn: applicationArn,
+      }),
+    );
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    checks.push(fromError('role', 'role.exists', error), fromError('role', 'role.trust', error));
+  }
+  return { checks, missing: false };
+}
+
+/** The places the execution role's policy names, or undefined unless the archive and staging are on S3. */
+function rolePolicyContext(
+  r: ResolvedFlags,
+  storage: StorageConfig,
+  region: string,
+  role: RoleArn,
+): PolicyContext | undefined {
+  const archive = s3Place(r.archive);
+  const staging = s3Place(r.staging);
+  if (archive === undefined || staging === undefined) return undefined;
+  return {
+    partition: role.partition,
+    region,
+    account: role.account,
+    archive,
+    staging,
+    logs: s3Place(r.logPath) ?? defaultLogPlace(staging),
+    table: storage.table,
+    applicationId: r.applicationId ?? '*',
+    roleArn: role.arn,
+  };
+}
+
+/** The role's permissions, by IAM's simulation of requests shaped like the job's. */
+async function simulatedPermissionsCheck(
+  iam: IamClient,
+  role: RoleArn,
+  requests: SimulatedRequest[],
+): Promise<Check> {
+  try {
+    const decisions = await iam.simulate(role.arn, requests);
+    return permissionsCheck(
+      role.arn,
+      requests.map((request, i) => ({ request, decision: decisions[i] ?? 'implicitDeny' })),
+    );
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    return fromError('role', 'role.permissions', error);
   }
 }
