@@ -263,106 +263,164 @@ export function executionRoleTrustPolicy(c: PolicyContext): TrustPolicyDocument 
 
 /** What the person (or CI role) running populator needs: validate, submit, status, logs, cancel, verify. */
 export function callerPolicy(c: PolicyContext): PolicyDocument {
-  const p = c.partition;
-  const runs = stagingRuns(c.staging);
-  const jars = stagingJars(c.staging);
-  const table = dynamoDbTableArn(p, c.region, c.account, c.table);
-  const application = emrApplicationArn(p, c.region, c.account, c.applicationId);
-  const jobRuns = emrJobRunArn(p, c.region, c.account, c.applicationId, '*');
   return {
     Version: '2012-10-17',
     Statement: [
-      ...listStatements(p, 'ListArchiveStagingAndLogs', [
-        { place: c.archive, prefixes: listPrefixes(c.archive.prefix) },
-        { place: c.staging, prefixes: listPrefixes(c.staging.prefix) },
-        { place: c.logs, prefixes: listPrefixes(c.logs.prefix) },
-      ]),
-      {
-        // validate lists, verify samples (ranged reads).
-        Sid: 'ReadArchive',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: keysOf(p, c.archive),
-      },
-      {
-        // submit uploads the jar once per version (HEAD first); validate writes and reads its marker.
-        Sid: 'UploadJarAndCheckStaging',
-        Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
-        Resource: [
-          s3ObjectArn(p, jars.bucket, under(jars.prefix)),
-          s3ObjectArn(p, c.staging.bucket, joinKey(c.staging.prefix, WRITE_CHECK_MARKER)),
-        ],
-      },
-      {
-        // status, verify and submit --resume read what the job wrote.
-        Sid: 'ReadRunReports',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: keysOf(p, runs),
-      },
-      {
-        Sid: 'ReadLogs',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: [s3ObjectArn(p, c.logs.bucket, under(c.logs.prefix))],
-      },
-      {
-        // validate and submit describe the table; verify looks keys up.
-        Sid: 'ReadManifest',
-        Effect: 'Allow',
-        Action: ['dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:BatchGetItem'],
-        Resource: [table],
-      },
-      {
-        Sid: 'RunJobs',
-        Effect: 'Allow',
-        Action: ['emr-serverless:GetApplication', 'emr-serverless:StartJobRun', 'emr-serverless:ListJobRuns'],
-        Resource: [application],
-      },
-      {
-        // Tags given to StartJobRun are applied with TagResource on the new job run.
-        Sid: 'FollowJobs',
-        Effect: 'Allow',
-        Action: [
-          'emr-serverless:GetJobRun',
-          'emr-serverless:CancelJobRun',
-          'emr-serverless:GetDashboardForJobRun',
-          'emr-serverless:TagResource',
-        ],
-        Resource: [jobRuns],
-      },
-      {
-        Sid: 'PassExecutionRole',
-        Effect: 'Allow',
-        Action: ['iam:PassRole'],
-        Resource: [c.roleArn],
-        Condition: { StringEquals: { 'iam:PassedToService': EMR_SERVERLESS_PRINCIPAL } },
-      },
-      {
-        Sid: 'InspectExecutionRole',
-        Effect: 'Allow',
-        Action: ['iam:GetRole', 'iam:SimulatePrincipalPolicy'],
-        Resource: [c.roleArn],
-      },
-      {
-        Sid: 'ReadVcpuQuota',
-        Effect: 'Allow',
-        Action: ['servicequotas:GetServiceQuota'],
-        Resource: [
-          serviceQuotaArn(p, c.region, c.account, EMR_VCPU_QUOTA.serviceCode, EMR_VCPU_QUOTA.quotaCode),
-        ],
-      },
-      {
-        // Default quota values are not account data and have no resource to name.
-        Sid: 'ReadDefaultQuota',
-        Effect: 'Allow',
-        Action: ['servicequotas:GetAWSDefaultServiceQuota'],
-        Resource: ['*'],
-      },
+      ...callerArchiveReads(c),
+      ...callerJarUpload(c),
+      ...callerRunOutputReads(c),
+      ...callerManifestReads(c),
+      ...callerJobRuns(c),
+      ...callerRolePassing(c),
+      ...callerQuotaReads(c),
       ...(c.import === true ? importStatements(c) : []),
     ],
   };
+}
+
+/** The caller's listings of the archive, staging and logs, and its reads of the archive. */
+function callerArchiveReads(c: PolicyContext): PolicyStatement[] {
+  const p = c.partition;
+  return [
+    ...listStatements(p, 'ListArchiveStagingAndLogs', [
+      { place: c.archive, prefixes: listPrefixes(c.archive.prefix) },
+      { place: c.staging, prefixes: listPrefixes(c.staging.prefix) },
+      { place: c.logs, prefixes: listPrefixes(c.logs.prefix) },
+    ]),
+    {
+      // validate lists, verify samples (ranged reads).
+      Sid: 'ReadArchive',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: keysOf(p, c.archive),
+    },
+  ];
+}
+
+/** submit's jar upload and validate's staging marker. */
+function callerJarUpload(c: PolicyContext): PolicyStatement[] {
+  const p = c.partition;
+  const jars = stagingJars(c.staging);
+  return [
+    {
+      // submit uploads the jar once per version (HEAD first); validate writes and reads its marker.
+      Sid: 'UploadJarAndCheckStaging',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+      Resource: [
+        s3ObjectArn(p, jars.bucket, under(jars.prefix)),
+        s3ObjectArn(p, c.staging.bucket, joinKey(c.staging.prefix, WRITE_CHECK_MARKER)),
+      ],
+    },
+  ];
+}
+
+/** What the job wrote: the run's reports and the EMR Serverless logs. */
+function callerRunOutputReads(c: PolicyContext): PolicyStatement[] {
+  const p = c.partition;
+  const runs = stagingRuns(c.staging);
+  return [
+    {
+      // status, verify and submit --resume read what the job wrote.
+      Sid: 'ReadRunReports',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: keysOf(p, runs),
+    },
+    {
+      Sid: 'ReadLogs',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: [s3ObjectArn(p, c.logs.bucket, under(c.logs.prefix))],
+    },
+  ];
+}
+
+/** The manifest table, read only: the job (or the import) writes it. */
+function callerManifestReads(c: PolicyContext): PolicyStatement[] {
+  const table = dynamoDbTableArn(c.partition, c.region, c.account, c.table);
+  return [
+    {
+      // validate and submit describe the table; verify looks keys up.
+      Sid: 'ReadManifest',
+      Effect: 'Allow',
+      Action: ['dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:BatchGetItem'],
+      Resource: [table],
+    },
+  ];
+}
+
+/** EMR Serverless: start job runs on the application, then follow, tag and cancel them. */
+function callerJobRuns(c: PolicyContext): PolicyStatement[] {
+  const p = c.partition;
+  const application = emrApplicationArn(p, c.region, c.account, c.applicationId);
+  const jobRuns = emrJobRunArn(p, c.region, c.account, c.applicationId, '*');
+  return [
+    {
+      Sid: 'RunJobs',
+      Effect: 'Allow',
+      Action: ['emr-serverless:GetApplication', 'emr-serverless:StartJobRun', 'emr-serverless:ListJobRuns'],
+      Resource: [application],
+    },
+    {
+      // Tags given to StartJobRun are applied with TagResource on the new job run.
+      Sid: 'FollowJobs',
+      Effect: 'Allow',
+      Action: [
+        'emr-serverless:GetJobRun',
+        'emr-serverless:CancelJobRun',
+        'emr-serverless:GetDashboardForJobRun',
+        'emr-serverless:TagResource',
+      ],
+      Resource: [jobRuns],
+    },
+  ];
+}
+
+/** IAM: pass the execution role to EMR Serverless, and let validate inspect it. */
+function callerRolePassing(c: PolicyContext): PolicyStatement[] {
+  return [
+    {
+      Sid: 'PassExecutionRole',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: [c.roleArn],
+      Condition: { StringEquals: { 'iam:PassedToService': EMR_SERVERLESS_PRINCIPAL } },
+    },
+    {
+      Sid: 'InspectExecutionRole',
+      Effect: 'Allow',
+      Action: ['iam:GetRole', 'iam:SimulatePrincipalPolicy'],
+      Resource: [c.roleArn],
+    },
+  ];
+}
+
+/** Service Quotas: validate's check of the account's EMR Serverless vCPU quota. */
+function callerQuotaReads(c: PolicyContext): PolicyStatement[] {
+  return [
+    {
+      Sid: 'ReadVcpuQuota',
+      Effect: 'Allow',
+      Action: ['servicequotas:GetServiceQuota'],
+      Resource: [
+        serviceQuotaArn(
+          c.partition,
+          c.region,
+          c.account,
+          EMR_VCPU_QUOTA.serviceCode,
+          EMR_VCPU_QUOTA.quotaCode,
+        ),
+      ],
+    },
+    {
+      // Default quota values are not account data and have no resource to name.
+      Sid: 'ReadDefaultQuota',
+      Effect: 'Allow',
+      Action: ['servicequotas:GetAWSDefaultServiceQuota'],
+      Resource: ['*'],
+    },
+  ];
 }
 
 /** One request to simulate: an action on a resource, with the context keys it carries. */

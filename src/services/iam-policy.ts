@@ -7,7 +7,13 @@ import path from 'node:path';
 
 import type { StaticKeys } from '../aws/access.js';
 import { parseLocation, type ArchiveLocation } from '../domain/archive.js';
-import { isApplicationId, isRegionName, parseRoleArn, partitionOf } from '../domain/aws-names.js';
+import {
+  isApplicationId,
+  isRegionName,
+  parseRoleArn,
+  partitionOf,
+  type RoleArn,
+} from '../domain/aws-names.js';
 import { UserError, type ValidationIssue } from '../domain/errors.js';
 import {
   callerPolicy,
@@ -21,6 +27,7 @@ import {
   type S3Place,
   type TrustPolicyDocument,
 } from '../domain/iam-policy.js';
+import type { StorageConfig } from '../domain/storage-config.js';
 import { loadStorageConfig } from './config-loader.js';
 
 export interface IamPolicyOptions {
@@ -92,101 +99,9 @@ function s3Place(
 
 /** Builds the three policies, or throws a `UserError` listing every input that does not allow it. */
 export async function buildIamPolicies(o: IamPolicyOptions): Promise<IamPolicyResult> {
-  const issues: ValidationIssue[] = [];
-  const loaded = await loadStorageConfig({
-    storageConfigPath: path.resolve(o.cwd, o.storageConfigPath),
-    bundledSchemasDir: path.join(o.projectRoot, 'schemas', 'iglu'),
-  });
-  if (!loaded.ok) issues.push(...loaded.issues);
-  const archive = s3Place(o.archive, 'the archive', 'archive', o.cwd, issues);
-  const staging = s3Place(o.staging, '--staging', '--staging', o.cwd, issues);
-  const logs =
-    o.logPath === undefined
-      ? staging
-        ? defaultLogPlace(staging)
-        : undefined
-      : s3Place(o.logPath, '--log-path', '--log-path', o.cwd, issues);
-  const region = o.region ?? (loaded.ok ? loaded.storage.region : undefined);
-  if (region !== undefined && !isRegionName(region)) {
-    issues.push({
-      source: '--region',
-      path: '',
-      message: `${JSON.stringify(region)} is not an AWS region name`,
-      hint: 'Give the region of the table and the application, e.g. us-east-1.',
-    });
-  }
-  if (o.applicationId !== undefined && !isApplicationId(o.applicationId)) {
-    issues.push({
-      source: '--application-id',
-      path: '',
-      message: `${JSON.stringify(o.applicationId)} is not an EMR Serverless application id`,
-      hint: 'Application ids are lowercase letters and digits, e.g. 00fabcdef1234567.',
-    });
-  }
-  const role = o.executionRoleArn === undefined ? undefined : parseRoleArn(o.executionRoleArn);
-  if (o.executionRoleArn !== undefined && role === null) {
-    issues.push({
-      source: '--execution-role-arn',
-      path: '',
-      message: `${JSON.stringify(o.executionRoleArn)} is not an IAM role ARN`,
-      hint: 'Write it as arn:aws:iam::<12-digit account>:role/<name>, or leave it out and give --role-name.',
-    });
-  }
-  if (o.accountId !== undefined && !/^\d{12}$/.test(o.accountId)) {
-    issues.push({
-      source: '--account-id',
-      path: '',
-      message: `${JSON.stringify(o.accountId)} is not a 12-digit AWS account id`,
-      hint: 'Give the account the role and the table are in (`aws sts get-caller-identity` shows it).',
-    });
-  }
-  if (role && o.accountId !== undefined && role.account !== o.accountId) {
-    issues.push({
-      source: '--account-id',
-      path: '',
-      message: `--account-id ${o.accountId} is not the account of --execution-role-arn (${role.account})`,
-      hint: 'Leave --account-id out: the role ARN names the account.',
-    });
-  }
-  if (
-    issues.length > 0 ||
-    !loaded.ok ||
-    archive === undefined ||
-    staging === undefined ||
-    logs === undefined ||
-    region === undefined
-  ) {
-    throw new UserError(
-      issues.length === 1 ? `${issues[0]?.message ?? ''}.` : `${issues.length} problems with the inputs.`,
-      {
-        code: 'INVALID_INPUT',
-        issues,
-        hint: issues.length === 1 ? (issues[0]?.hint ?? '') : 'Fix each problem and run again.',
-      },
-    );
-  }
-  const storage = loaded.storage;
-  let account: string;
-  let accountFrom: IamPolicyResult['accountFrom'];
-  if (o.accountId !== undefined) {
-    account = o.accountId;
-    accountFrom = 'flag';
-  } else if (role) {
-    account = role.account;
-    accountFrom = 'execution role ARN';
-  } else {
-    account = await accountFromSts(
-      region,
-      storage.credentials.kind === 'static'
-        ? {
-            accessKeyId: storage.credentials.accessKeyId,
-            secretAccessKey: storage.credentials.secretAccessKey,
-          }
-        : undefined,
-      o,
-    );
-    accountFrom = 'STS';
-  }
+  const inputs = await checkedInputs(o);
+  const { storage, archive, staging, logs, region, role } = inputs;
+  const { account, accountFrom } = await accountOf(o, inputs);
   const partition = role?.partition ?? partitionOf(region);
   const roleArn = role?.arn ?? `arn:${partition}:iam::${account}:role/${o.roleName}`;
   const ctx: PolicyContext = {
@@ -217,6 +132,125 @@ export async function buildIamPolicies(o: IamPolicyOptions): Promise<IamPolicyRe
     executionRolePolicy: executionRolePolicy(ctx),
     callerPolicy: callerPolicy(ctx),
   };
+}
+
+/** The inputs the policies are made of, once every one of them is usable. */
+interface CheckedInputs {
+  storage: StorageConfig;
+  archive: S3Place;
+  staging: S3Place;
+  logs: S3Place;
+  region: string;
+  role: RoleArn | null | undefined;
+}
+
+/** The storage config, the S3 places, the region and the role, or a `UserError` listing every problem. */
+async function checkedInputs(o: IamPolicyOptions): Promise<CheckedInputs> {
+  const issues: ValidationIssue[] = [];
+  const loaded = await loadStorageConfig({
+    storageConfigPath: path.resolve(o.cwd, o.storageConfigPath),
+    bundledSchemasDir: path.join(o.projectRoot, 'schemas', 'iglu'),
+  });
+  if (!loaded.ok) issues.push(...loaded.issues);
+  const archive = s3Place(o.archive, 'the archive', 'archive', o.cwd, issues);
+  const staging = s3Place(o.staging, '--staging', '--staging', o.cwd, issues);
+  const logs =
+    o.logPath === undefined
+      ? staging
+        ? defaultLogPlace(staging)
+        : undefined
+      : s3Place(o.logPath, '--log-path', '--log-path', o.cwd, issues);
+  const region = o.region ?? (loaded.ok ? loaded.storage.region : undefined);
+  const role = o.executionRoleArn === undefined ? undefined : parseRoleArn(o.executionRoleArn);
+  issues.push(...flagIssues(o, region, role));
+  if (
+    issues.length > 0 ||
+    !loaded.ok ||
+    archive === undefined ||
+    staging === undefined ||
+    logs === undefined ||
+    region === undefined
+  ) {
+    throw new UserError(
+      issues.length === 1 ? `${issues[0]?.message ?? ''}.` : `${issues.length} problems with the inputs.`,
+      {
+        code: 'INVALID_INPUT',
+        issues,
+        hint: issues.length === 1 ? (issues[0]?.hint ?? '') : 'Fix each problem and run again.',
+      },
+    );
+  }
+  return { storage: loaded.storage, archive, staging, logs, region, role };
+}
+
+/** The problems with --region, --application-id, --execution-role-arn and --account-id, in that order. */
+function flagIssues(
+  o: IamPolicyOptions,
+  region: string | undefined,
+  role: RoleArn | null | undefined,
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (region !== undefined && !isRegionName(region)) {
+    issues.push({
+      source: '--region',
+      path: '',
+      message: `${JSON.stringify(region)} is not an AWS region name`,
+      hint: 'Give the region of the table and the application, e.g. us-east-1.',
+    });
+  }
+  if (o.applicationId !== undefined && !isApplicationId(o.applicationId)) {
+    issues.push({
+      source: '--application-id',
+      path: '',
+      message: `${JSON.stringify(o.applicationId)} is not an EMR Serverless application id`,
+      hint: 'Application ids are lowercase letters and digits, e.g. 00fabcdef1234567.',
+    });
+  }
+  if (o.executionRoleArn !== undefined && role === null) {
+    issues.push({
+      source: '--execution-role-arn',
+      path: '',
+      message: `${JSON.stringify(o.executionRoleArn)} is not an IAM role ARN`,
+      hint: 'Write it as arn:aws:iam::<12-digit account>:role/<name>, or leave it out and give --role-name.',
+    });
+  }
+  if (o.accountId !== undefined && !/^\d{12}$/.test(o.accountId)) {
+    issues.push({
+      source: '--account-id',
+      path: '',
+      message: `${JSON.stringify(o.accountId)} is not a 12-digit AWS account id`,
+      hint: 'Give the account the role and the table are in (`aws sts get-caller-identity` shows it).',
+    });
+  }
+  if (role && o.accountId !== undefined && role.account !== o.accountId) {
+    issues.push({
+      source: '--account-id',
+      path: '',
+      message: `--account-id ${o.accountId} is not the account of --execution-role-arn (${role.account})`,
+      hint: 'Leave --account-id out: the role ARN names the account.',
+    });
+  }
+  return issues;
+}
+
+/** The account: --account-id, else the role ARN's, else STS's answer for the caller. */
+async function accountOf(
+  o: IamPolicyOptions,
+  { storage, region, role }: CheckedInputs,
+): Promise<Pick<IamPolicyResult, 'account' | 'accountFrom'>> {
+  if (o.accountId !== undefined) return { account: o.accountId, accountFrom: 'flag' };
+  if (role) return { account: role.account, accountFrom: 'execution role ARN' };
+  const account = await accountFromSts(
+    region,
+    storage.credentials.kind === 'static'
+      ? {
+          accessKeyId: storage.credentials.accessKeyId,
+          secretAccessKey: storage.credentials.secretAccessKey,
+        }
+      : undefined,
+    o,
+  );
+  return { account, accountFrom: 'STS' };
 }
 
 async function accountFromSts(

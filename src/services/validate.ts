@@ -26,6 +26,7 @@ import { DateTime } from 'luxon';
 // The AWS adapters (and the SDK behind them) load only when an online check runs: --offline and
 // the probes that fail on a flag stay quick.
 import type { ExistingManifestTable } from '../aws/dynamodb.js';
+import type { IamClient } from '../aws/iam.js';
 import type { CallerIdentity } from '../aws/sts.js';
 import { clientConfig, type AwsAccess, type StaticKeys } from '../aws/access.js';
 import type { ArchiveLocation } from '../domain/archive.js';
@@ -77,6 +78,7 @@ import {
   WRITE_CHECK_MARKER,
   type PolicyContext,
   type S3Place,
+  type SimulatedRequest,
 } from '../domain/iam-policy.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
@@ -173,12 +175,45 @@ export interface ValidationReport {
 /** Runs every check; never throws for a problem with the inputs (only for bugs). */
 export async function validateInputs(options: ValidateOptions): Promise<ValidationReport> {
   const o = { ...options, runner: options.runner ?? 'emr-serverless' };
-  const checks: Check[] = [];
   const fromEnv = o.fromEnv ?? {};
   const storagePath = path.resolve(o.cwd, o.storageConfigPath);
-  const resolverPath = path.resolve(o.cwd, o.resolverPath);
+  const { checks, storage } = await inputChecks(o, storagePath);
+  const flags = flagGroupChecks(o, storage, storagePath, fromEnv);
+  const { resolved, jar } = flags;
+  checks.push(...flags.checks);
 
-  // Inputs: both files, the resolver's lookup of the storage config's schema.
+  // Local paths and the toolchain need no network either.
+  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
+  const toolchain = await toolchainChecks(o, jar, resolved);
+  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
+
+  const staticCredentials =
+    storage?.credentials.kind === 'static'
+      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
+      : undefined;
+  const archiveAndAws = await archiveAndAwsChecks(o, storage, resolved, staticCredentials, fromEnv);
+  checks.push(...archiveAndAws.checks);
+
+  const sorted = sortChecks(checks);
+  const counts = countChecks(sorted);
+  const report: ValidationReport = { checks: sorted, counts };
+  if (counts.fail > 0) return report;
+  const inputs = resolvedInputs(storage, resolved, {
+    ...(staticCredentials ? { staticCredentials } : {}),
+    ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
+    ...(jar ? { jar } : {}),
+    found: archiveAndAws.found,
+  });
+  if (inputs !== undefined) report.inputs = inputs;
+  return report;
+}
+
+/** Inputs: both files, the resolver's lookup of the storage config's schema. */
+async function inputChecks(
+  o: ValidateOptions & { runner: Runner },
+  storagePath: string,
+): Promise<{ checks: Check[]; storage?: StorageConfig }> {
+  const resolverPath = path.resolve(o.cwd, o.resolverPath);
   const loaded = await loadInputs({
     storageConfigPath: storagePath,
     resolverPath,
@@ -186,11 +221,18 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     skipHttp: o.offline,
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
-  checks.push(...configChecks(loaded, { storagePath, resolverPath, runner: o.runner }));
-  const storage = loaded.ok ? loaded.storage : undefined;
+  const checks = [...configChecks(loaded, { storagePath, resolverPath, runner: o.runner })];
+  return loaded.ok ? { checks, storage: loaded.storage } : { checks };
+}
 
-  // Flags.
-  const { checks: flagResults, resolved } = flagChecks({
+/** The flags (with --import's and submit's own) and --jar, and what they resolved. */
+function flagGroupChecks(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig | undefined,
+  storagePath: string,
+  fromEnv: Readonly<Record<string, string>>,
+): { checks: Check[]; resolved: ResolvedFlags; jar?: string } {
+  const flags = flagChecks({
     runner: o.runner,
     archive: o.archive,
     cwd: o.cwd,
@@ -209,7 +251,8 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     sizing: o.sizing,
     fromEnv,
   });
-  checks.push(...flagResults);
+  const { resolved } = flags;
+  const checks = [...flags.checks];
   if (o.import !== undefined) {
     checks.push(
       ...importFlagChecks({
@@ -228,17 +271,19 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   } else if (jar !== undefined) {
     checks.push(jarCheck(jar, fromEnv['--jar'] ?? '--jar'));
   }
+  return jar === undefined ? { checks, resolved } : { checks, resolved, jar };
+}
 
-  // Local paths and the toolchain need no network either.
-  checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
-  const toolchain = await toolchainChecks(o, jar, resolved);
-  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
-
-  const staticCredentials =
-    storage?.credentials.kind === 'static'
-      ? { accessKeyId: storage.credentials.accessKeyId, secretAccessKey: storage.credentials.secretAccessKey }
-      : undefined;
-  // What the archive, table and credentials checks found (a local archive is listed offline too).
+/** A local archive (listed offline too), then the online groups, or their skips with `offline`. */
+async function archiveAndAwsChecks(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig | undefined,
+  resolved: ResolvedFlags,
+  staticCredentials: StaticKeys | undefined,
+  fromEnv: Readonly<Record<string, string>>,
+): Promise<{ checks: Check[]; found: Found }> {
+  const checks: Check[] = [];
+  // What the archive, table and credentials checks found.
   const found: Found = {};
   if (resolved.archive?.kind === 'local') {
     const local = await localArchiveChecks(resolved.archive, resolved.range);
@@ -252,35 +297,36 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   } else {
     checks.push(...(await onlineChecks(o, storage, resolved, staticCredentials, found, fromEnv)));
   }
+  return { checks, found };
+}
 
-  const sorted = sortChecks(checks);
-  const counts = countChecks(sorted);
-  const report: ValidationReport = { checks: sorted, counts };
-  if (
-    counts.fail === 0 &&
-    storage !== undefined &&
-    resolved.archive !== undefined &&
-    resolved.region !== undefined
-  ) {
-    report.inputs = {
-      storage,
-      archive: resolved.archive,
-      range: resolved.range ?? {},
-      region: resolved.region,
-      endpoints: resolved.endpoints,
-      ...(staticCredentials ? { staticCredentials } : {}),
-      driverMemory: resolved.driverMemory,
-      ...(resolved.emrSizing ? { emrSizing: resolved.emrSizing } : {}),
-      ...(resolved.staging ? { staging: resolved.staging } : {}),
-      ...(resolved.logPath ? { logPath: resolved.logPath } : {}),
-      ...(resolved.applicationId ? { applicationId: resolved.applicationId } : {}),
-      ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}),
-      ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
-      ...(jar ? { jar } : {}),
-      ...found,
-    };
+/** What a validation without failures resolved, for the runner (none without a storage config, archive and region). */
+function resolvedInputs(
+  storage: StorageConfig | undefined,
+  resolved: ResolvedFlags,
+  extra: { staticCredentials?: StaticKeys; toolchain?: Toolchain; jar?: string; found: Found },
+): ValidatedInputs | undefined {
+  if (storage === undefined || resolved.archive === undefined || resolved.region === undefined) {
+    return undefined;
   }
-  return report;
+  const { staticCredentials, toolchain, jar, found } = extra;
+  return {
+    storage,
+    archive: resolved.archive,
+    range: resolved.range ?? {},
+    region: resolved.region,
+    endpoints: resolved.endpoints,
+    ...(staticCredentials ? { staticCredentials } : {}),
+    driverMemory: resolved.driverMemory,
+    ...(resolved.emrSizing ? { emrSizing: resolved.emrSizing } : {}),
+    ...(resolved.staging ? { staging: resolved.staging } : {}),
+    ...(resolved.logPath ? { logPath: resolved.logPath } : {}),
+    ...(resolved.applicationId ? { applicationId: resolved.applicationId } : {}),
+    ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}),
+    ...(toolchain ? { toolchain } : {}),
+    ...(jar ? { jar } : {}),
+    ...found,
+  };
 }
 
 /**
@@ -715,6 +761,35 @@ async function onlineChecks(
     return skipOnline(o.runner, r, `skipped: ${blockers.join(', ')}`);
   }
   const region = r.region;
+  const { keysFor, access } = serviceAccess(o, r, region, staticCredentials);
+
+  // Credentials first: without them every other online check would fail the same way.
+  const credentials = await credentialChecks(o, r, access('sts'), keysFor('sts') !== undefined, fromEnv);
+  const checks = [...credentials.checks];
+  if (!credentials.ok) {
+    return [
+      ...checks,
+      ...skipOnline(o.runner, r, 'skipped: no usable AWS credentials').filter(
+        (c) => !c.id.startsWith('credentials.'),
+      ),
+    ];
+  }
+  if (credentials.identity) found.identity = credentials.identity;
+
+  const groups = onlineGroups(o, storage, r, region, access, credentials.identity, found);
+  for (const c of await Promise.all(groups)) checks.push(...c);
+  return checks;
+}
+
+/** How a service is asked: its endpoint override, and the keys (or the profile) it is asked with. */
+type ServiceAccess = (service: AwsService) => AwsAccess;
+
+function serviceAccess(
+  o: ValidateOptions & { runner: Runner },
+  r: ResolvedFlags,
+  region: string,
+  staticCredentials: StaticKeys | undefined,
+): { keysFor: (service: AwsService) => StaticKeys | undefined; access: ServiceAccess } {
   // The storage config's static keys are DynamoDB's, and only the local runner's (on EMR
   // Serverless the job writes with its execution role): everything else is asked with the
   // caller's identity (--profile, the default chain), as submit and the job do.
@@ -732,20 +807,19 @@ async function onlineChecks(
       ...(o.profile !== undefined && keys === undefined ? { profile: o.profile } : {}),
     };
   };
+  return { keysFor, access };
+}
 
-  // Credentials first: without them every other online check would fail the same way.
-  const credentials = await credentialChecks(o, r, access('sts'), keysFor('sts') !== undefined, fromEnv);
-  const checks = [...credentials.checks];
-  if (!credentials.ok) {
-    return [
-      ...checks,
-      ...skipOnline(o.runner, r, 'skipped: no usable AWS credentials').filter(
-        (c) => !c.id.startsWith('credentials.'),
-      ),
-    ];
-  }
-  if (credentials.identity) found.identity = credentials.identity;
-
+/** The groups that follow the credentials, started together: the S3 archive, the table, S3 staging, then EMR Serverless's. */
+function onlineGroups(
+  o: ValidateOptions & { runner: Runner },
+  storage: StorageConfig,
+  r: ResolvedFlags,
+  region: string,
+  access: ServiceAccess,
+  identity: CallerIdentity | undefined,
+  found: Found,
+): Promise<Check[]>[] {
   const groups: Promise<Check[]>[] = [];
   if (r.archive?.kind === 's3') {
     groups.push(
@@ -771,35 +845,45 @@ async function onlineChecks(
     );
   }
   if (o.runner === 'emr-serverless') {
-    const standIn = standInServices(r);
-    groups.push(
-      emrGroup(
-        r,
-        region,
-        access('emr-serverless'),
-        standIn.has('service-quotas') ? undefined : access('service-quotas'),
-        o.createApplication,
-        found,
-      ),
-    );
-    groups.push(
-      standIn.has('iam')
-        ? Promise.resolve(
-            skipAll(
-              'role',
-              ROLE_CHECK_IDS,
-              'skipped: EMR Serverless is an endpoint override (a stand-in): IAM at AWS knows nothing of its role',
-              'Set AWS_ENDPOINT_URL_IAM to check the role against a stand-in too.',
-            ),
-          )
-        : roleGroup(r, storage, region, access('iam'), credentials.identity, o.now ?? DateTime.utc(), found, {
-            skipPresent: o.skipPresent === true,
-            import: o.import !== undefined,
-          }),
-    );
+    groups.push(...emrServerlessGroups(o, storage, r, region, access, identity, found));
   }
-  for (const c of await Promise.all(groups)) checks.push(...c);
-  return checks;
+  return groups;
+}
+
+/** The application (with the account's vCPU quota) and the execution role, unless their services are stand-ins. */
+function emrServerlessGroups(
+  o: ValidateOptions,
+  storage: StorageConfig,
+  r: ResolvedFlags,
+  region: string,
+  access: ServiceAccess,
+  identity: CallerIdentity | undefined,
+  found: Found,
+): Promise<Check[]>[] {
+  const standIn = standInServices(r);
+  return [
+    emrGroup(
+      r,
+      region,
+      access('emr-serverless'),
+      standIn.has('service-quotas') ? undefined : access('service-quotas'),
+      o.createApplication,
+      found,
+    ),
+    standIn.has('iam')
+      ? Promise.resolve(
+          skipAll(
+            'role',
+            ROLE_CHECK_IDS,
+            'skipped: EMR Serverless is an endpoint override (a stand-in): IAM at AWS knows nothing of its role',
+            'Set AWS_ENDPOINT_URL_IAM to check the role against a stand-in too.',
+          ),
+        )
+      : roleGroup(r, storage, region, access('iam'), identity, o.now ?? DateTime.utc(), found, {
+          skipPresent: o.skipPresent === true,
+          import: o.import !== undefined,
+        }),
+  ];
 }
 
 async function credentialChecks(
@@ -809,43 +893,58 @@ async function credentialChecks(
   staticKeys: boolean,
   fromEnv: Readonly<Record<string, string>>,
 ): Promise<{ ok: boolean; checks: Check[]; identity?: CallerIdentity }> {
-  const { pass, fail, skipped } = checksOf('credentials');
   const checks: Check[] = [];
   if (!staticKeys && o.profile !== undefined) {
-    const files = sharedFilePaths(o.env, o.home ?? os.homedir());
-    const known = new Set<string>();
-    for (const [kind, file] of [
-      ['credentials', files.credentials],
-      ['config', files.config],
-    ] as const) {
-      try {
-        for (const name of profileNames(readFileSync(file, 'utf8'), kind)) known.add(name);
-      } catch {
-        // a missing file defines no profile
-      }
+    const profile = profileCheck(o, o.profile, fromEnv);
+    checks.push(profile);
+    if (profile.status === 'fail') return { ok: false, checks };
+  }
+  const { ok, check, identity } = await identityCheck(o, r, access, staticKeys);
+  checks.push(check);
+  return identity === undefined ? { ok, checks } : { ok, checks, identity };
+}
+
+/** `--profile` names a profile of the shared credentials or config file. */
+function profileCheck(o: ValidateOptions, profile: string, fromEnv: Readonly<Record<string, string>>): Check {
+  const { pass, fail } = checksOf('credentials');
+  const files = sharedFilePaths(o.env, o.home ?? os.homedir());
+  const known = new Set<string>();
+  for (const [kind, file] of [
+    ['credentials', files.credentials],
+    ['config', files.config],
+  ] as const) {
+    try {
+      for (const name of profileNames(readFileSync(file, 'utf8'), kind)) known.add(name);
+    } catch {
+      // a missing file defines no profile
     }
-    const label = fromEnv['--profile'] ?? '--profile';
-    if (!known.has(o.profile)) {
-      checks.push(
-        fail(
-          'credentials.profile',
-          `the profile ${JSON.stringify(o.profile)}${label === '--profile' ? '' : ` (set by the environment variable ${label})`} is in neither ${files.credentials} nor ${files.config}`,
-          {
-            source: label,
-            code: 'AWS_PROFILE_UNKNOWN',
-            hint:
-              known.size > 0
-                ? `Use one of the profiles there (${[...known].sort().join(', ')}), or create it with \`aws configure --profile ${o.profile}\`.`
-                : `Create it with \`aws configure --profile ${o.profile}\` (or \`aws configure sso\`).`,
-          },
-        ),
-      );
-      return { ok: false, checks };
-    }
-    checks.push(
-      pass('credentials.profile', `profile ${o.profile} (${label === '--profile' ? '--profile' : label})`),
+  }
+  const label = fromEnv['--profile'] ?? '--profile';
+  if (!known.has(profile)) {
+    return fail(
+      'credentials.profile',
+      `the profile ${JSON.stringify(profile)}${label === '--profile' ? '' : ` (set by the environment variable ${label})`} is in neither ${files.credentials} nor ${files.config}`,
+      {
+        source: label,
+        code: 'AWS_PROFILE_UNKNOWN',
+        hint:
+          known.size > 0
+            ? `Use one of the profiles there (${[...known].sort().join(', ')}), or create it with \`aws configure --profile ${profile}\`.`
+            : `Create it with \`aws configure --profile ${profile}\` (or \`aws configure sso\`).`,
+      },
     );
   }
+  return pass('credentials.profile', `profile ${profile} (${label === '--profile' ? '--profile' : label})`);
+}
+
+/** The keys resolve, and STS says whose they are (when STS is worth asking). */
+async function identityCheck(
+  o: ValidateOptions,
+  r: ResolvedFlags,
+  access: AwsAccess,
+  staticKeys: boolean,
+): Promise<{ ok: boolean; check: Check; identity?: CallerIdentity }> {
+  const { pass, skipped } = checksOf('credentials');
   const { createStsClient } = await import('../aws/sts.js');
   const sts = createStsClient(access);
   try {
@@ -855,32 +954,32 @@ async function credentialChecks(
       : o.profile !== undefined
         ? `profile ${o.profile}`
         : 'the default chain';
-    // STS at AWS says nothing about identities of local stand-ins: ask it only when a service is AWS itself, or STS is overridden too.
-    const standIn = standInServices(r);
-    const needSts =
-      r.endpoints.sts !== undefined ||
-      r.services.filter((s) => s !== 'sts' && !standIn.has(s)).some((s) => r.endpoints[s] === undefined);
-    if (!needSts) {
-      checks.push(
-        skipped(
+    if (!stsWorthAsking(r)) {
+      return {
+        ok: true,
+        check: skipped(
           'credentials.identity',
           `skipped: access key ${found.accessKeyId} from ${source}; every service this run calls has an endpoint override, so STS at AWS is not asked`,
           { hint: 'Set AWS_ENDPOINT_URL_STS to check the identity against a stand-in too.' },
         ),
-      );
-      return { ok: true, checks };
+      };
     }
     const identity = await sts.getCallerIdentity();
-    checks.push(
-      pass('credentials.identity', `${identity.arn} (account ${identity.account}; keys from ${source})`),
-    );
-    return { ok: true, checks, identity };
+    return {
+      ok: true,
+      check: pass(
+        'credentials.identity',
+        `${identity.arn} (account ${identity.account}; keys from ${source})`,
+      ),
+      identity,
+    };
   } catch (error) {
     if (!isUserError(error)) throw error;
     if (error.code === 'STS_UNREACHABLE') {
       // The checks that follow tell whether the services the run needs are reachable.
-      checks.push(
-        checksOf('credentials').warn(
+      return {
+        ok: true,
+        check: checksOf('credentials').warn(
           'credentials.identity',
           `the identity could not be confirmed: ${error.message}`,
           {
@@ -888,14 +987,21 @@ async function credentialChecks(
             code: error.code,
           },
         ),
-      );
-      return { ok: true, checks };
+      };
     }
-    checks.push(failFrom('credentials', 'credentials.identity', error));
-    return { ok: false, checks };
+    return { ok: false, check: failFrom('credentials', 'credentials.identity', error) };
   } finally {
     sts.destroy();
   }
+}
+
+/** STS at AWS says nothing about identities of local stand-ins: ask it only when a service is AWS itself, or STS is overridden too. */
+function stsWorthAsking(r: ResolvedFlags): boolean {
+  const standIn = standInServices(r);
+  return (
+    r.endpoints.sts !== undefined ||
+    r.services.filter((s) => s !== 'sts' && !standIn.has(s)).some((s) => r.endpoints[s] === undefined)
+  );
 }
 
 async function tableGroup(
@@ -1103,58 +1209,22 @@ async function roleGroup(
   found: Found,
   mode: { skipPresent: boolean; import: boolean },
 ): Promise<Check[]> {
-  const { pass, fail } = checksOf('role');
   const role = r.roleArn;
   if (role === undefined) {
     return skipAll('role', ROLE_CHECK_IDS, 'skipped: --execution-role-arn is missing or not valid');
   }
-  const checks: Check[] = [];
   if (identity !== undefined && identity.account !== '' && identity.account !== role.account) {
-    checks.push(
-      fail('role.exists', `the role is in account ${role.account}, the caller in ${identity.account}`, {
-        source: '--execution-role-arn',
-        code: 'ROLE_OTHER_ACCOUNT',
-        hint: "EMR Serverless runs a job as a role of its own account: give a role of the application's account.",
-      }),
-    );
-    return [
-      ...checks,
-      ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role is in another account'),
-    ];
+    return otherAccountChecks(role, identity.account);
   }
   const applicationArn = emrApplicationArn(role.partition, region, role.account, r.applicationId ?? '*');
   const { createIamClient } = await import('../aws/iam.js');
   const iam = createIamClient(access);
   try {
-    try {
-      const described = await iam.getRole(role.name);
-      if (described === null) {
-        checks.push(
-          fail('role.exists', `there is no IAM role ${role.name} in account ${role.account}`, {
-            source: '--execution-role-arn',
-            code: 'ROLE_NOT_FOUND',
-            hint: 'Create it (`populator iam-policy` prints its trust and permissions policies) or fix the ARN.',
-          }),
-        );
-        return [
-          ...checks,
-          ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role does not exist'),
-        ];
-      }
-      checks.push(pass('role.exists', described.arn || role.arn));
-      checks.push(
-        trustCheck(role.arn, described.trustPolicy, {
-          sourceAccount: role.account,
-          sourceArn: applicationArn,
-        }),
-      );
-    } catch (error) {
-      if (!isUserError(error)) throw error;
-      checks.push(fromError('role', 'role.exists', error), fromError('role', 'role.trust', error));
-    }
-    const archive = s3Place(r.archive);
-    const staging = s3Place(r.staging);
-    if (archive === undefined || staging === undefined) {
+    const existence = await existenceAndTrustChecks(iam, role, applicationArn);
+    if (existence.missing) return existence.checks;
+    const checks = existence.checks;
+    const ctx = rolePolicyContext(r, storage, region, role);
+    if (ctx === undefined) {
       checks.push(
         ...skipAll(
           'role',
@@ -1164,37 +1234,112 @@ async function roleGroup(
       );
       return checks;
     }
-    const ctx: PolicyContext = {
-      partition: role.partition,
-      region,
-      account: role.account,
-      archive,
-      staging,
-      logs: s3Place(r.logPath) ?? defaultLogPlace(staging),
-      table: storage.table,
-      applicationId: r.applicationId ?? '*',
-      roleArn: role.arn,
-    };
     const requests = executionRoleRequests(ctx, {
       runId: found.selectedRuns?.[0] ?? '2017-01-26-00-01-25',
       runName: `populator-${now.toUTC().toFormat("yyyyMMdd'T'HHmmss")}`,
       skipPresent: mode.skipPresent,
       import: mode.import,
     });
-    try {
-      const decisions = await iam.simulate(role.arn, requests);
-      checks.push(
-        permissionsCheck(
-          role.arn,
-          requests.map((request, i) => ({ request, decision: decisions[i] ?? 'implicitDeny' })),
-        ),
-      );
-    } catch (error) {
-      if (!isUserError(error)) throw error;
-      checks.push(fromError('role', 'role.permissions', error));
-    }
+    checks.push(await simulatedPermissionsCheck(iam, role, requests));
     return checks;
   } finally {
     iam.destroy();
+  }
+}
+
+/** EMR Serverless runs a job as a role of the application's own account. */
+function otherAccountChecks(role: RoleArn, callerAccount: string): Check[] {
+  return [
+    checksOf('role').fail(
+      'role.exists',
+      `the role is in account ${role.account}, the caller in ${callerAccount}`,
+      {
+        source: '--execution-role-arn',
+        code: 'ROLE_OTHER_ACCOUNT',
+        hint: "EMR Serverless runs a job as a role of its own account: give a role of the application's account.",
+      },
+    ),
+    ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role is in another account'),
+  ];
+}
+
+/** The role exists and trusts EMR Serverless for this application; `missing` when there is no such role. */
+async function existenceAndTrustChecks(
+  iam: IamClient,
+  role: RoleArn,
+  applicationArn: string,
+): Promise<{ checks: Check[]; missing: boolean }> {
+  const { pass, fail } = checksOf('role');
+  const checks: Check[] = [];
+  try {
+    const described = await iam.getRole(role.name);
+    if (described === null) {
+      checks.push(
+        fail('role.exists', `there is no IAM role ${role.name} in account ${role.account}`, {
+          source: '--execution-role-arn',
+          code: 'ROLE_NOT_FOUND',
+          hint: 'Create it (`populator iam-policy` prints its trust and permissions policies) or fix the ARN.',
+        }),
+      );
+      return {
+        checks: [
+          ...checks,
+          ...skipAll('role', ['role.trust', 'role.permissions'], 'skipped: the role does not exist'),
+        ],
+        missing: true,
+      };
+    }
+    checks.push(pass('role.exists', described.arn || role.arn));
+    checks.push(
+      trustCheck(role.arn, described.trustPolicy, {
+        sourceAccount: role.account,
+        sourceArn: applicationArn,
+      }),
+    );
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    checks.push(fromError('role', 'role.exists', error), fromError('role', 'role.trust', error));
+  }
+  return { checks, missing: false };
+}
+
+/** The places the execution role's policy names, or undefined unless the archive and staging are on S3. */
+function rolePolicyContext(
+  r: ResolvedFlags,
+  storage: StorageConfig,
+  region: string,
+  role: RoleArn,
+): PolicyContext | undefined {
+  const archive = s3Place(r.archive);
+  const staging = s3Place(r.staging);
+  if (archive === undefined || staging === undefined) return undefined;
+  return {
+    partition: role.partition,
+    region,
+    account: role.account,
+    archive,
+    staging,
+    logs: s3Place(r.logPath) ?? defaultLogPlace(staging),
+    table: storage.table,
+    applicationId: r.applicationId ?? '*',
+    roleArn: role.arn,
+  };
+}
+
+/** The role's permissions, by IAM's simulation of requests shaped like the job's. */
+async function simulatedPermissionsCheck(
+  iam: IamClient,
+  role: RoleArn,
+  requests: SimulatedRequest[],
+): Promise<Check> {
+  try {
+    const decisions = await iam.simulate(role.arn, requests);
+    return permissionsCheck(
+      role.arn,
+      requests.map((request, i) => ({ request, decision: decisions[i] ?? 'implicitDeny' })),
+    );
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    return fromError('role', 'role.permissions', error);
   }
 }
