@@ -6,10 +6,11 @@ import { cacheDir, packageRoot } from '../cli/paths.js';
 import { DEFAULT_LOCAL_DRIVER_MEMORY } from '../domain/emr-sizing.js';
 import { UserError } from '../domain/errors.js';
 import { verifyExitCode } from '../domain/verify.js';
+import { importOutcomeRows, importPlanRows, renderImportProgressLine } from '../output/import.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 import { renderVerifyProgress, renderVerifyResult } from '../output/verify.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
-import type { DemoResult, DemoSubmit } from '../services/demo.js';
+import type { DemoResult, DemoSubmit, StartDemoDynamo } from '../services/demo.js';
 
 export default class Demo extends BaseCommand {
   static summary = 'Run the whole back-fill offline on a generated archive.';
@@ -21,7 +22,7 @@ prints its report and the table's item count, checks the table against what the 
 prescribes, and ends with \`populator verify\` on the table (a random sample looked up, coverage with
 a 95% interval). Everything it starts is stopped at the end. Needs Java 17 and Maven, nothing else.
 (In the repository, \`npm run demo:emr\` runs the same flow against the EMR Serverless emulator and
-moto's S3 server.)`;
+moto's S3 server, and \`npm run demo:import\` creates the table with \`submit --import\` on moto.)`;
 
   static examples = [
     '<%= config.bin %> demo',
@@ -61,12 +62,21 @@ moto's S3 server.)`;
     return undefined;
   }
 
+  /**
+   * Where the demo's table lives: dynalite, the table created by the demo. The repository's
+   * \`npm run demo:import\` overrides it with moto's server, where \`submit --import\` creates it.
+   */
+  protected demoDynamo(): StartDemoDynamo | undefined {
+    return undefined;
+  }
+
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
     const { runDemo } = await import('../services/demo.js');
     const result = await this.followJob((io) =>
       runDemo({
         submitJob: this.demoSubmit(),
+        startDynamo: this.demoDynamo(),
         events: flags.events,
         seed: flags.seed,
         etlTime: flags['etl-time'],
@@ -81,36 +91,12 @@ moto's S3 server.)`;
         now: DateTime.utc(),
         ...io,
         onVerifyProgress: (p) => io.progressLine(renderVerifyProgress(p)),
+        onImport: (view) => this.note(renderImportProgressLine(view)),
       }),
     );
     if (!this.jsonEnabled()) {
       this.log('');
-      this.log(
-        renderSummary(result.submit.summary, [
-          ...(result.submit.emr
-            ? ([
-                [
-                  'job run',
-                  `${result.submit.emr.jobRunId} on application ${result.submit.emr.applicationId} (emulated)`,
-                ],
-              ] as [string, string][])
-            : []),
-          ...(result.submit.billed
-            ? ([
-                [
-                  'cost (if on AWS)',
-                  `$${result.submit.billed.usd.toFixed(2)} (${result.submit.billed.vCpuHours.toFixed(2)} vCPU-h, ${result.submit.billed.memoryGbHours.toFixed(2)} GB-h)`,
-                ],
-              ] as [string, string][])
-            : []),
-          ['table items', `${result.tableItemCount.toLocaleString('en-US')} in ${result.table}`],
-          [
-            'matches the archive',
-            result.tableMatchesArchive ? 'yes: every key, etlTime and ttl as the archive prescribes' : 'NO',
-          ],
-          ...(result.dir ? ([['kept in', result.dir]] as [string, string][]) : []),
-        ]),
-      );
+      this.log(renderSummary(result.submit.summary, demoRows(result)));
       for (const m of result.mismatches) this.log(`  mismatch: ${m}`);
       this.log('');
       this.log('populator verify on the table:');
@@ -127,4 +113,29 @@ moto's S3 server.)`;
     process.exitCode = verifyExitCode(result.verify.coverage.verdict, false);
     return result;
   }
+}
+
+type Row = [string, string];
+
+/** The demo's rows below the job's report: the job run or the import, the table, the check. */
+function demoRows(r: DemoResult): Row[] {
+  const s = r.submit;
+  const rows: Row[] = [];
+  if (s.emr) rows.push(['job run', `${s.emr.jobRunId} on application ${s.emr.applicationId} (emulated)`]);
+  if (s.billed) {
+    rows.push([
+      'cost (if on AWS)',
+      `$${s.billed.usd.toFixed(2)} (${s.billed.vCpuHours.toFixed(2)} vCPU-h, ${s.billed.memoryGbHours.toFixed(2)} GB-h)`,
+    ]);
+  }
+  // --import: what the plan said the import would be, then what it was.
+  if (s.plan.import) rows.push(...importPlanRows(s.plan.import).map(([k, v]): Row => [`plan: ${k}`, v]));
+  if (s.import) rows.push(...importOutcomeRows(s.import));
+  rows.push(['table items', `${r.tableItemCount.toLocaleString('en-US')} in ${r.table}`]);
+  rows.push([
+    'matches the archive',
+    r.tableMatchesArchive ? 'yes: every key, etlTime and ttl as the archive prescribes' : 'NO',
+  ]);
+  if (r.dir) rows.push(['kept in', r.dir]);
+  return rows;
 }

@@ -16,12 +16,11 @@ import {
 } from '../cli/flags.js';
 import { cacheDir, configDir, packageRoot } from '../cli/paths.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
-import { bytes, usd } from '../output/format.js';
-import { renderImportProgressLine } from '../output/import.js';
+import { importOutcomeRows, renderImportProgressLine } from '../output/import.js';
 import { renderPlan } from '../output/plan.js';
 import { renderSummary, renderUnreadableWarning } from '../output/summary.js';
 // The service (and the AWS SDK behind it) loads only when the command runs: `--help` stays fast.
-import type { SubmitCommandLine, SubmitImportOutcome, SubmitOutcome } from '../services/submit.js';
+import type { SubmitCommandLine, SubmitOutcome } from '../services/submit.js';
 
 export default class Submit extends BaseCommand {
   static summary = 'Back-fill the event manifest from an enriched archive.';
@@ -191,7 +190,7 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
                     ],
                   ] as [string, string][])
                 : []),
-              ...(r.import ? importRows(r.import) : []),
+              ...(r.import ? importOutcomeRows(r.import) : []),
               ['report', r.output],
               ['bad rows', r.badRows],
             ]),
@@ -203,23 +202,6 @@ is sent again. --skip-present looks keys up before writing them, for ranges writ
       }
     }
   }
-}
-
-/** What `--import` adds to the report: the import, its counters, the new table and what it cost. */
-function importRows(i: SubmitImportOutcome): [string, string][] {
-  const n = (x: number): string => x.toLocaleString('en-US');
-  return [
-    ['import', `${i.importArn} ${i.status}`],
-    [
-      'imported',
-      `${n(i.importedItemCount)} items of ${n(i.processedItemCount)} processed, ${n(i.errorCount)} errors (the job wrote ${n(i.items)} in ${n(i.objects)} objects)`,
-    ],
-    [
-      'new table',
-      `${i.table}, ${i.billing.mode === 'on-demand' ? 'on-demand' : `provisioned ${n(i.billing.readCapacity)} RCU / ${n(i.billing.writeCapacity)} WCU`}, TTL on ttl ${i.ttl === 'ENABLED' ? 'switched on' : 'already on'}`,
-    ],
-    ['cost (import)', `${usd(i.usd)} (${bytes(i.bytes)} of uncompressed items at $0.15 per GB)`],
-  ];
 }
 
 type SubmitFlags = Interfaces.InferredFlags<typeof Submit.flags>;

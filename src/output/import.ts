@@ -1,6 +1,7 @@
 /** Pure renderers for `submit --import`: the import's plan, and one line per look at a running import. */
 import type { ImportView } from '../aws/dynamodb-import.js';
 import type { RunImportState } from '../services/run-import.js';
+import type { SubmitImportOutcome } from '../services/submit-types.js';
 import { ATTR_TTL } from '../domain/contract.js';
 import { LARGE_IMPORT_REGIONS, type ImportBilling, type ImportPlan } from '../domain/import-plan.js';
 import { IMPORT_PRICE_PER_GB } from '../domain/dynamodb-prices.js';
@@ -97,4 +98,20 @@ export function renderRunImport(i: RunImportState): string {
   if (i.status === 'COMPLETED')
     rows.push(['TTL on ttl', i.ttlEnabled ? 'switched on' : 'not yet switched on']);
   return table(rows);
+}
+
+/** What `--import` adds to the report: the import, its counters, the new table and what it cost. */
+export function importOutcomeRows(i: SubmitImportOutcome): [string, string][] {
+  return [
+    ['import', `${i.importArn} ${i.status}`],
+    [
+      'imported',
+      `${n(i.importedItemCount)} items of ${n(i.processedItemCount)} processed, ${n(i.errorCount)} errors (the job wrote ${n(i.items)} in ${n(i.objects)} objects)`,
+    ],
+    [
+      'new table',
+      `${i.table}, ${i.billing.mode === 'on-demand' ? 'on-demand' : `provisioned ${n(i.billing.readCapacity)} RCU / ${n(i.billing.writeCapacity)} WCU`}, TTL on ttl ${i.ttl === 'ENABLED' ? 'switched on' : 'already on'}`,
+    ],
+    ['cost (import)', `${usd(i.usd)} (${bytes(i.bytes)} of uncompressed items at $0.15 per GB)`],
+  ];
 }

@@ -3,12 +3,14 @@
  * free port, creates the manifest table, runs the real job through the same service as `submit`,
  * then checks the table against what DESIGN 3.2 prescribes for that archive. On local Spark; the
  * repository's `npm run demo:emr` passes another submit (test/support/demo-emr.ts: moto's S3 and the
- * EMR Serverless emulator), which is no part of the package.
+ * EMR Serverless emulator), and `npm run demo:import` another DynamoDB stand-in too (moto's server,
+ * where `submit --import` creates the table: test/support/demo-import.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DateTime } from 'luxon';
+import type { ImportView } from '../aws/dynamodb-import.js';
 import { createDynamoDbClient, type DynamoDbClient, type StoredManifestItem } from '../aws/dynamodb.js';
 import { DEFAULT_TTL_SECONDS, type EtlTimeMode } from '../domain/contract.js';
 import {
@@ -33,9 +35,26 @@ export type DemoSubmit = (
   x: { archiveDir: string; dynamoEndpoint: string; o: DemoOptions },
 ) => Promise<SubmitResult>;
 
+/** The DynamoDB stand-in the demo's table lives in, started for one demo and stopped after it. */
+export interface DemoDynamo {
+  /** `http://127.0.0.1:<port>`: the submit, the table check and verify all use it. */
+  endpoint: string;
+  /** The demo creates the manifest table before the submit; false when the submit does (`--import`). */
+  createTable: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the demo's DynamoDB stand-in: dynalite, the table created by the demo, unless told
+ * otherwise (`npm run demo:import` passes moto's server, where `submit --import` creates it).
+ */
+export type StartDemoDynamo = (o: DemoOptions) => Promise<DemoDynamo>;
+
 export interface DemoOptions {
   /** The submit; `submit --runner local` by default. */
   submitJob?: DemoSubmit;
+  /** The DynamoDB stand-in; dynalite, with the table created by the demo, by default. */
+  startDynamo?: StartDemoDynamo;
   events: number;
   seed: number;
   etlTime: EtlTimeMode;
@@ -55,6 +74,8 @@ export interface DemoOptions {
   onProgress: (p: JobProgress) => void;
   onUpload?: (sent: number, total: number) => void;
   onVerifyProgress?: (p: VerifyProgress) => void;
+  /** Each look at the import, when the submit creates the table by `--import`. */
+  onImport?: (view: ImportView) => void;
   signal?: AbortSignal;
 }
 
@@ -88,46 +109,62 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   o.log(`Writing a demo archive of ${o.events} events to ${archiveDir}`);
   const archive = await writeDemoArchive({ dir: archiveDir, seed: o.seed, events: o.events, firstRun });
 
+  const stand = await (o.startDynamo ?? startDemoDynalite)(o);
+  try {
+    const where: DemoPlace = { dir, archiveDir, dynamoEndpoint: stand.endpoint, ...writeConfigs(dir) };
+    return await demoOnTable(o, archive, where, stand.createTable);
+  } finally {
+    await stand.stop();
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The default stand-in: dynalite on a free port, the table created by the demo. */
+async function startDemoDynalite(o: DemoOptions): Promise<DemoDynamo> {
   o.log('Starting an embedded DynamoDB (dynalite) on 127.0.0.1');
   const dynalite = await startDynalite({ createTableMs: 0 });
+  return { endpoint: dynalite.endpoint, createTable: true, stop: () => dynalite.stop() };
+}
+
+/** Creates the table (unless the submit does), submits, checks the table, runs verify. */
+async function demoOnTable(
+  o: DemoOptions,
+  archive: DemoArchiveManifest,
+  where: DemoPlace,
+  createTable: boolean,
+): Promise<DemoResult> {
+  const dynamo = createDynamoDbClient({
+    region: DEMO_REGION,
+    endpoint: where.dynamoEndpoint,
+    credentials: DEMO_KEYS,
+  });
   try {
-    const configs = writeConfigs(dir);
-    const dynamo = createDynamoDbClient({
-      region: DEMO_REGION,
-      endpoint: dynalite.endpoint,
-      credentials: { accessKeyId: 'demo', secretAccessKey: 'demo-secret' },
-    });
-    try {
+    if (createTable) {
       await dynamo.createManifestTable(DEMO_TABLE, { billingMode: 'PAY_PER_REQUEST' });
-      o.log(`Created table ${DEMO_TABLE} at ${dynalite.endpoint}`);
-      const where: DemoPlace = { dir, archiveDir, dynamoEndpoint: dynalite.endpoint, ...configs };
-      const submitResult = await submitDemo(o, where);
-      const table = await checkTable(o, archive, submitResult, dynamo);
-      const verify = await verifyDemo(o, where, submitResult);
-      const result: DemoResult = {
-        runner: submitResult.runner,
-        dir: o.keep ? dir : null,
-        archive: {
-          runs: archive.runs.length,
-          files: archive.files.filter((f) => f.role === 'data').length,
-          lines: archive.lineCount,
-          bytes: archive.bytes,
-        },
-        table: DEMO_TABLE,
-        submit: submitResult,
-        tableItemCount: table.itemCount,
-        expected: table.expected,
-        tableMatchesArchive: table.mismatches.length === 0,
-        mismatches: table.mismatches,
-        verify,
-      };
-      return result;
-    } finally {
-      dynamo.destroy();
+      o.log(`Created table ${DEMO_TABLE} at ${where.dynamoEndpoint}`);
     }
+    const submitResult = await submitDemo(o, where);
+    const table = await checkTable(o, archive, submitResult, dynamo);
+    const verify = await verifyDemo(o, where, submitResult);
+    return {
+      runner: submitResult.runner,
+      dir: o.keep ? where.dir : null,
+      archive: {
+        runs: archive.runs.length,
+        files: archive.files.filter((f) => f.role === 'data').length,
+        lines: archive.lineCount,
+        bytes: archive.bytes,
+      },
+      table: DEMO_TABLE,
+      submit: submitResult,
+      tableItemCount: table.itemCount,
+      expected: table.expected,
+      tableMatchesArchive: table.mismatches.length === 0,
+      mismatches: table.mismatches,
+      verify,
+    };
   } finally {
-    await dynalite.stop();
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+    dynamo.destroy();
   }
 }
 
@@ -190,8 +227,10 @@ async function submitDemo(o: DemoOptions, where: DemoPlace): Promise<SubmitResul
     onProgress: o.onProgress,
     onPlan: (plan) =>
       o.log(
-        `Plan: ${plan.runs.selected} runs, ${plan.objects} objects, about ${plan.events.estimated} events, at most ${plan.writes} writes`,
+        `Plan: ${plan.runs.selected} runs, ${plan.objects} objects, about ${plan.events.estimated} events, ` +
+          (plan.import ? `at most ${plan.import.items} items to import` : `at most ${plan.writes} writes`),
       ),
+    onImport: o.onImport,
     signal: o.signal,
   };
   const submitted = o.submitJob
