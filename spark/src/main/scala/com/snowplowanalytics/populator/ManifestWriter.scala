@@ -419,24 +419,129 @@ object ManifestWriter {
     putFailure: Throwable => Throwable = identity,
     onSettled: (Long, Settled) => Unit = (_, _) => (),
     indexOfLast: () => Long = null
-  ): WriteCounts = {
-    val slots = window.getOrElse(InFlightWindow(settings.maxInFlight))
-    val inFlight = new AtomicInteger(0)
-    val signal = new Semaphore(0)
-    val outstanding = new AtomicInteger(0)
-    val failure = new AtomicReference[Throwable](null)
-    val retries = new PriorityBlockingQueue[Pending](16, (a: Pending, b: Pending) => java.lang.Long.compare(a.readyAt, b.readyAt))
-    val written, alreadyPresent, conflicting, throttled, otherRetries = new AtomicLong(0)
-    val longestWait = new AtomicLong(0)
-    val maxWait = TimeUnit.MILLISECONDS.toNanos(20)
+  ): WriteCounts =
+    new PutLoop(items, put, limiter, settings, clock, random, onProgress, window.getOrElse(InFlightWindow(settings.maxInFlight)), putFailure, onSettled, indexOfLast).run()
 
-    def done(p: Pending): Unit = {
+  /**
+   * One run of [[writeAll]]: the task thread's loop (`run`: the next item or retry, a slot, a permit,
+   * the send) and what the SDK's completion threads do with each answer (`settle`, `onFailure`).
+   * Shared state is atomic; only the task thread takes slots.
+   */
+  private final class PutLoop(
+    items: Iterator[ManifestItem],
+    put: ManifestItem => CompletableFuture[PutItemResponse],
+    limiter: RateLimiter,
+    settings: WriteSettings,
+    clock: Clock,
+    random: () => Double,
+    onProgress: WriteCounts => Unit,
+    slots: InFlightWindow,
+    putFailure: Throwable => Throwable,
+    onSettled: (Long, Settled) => Unit,
+    indexOfLast: () => Long
+  ) {
+    private val inFlight = new AtomicInteger(0)
+    private val signal = new Semaphore(0)
+    private val outstanding = new AtomicInteger(0)
+    private val failure = new AtomicReference[Throwable](null)
+    private val retries = new PriorityBlockingQueue[Pending](16, (a: Pending, b: Pending) => java.lang.Long.compare(a.readyAt, b.readyAt))
+    private val written, alreadyPresent, conflicting, throttled, otherRetries = new AtomicLong(0)
+    private val longestWait = new AtomicLong(0)
+    private val maxWait = TimeUnit.MILLISECONDS.toNanos(20)
+    private val progressEvery = TimeUnit.SECONDS.toNanos(1)
+    private var taken = 0L
+
+    def run(): WriteCounts = {
+      var lastProgress = clock.nanoTime()
+      var finished = false
+      while (!finished) {
+        if (clock.nanoTime() - lastProgress >= progressEvery) { onProgress(counts()); lastProgress = clock.nanoTime() }
+        throwIfFailed()
+        val now = clock.nanoTime()
+        val head = retries.peek()
+        val next = nextPending(head, now)
+        if (next != null) {
+          if (awaitSlot()) { // else a failure, thrown at the top of the loop
+            limiter.acquire()
+            send(next)
+          }
+        } else if (outstanding.get() == 0) finished = true
+        else {
+          val waitNanos = if (head != null) math.max(0L, head.readyAt - now) else Long.MaxValue
+          signal.tryAcquire(math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(20)), TimeUnit.NANOSECONDS)
+          ()
+        }
+      }
+      throwIfFailed()
+      val result = counts()
+      onProgress(result)
+      result
+    }
+
+    private def throwIfFailed(): Unit = {
+      val f = failure.get()
+      if (f != null) throw f
+    }
+
+    /** A retry whose backoff is over, ahead of a new item; null when neither is ready. */
+    private def nextPending(head: Pending, now: Long): Pending =
+      if (head != null && head.readyAt <= now) retries.poll()
+      else if (items.hasNext) {
+        outstanding.incrementAndGet()
+        val item = items.next()
+        val index = if (indexOfLast == null) taken else indexOfLast()
+        taken += 1
+        new Pending(item, 1, now, now, index)
+      }
+      else null
+
+    /** A slot in the window (false on a failure); only the task thread takes them, so it stays free until the send. */
+    private def awaitSlot(): Boolean = {
+      var slot = false
+      while (!slot && failure.get() == null) {
+        if (inFlight.get() < slots.size) slot = true
+        else {
+          val untilPermit = limiter.peek()
+          // Every slot taken while the limiter has a permit ready: the window would pace the task.
+          if (untilPermit == 0L && slots.grow()) slot = true
+          else {
+            signal.tryAcquire(if (untilPermit == 0L) maxWait else math.min(untilPermit, maxWait), TimeUnit.NANOSECONDS)
+            ()
+          }
+        }
+      }
+      slot
+    }
+
+    private def done(p: Pending): Unit = {
       if (p.attempt > 1) longestWait.accumulateAndGet(clock.nanoTime() - p.firstAt, math.max)
       outstanding.decrementAndGet()
       signal.release()
     }
 
-    def onFailure(p: Pending, err: Throwable): Unit = {
+    private def send(p: Pending): Unit = {
+      inFlight.incrementAndGet()
+      val f =
+        try put(p.item)
+        catch { case e: Throwable => CompletableFuture.failedFuture[PutItemResponse](e) }
+      f.whenComplete { (resp: PutItemResponse, err: Throwable) =>
+        // The slot goes back last, so the task thread sees a failure before it sends more.
+        try {
+          if (err == null) settle(p, resp)
+          else onFailure(p, err)
+        } catch { case e: Throwable => failure.compareAndSet(null, e); signal.release() }
+        finally { inFlight.decrementAndGet(); signal.release() }
+      }
+      ()
+    }
+
+    private def settle(p: Pending, resp: PutItemResponse): Unit = {
+      if (resp.hasAttributes && !resp.attributes().isEmpty) { alreadyPresent.incrementAndGet(); onSettled(p.index, Settled.Present) }
+      else { written.incrementAndGet(); onSettled(p.index, Settled.Written) }
+      done(p)
+    }
+
+    private def onFailure(p: Pending, err: Throwable): Unit = {
       val kind = classifyFailure(err)
       val now = clock.nanoTime()
       val retry = kind match {
@@ -446,28 +551,9 @@ object ManifestWriter {
       }
       kind match {
         case FailureKind.Conflict => conflicting.incrementAndGet(); onSettled(p.index, Settled.Conflict); done(p)
-        case FailureKind.Throttled | FailureKind.Transient if retry =>
-          if (kind == FailureKind.Throttled) {
-            throttled.incrementAndGet()
-            // The table is at capacity: fewer puts in flight, as fewer per second.
-            if (limiter.onThrottle()) slots.shrink()
-          }
-          else otherRetries.incrementAndGet()
-          retries.add(new Pending(p.item, p.attempt + 1, now + backoffNanos(settings, p.attempt, random()), p.firstAt, p.index))
-          signal.release()
+        case FailureKind.Throttled | FailureKind.Transient if retry => retryLater(p, kind, now)
         case FailureKind.Throttled | FailureKind.Transient =>
-          val how =
-            if (kind == FailureKind.Throttled)
-              f"still throttled for ${settings.throttleRetryNanos / 60e9}%.0f minutes (${p.attempt} attempts)"
-            else s"still failing after ${settings.maxAttempts} attempts"
-          failure.compareAndSet(
-            null,
-            new ManifestWriteException(
-              s"put of ${Contract.AttrEventId}=${p.item.eventId} ${Contract.AttrFingerprint}=${p.item.fingerprint} into ${settings.table} " +
-                s"$how (${unwrap(err)}); the task fails so Spark can retry it",
-              unwrap(err)
-            )
-          )
+          failure.compareAndSet(null, givenUp(p, kind, err))
           signal.release()
         case FailureKind.Fatal =>
           failure.compareAndSet(null, putFailure(unwrap(err)))
@@ -475,26 +561,30 @@ object ManifestWriter {
       }
     }
 
-    def send(p: Pending): Unit = {
-      inFlight.incrementAndGet()
-      val f =
-        try put(p.item)
-        catch { case e: Throwable => CompletableFuture.failedFuture[PutItemResponse](e) }
-      f.whenComplete { (resp: PutItemResponse, err: Throwable) =>
-        // The slot goes back last, so the task thread sees a failure before it sends more.
-        try {
-          if (err == null) {
-            if (resp.hasAttributes && !resp.attributes().isEmpty) { alreadyPresent.incrementAndGet(); onSettled(p.index, Settled.Present) }
-            else { written.incrementAndGet(); onSettled(p.index, Settled.Written) }
-            done(p)
-          } else onFailure(p, err)
-        } catch { case e: Throwable => failure.compareAndSet(null, e); signal.release() }
-        finally { inFlight.decrementAndGet(); signal.release() }
+    private def retryLater(p: Pending, kind: FailureKind, now: Long): Unit = {
+      if (kind == FailureKind.Throttled) {
+        throttled.incrementAndGet()
+        // The table is at capacity: fewer puts in flight, as fewer per second.
+        if (limiter.onThrottle()) slots.shrink()
       }
-      ()
+      else otherRetries.incrementAndGet()
+      retries.add(new Pending(p.item, p.attempt + 1, now + backoffNanos(settings, p.attempt, random()), p.firstAt, p.index))
+      signal.release()
     }
 
-    def counts(): WriteCounts = WriteCounts(
+    private def givenUp(p: Pending, kind: FailureKind, err: Throwable): Throwable = {
+      val how =
+        if (kind == FailureKind.Throttled)
+          f"still throttled for ${settings.throttleRetryNanos / 60e9}%.0f minutes (${p.attempt} attempts)"
+        else s"still failing after ${settings.maxAttempts} attempts"
+      new ManifestWriteException(
+        s"put of ${Contract.AttrEventId}=${p.item.eventId} ${Contract.AttrFingerprint}=${p.item.fingerprint} into ${settings.table} " +
+          s"$how (${unwrap(err)}); the task fails so Spark can retry it",
+        unwrap(err)
+      )
+    }
+
+    private def counts(): WriteCounts = WriteCounts(
       written = written.get(),
       alreadyPresent = alreadyPresent.get(),
       conflicting = conflicting.get(),
@@ -502,58 +592,6 @@ object ManifestWriter {
       otherRetries = otherRetries.get(),
       longestWaitNanos = longestWait.get()
     )
-    val progressEvery = TimeUnit.SECONDS.toNanos(1)
-    var lastProgress = clock.nanoTime()
-
-    var taken = 0L
-    var finished = false
-    while (!finished) {
-      if (clock.nanoTime() - lastProgress >= progressEvery) { onProgress(counts()); lastProgress = clock.nanoTime() }
-      val f = failure.get()
-      if (f != null) throw f
-      val now = clock.nanoTime()
-      val head = retries.peek()
-      val next =
-        if (head != null && head.readyAt <= now) retries.poll()
-        else if (items.hasNext) {
-          outstanding.incrementAndGet()
-          val item = items.next()
-          val index = if (indexOfLast == null) taken else indexOfLast()
-          taken += 1
-          new Pending(item, 1, now, now, index)
-        }
-        else null
-      if (next != null) {
-        // A slot; only the task thread takes them, so it stays free until the send.
-        var slot = false
-        while (!slot && failure.get() == null) {
-          if (inFlight.get() < slots.size) slot = true
-          else {
-            val untilPermit = limiter.peek()
-            // Every slot taken while the limiter has a permit ready: the window would pace the task.
-            if (untilPermit == 0L && slots.grow()) slot = true
-            else {
-              signal.tryAcquire(if (untilPermit == 0L) maxWait else math.min(untilPermit, maxWait), TimeUnit.NANOSECONDS)
-              ()
-            }
-          }
-        }
-        if (slot) { // else a failure, thrown at the top of the loop
-          limiter.acquire()
-          send(next)
-        }
-      } else if (outstanding.get() == 0) finished = true
-      else {
-        val waitNanos = if (head != null) math.max(0L, head.readyAt - now) else Long.MaxValue
-        signal.tryAcquire(math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(20)), TimeUnit.NANOSECONDS)
-        ()
-      }
-    }
-    val f = failure.get()
-    if (f != null) throw f
-    val result = counts()
-    onProgress(result)
-    result
   }
 }
 
