@@ -5,6 +5,7 @@ import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { DEFAULT_EMR_SIZING, DEFAULT_LOCAL_DRIVER_MEMORY, EMR_WORKER_GRID } from '../domain/emr-sizing.js';
 import { RUNNERS } from '../domain/run-record.js';
 import { DEFAULT_LOCAL_MASTER } from '../domain/spark-master.js';
+import type { InputPlaces } from '../domain/inputs.js';
 
 /** The archive and the storage config, as `validate` and `verify` take them (submit words its own for --resume). */
 export const archiveArgs = {
@@ -269,6 +270,31 @@ export const runFlags = {
   }),
   profile: Flags.string({ env: 'AWS_PROFILE', description: 'AWS profile to use.' }),
 };
+
+/** The places and endpoints of a command line (validate's and submit's flags), as the services take them. */
+export function placesOf(flags: {
+  since?: string;
+  until?: string;
+  region?: string;
+  profile?: string;
+  'dynamodb-endpoint'?: string;
+  's3-endpoint'?: string;
+  staging?: string;
+  'log-path'?: string;
+  jar?: string;
+}): InputPlaces {
+  return {
+    since: flags.since,
+    until: flags.until,
+    region: flags.region,
+    profile: flags.profile,
+    dynamodbEndpoint: flags['dynamodb-endpoint'],
+    s3Endpoint: flags['s3-endpoint'],
+    staging: flags.staging,
+    logPath: flags['log-path'],
+    jar: flags.jar,
+  };
+}
 
 /** `POPULATOR_TAGS=k=v,k2=v2`, the environment twin of the repeatable --tag. */
 export function tagsFromEnv(env: NodeJS.ProcessEnv): string[] {

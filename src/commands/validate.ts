@@ -12,6 +12,7 @@ import {
   submitRunFlags,
   importFlags,
   importRequestOf,
+  placesOf,
   tagsFromEnv,
 } from '../cli/flags.js';
 import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
@@ -87,16 +88,8 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
       archive: args.archive,
       storageConfigPath: args['storage-config'],
       resolverPath: args.resolver,
-      since: flags.since,
-      until: flags.until,
+      ...placesOf(flags),
       runner: flags.runner,
-      region: flags.region,
-      profile: flags.profile,
-      dynamodbEndpoint: flags['dynamodb-endpoint'],
-      s3Endpoint: flags['s3-endpoint'],
-      staging: flags.staging,
-      logPath: flags['log-path'],
-      jar: flags.jar,
       applicationId: flags['application-id'],
       ...(flags['create-application']
         ? { createApplication: { releaseLabel: flags['release-label'] ?? DEFAULT_RELEASE_LABEL } }

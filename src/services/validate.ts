@@ -715,6 +715,21 @@ function failFrom(group: CheckGroup, id: string, error: UserError, source?: stri
   });
 }
 
+/**
+ * A group whose first read failed: that check from the error (`check`), the group's other checks
+ * skipped for `reason`.
+ */
+function groupFailed(group: CheckGroup, ids: readonly string[], first: Check, reason: string): Check[] {
+  return [
+    first,
+    ...skipAll(
+      group,
+      ids.filter((id) => id !== first.id),
+      reason,
+    ),
+  ];
+}
+
 /** An adapter error as a check: refused permission is a skip (the check could not run), anything else a failure. */
 function fromError(group: CheckGroup, id: string, error: UserError): Check {
   if (error.code === 'ACCESS_DENIED' || error.code === 'NOT_IMPLEMENTED') {
@@ -1040,14 +1055,12 @@ async function tableGroup(
     );
   } catch (error) {
     if (!isUserError(error)) throw error;
-    return [
+    return groupFailed(
+      'table',
+      TABLE_CHECK_IDS,
       failFrom('table', 'table.exists', error),
-      ...skipAll(
-        'table',
-        TABLE_CHECK_IDS.filter((id) => id !== 'table.exists'),
-        'skipped: the table could not be described',
-      ),
-    ];
+      'skipped: the table could not be described',
+    );
   } finally {
     dynamo.destroy();
   }
@@ -1147,10 +1160,10 @@ async function emrGroup(
     } catch (error) {
       if (!isUserError(error)) throw error;
       checks.push(
-        fromError('emr', 'emr.application', error),
-        ...skipAll(
+        ...groupFailed(
           'emr',
-          EMR_CHECK_IDS.filter((id) => id !== 'emr.application'),
+          EMR_CHECK_IDS,
+          fromError('emr', 'emr.application', error),
           'skipped: the application could not be read',
         ),
       );
