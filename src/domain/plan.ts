@@ -8,7 +8,13 @@ import { DateTime } from 'luxon';
 import { emrCost, EMR_PRICES, MINIMUM_BILLED_SECONDS_PER_WORKER } from './emr.js';
 import { formatRunId, parseRunId } from './run-id.js';
 import { DYNAMODB_PRICES, onDemandWriteCost, provisionedWriteCost } from './dynamodb-prices.js';
-import { buildImportPlan, type ImportBilling, type ImportPlan } from './import-plan.js';
+import {
+  buildImportPlan,
+  IMPORT_BYTES_PER_ITEM,
+  importCost,
+  type ImportBilling,
+  type ImportPlan,
+} from './import-plan.js';
 
 export {
   BYTES_PER_GB,
@@ -397,4 +403,19 @@ export function buildPlan(input: PlanInput): Plan {
 /** The first run id whose items are not yet expired: a `--since` that leaves out exactly the expired runs. */
 function firstLiveRunId(cutoffSeconds: number): string {
   return formatRunId(DateTime.fromSeconds(cutoffSeconds + 1, { zone: 'utc' }));
+}
+
+/**
+ * What `--import` would cost for archive files of these sizes, before anything is sampled: their
+ * events at the plan's assumed line sizes, each one item (an upper bound: bad lines and duplicates
+ * are not written). For the hint of a missing table; the plan (`--import --dry-run`) samples.
+ */
+export function roughImportCost(files: readonly { size: number; gzip: boolean }[]): {
+  events: number;
+  usd: number;
+} {
+  let events = 0;
+  for (const f of files)
+    events += f.size / (f.gzip ? ASSUMED_BYTES_PER_LINE.compressed : ASSUMED_BYTES_PER_LINE.plain);
+  return { events: Math.round(events), usd: importCost(Math.round(events) * IMPORT_BYTES_PER_ITEM) };
 }

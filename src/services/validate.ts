@@ -71,6 +71,8 @@ import { EMR_VCPU_QUOTA, type EmrSizing, type SizingInput } from '../domain/emr-
 import { UserError, isUserError, type ValidationIssue } from '../domain/errors.js';
 import type { ImportRequest, InputPlaces } from '../domain/inputs.js';
 import { importFlagChecks } from '../domain/checks/import.js';
+import { isGzipName } from '../domain/line-sample.js';
+import { roughImportCost } from '../domain/plan.js';
 import {
   defaultLogPlace,
   executionRoleRequests,
@@ -793,7 +795,17 @@ async function onlineChecks(
 
   const groups = onlineGroups(o, storage, r, region, access, credentials.identity, found);
   for (const c of await Promise.all(groups)) checks.push(...c);
-  return checks;
+  return checks.map((c) => (c.code === 'TABLE_NOT_FOUND' ? withImportCost(c, found.archiveFiles) : c));
+}
+
+/** A missing table's hint, with what `--import` would cost for the listed selection (a rough figure). */
+function withImportCost(check: Check, files: readonly RunFile[] | undefined): Check {
+  if (files === undefined || files.length === 0) return check;
+  const rough = roughImportCost(files.map((f) => ({ size: f.size, gzip: isGzipName(f.ref) })));
+  return {
+    ...check,
+    hint: `${check.hint ?? ''} For this selection's ~${rough.events.toLocaleString('en-US')} events (from their size), --import would cost about $${rough.usd.toFixed(2)}.`.trim(),
+  };
 }
 
 /** How a service is asked: its endpoint override, and the keys (or the profile) it is asked with. */

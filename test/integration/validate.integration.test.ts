@@ -251,6 +251,8 @@ describe('validate, local runner', () => {
       options({ storageConfigPath: stack.storageConfig('no-such-table') }),
     );
     expect(one(missing.checks, 'table.exists')).toMatchObject({ status: 'fail', code: 'TABLE_NOT_FOUND' });
+    // A new table could be imported: the hint says so, with a rough cost for the listed selection.
+    expect(one(missing.checks, 'table.exists').hint).toMatch(/--import would cost about \$\d+\.\d\d/);
     expect(one(missing.checks, 'table.key-schema').status).toBe('skipped');
     const wrong = await validateInputs(
       options({ storageConfigPath: stack.storageConfig('manifest-wrong-keys') }),
