@@ -27,18 +27,11 @@ export function renderSummary(s: JobSummary, extra: [string, string][] = []): st
     ['  without fingerprint', n(c.noFingerprint)],
     ['  expired (skipped)', n(c.expired)],
     ['  duplicates in archive', n(c.duplicatesInSelection)],
-    ['  written', n(c.written)],
+    [s.import ? '  written (import files)' : '  written', n(c.written)],
     ['  already present', alreadyPresent(c.alreadyPresent, s.ttlSeconds, s.skipPresent?.skippedPresent ?? 0)],
     ['  conflicting etlTime', conflicting(c.conflicting)],
     ['counters add up', countersAddUp(c) ? 'yes' : 'NO (please report this)'],
-    [
-      'write rate budget',
-      `${n(s.writeRate)} WCU/s over ` +
-        (s.writerExecutors !== undefined ? `${n(s.writerExecutors)} executor(s), ` : '') +
-        `${s.writerTasks} writer task(s)` +
-        (s.writePartitions !== undefined ? ` (${n(s.writePartitions)} write partitions)` : ''),
-    ],
-    ['throttled retries', n(s.throttledRetries)],
+    ...writeRows(s),
     ...(s.longestWaitSeconds !== undefined
       ? ([['longest wait (one item)', `${s.longestWaitSeconds.toFixed(1)} s`]] as [string, string][])
       : []),
@@ -136,4 +129,26 @@ function reasons(byReason: Record<string, number>): string {
     .filter(([, v]) => v > 0)
     .map(([k, v]) => `${k} ${n(v)}`);
   return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** How the items were written: puts at the budget, or (`--import`) files for DynamoDB's import. */
+function writeRows(s: JobSummary): [string, string][] {
+  if (s.import) {
+    return [
+      [
+        'import files',
+        `${n(s.import.items)} items in ${n(s.import.objects)} object(s) under ${s.import.folder}: ${n(s.import.bytes)} bytes (${n(s.import.compressedBytes)} gzip); no write capacity used`,
+      ],
+    ];
+  }
+  return [
+    [
+      'write rate budget',
+      `${n(s.writeRate)} WCU/s over ` +
+        (s.writerExecutors !== undefined ? `${n(s.writerExecutors)} executor(s), ` : '') +
+        `${s.writerTasks} writer task(s)` +
+        (s.writePartitions !== undefined ? ` (${n(s.writePartitions)} write partitions)` : ''),
+    ],
+    ['throttled retries', n(s.throttledRetries)],
+  ];
 }
