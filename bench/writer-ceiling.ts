@@ -20,24 +20,30 @@
  *                           [--readme]
  * --keep leaves the work folder (archives, job outputs, the JFR recording P.jfr) in place.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { DEFAULT_MAX_IN_FLIGHT_PER_TASK, JOB_ARGS, JOB_OUTPUT } from '../src/domain/contract.js';
-import { resolveSparkClasspath } from '../src/local/classpath.js';
-import { ensureJobJar } from '../src/local/jar.js';
 import { buildJavaArgs } from '../src/local/spark-launcher.js';
-import { findToolchain } from '../src/local/toolchain.js';
 import { writeDemoArchive } from '../src/services/demo-archive.js';
-import { log, root, spark, updateReadme } from './common.js';
-import type { StandinStats } from './dynamodb-standin.js';
+import {
+  canPin,
+  jobJarBench,
+  log,
+  pinned,
+  processCpuSeconds,
+  standinJobEnv,
+  standinStats,
+  startStandin,
+  ticksToSeconds,
+  UNLIMITED_RATE,
+  updateReadme,
+  writeJobLog4j,
+} from './common.js';
 
-/** "Unlimited": far above anything one core can send. */
-const UNLIMITED_RATE = 10_000_000;
 /** Seconds at the start of the write phase left out of the steady-state figure (JIT, window growth). */
 const WARMUP_SECONDS = 5;
 
@@ -93,19 +99,7 @@ const { values } = parseArgs({
   },
 });
 const latencyMs = Number(values['latency-ms']);
-const pin = !values['no-pin'] && os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-  } catch {
-    return Number.NaN;
-  }
-}
+const pin = canPin(values['no-pin']);
 
 /**
  * What a JVM thread is, from its name as the kernel keeps it (15 characters): JFR samples only
@@ -137,37 +131,12 @@ function threadCpuSeconds(pid: number): Map<string, number> {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const g = osThreadGroup(comm);
-      m.set(g, (m.get(g) ?? 0) + (Number(fields[11]) + Number(fields[12])) / clockTicks);
+      m.set(g, (m.get(g) ?? 0) + ticksToSeconds(Number(fields[11]) + Number(fields[12])));
     } catch {
       // the thread ended between the listing and the read: its time is left out of this sample
     }
   }
   return m;
-}
-
-const pinned = (cpu: number, cmd: string, args: string[]): [string, string[]] =>
-  pin ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
-
-async function startStandin(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const [cmd, args] = pinned(1, process.execPath, [
-    '--import',
-    'tsx',
-    path.join(root, 'bench', 'dynamodb-standin.ts'),
-    '--latency-ms',
-    String(latencyMs),
-  ]);
-  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the stand-in exited (${code})`)));
-    createInterface({ input: child.stdout! }).once('line', resolve);
-  });
-  const { port } = JSON.parse(line) as { port: number };
-  return { child, endpoint: `http://127.0.0.1:${port}` };
-}
-
-async function standinStats(endpoint: string, reset = false): Promise<StandinStats> {
-  const r = await fetch(`${endpoint}/${reset ? '__reset' : '__stats'}`);
-  return (await r.json()) as StandinStats;
 }
 
 /**
@@ -206,14 +175,7 @@ async function runScenario(
 ): Promise<Outcome> {
   await standinStats(ctx.endpoint, true);
   const out = path.join(ctx.work, `out-${s.id}`);
-  const log4j = path.join(ctx.work, 'log4j2.properties');
-  writeFileSync(
-    log4j,
-    'status = error\nappender.c.type = Console\nappender.c.name = c\nappender.c.target = SYSTEM_ERR\n' +
-      'appender.c.layout.type = PatternLayout\nappender.c.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n%ex\n' +
-      'rootLogger.level = warn\nrootLogger.appenderRef.c.ref = c\n' +
-      'logger.p.name = com.snowplowanalytics.populator\nlogger.p.level = info\n',
-  );
+  const log4j = writeJobLog4j(ctx.work);
   const jfr = path.join(ctx.work, `${s.id}.jfr`);
   const javaArgs = buildJavaArgs(
     {
@@ -248,7 +210,7 @@ async function runScenario(
       '-XX:FlightRecorderOptions:stackdepth=256',
       `-XX:StartFlightRecording=filename=${jfr},settings=profile`,
     );
-  const [cmd, args] = pinned(0, ctx.java, javaArgs);
+  const [cmd, args] = pinned(pin, 0, ctx.java, javaArgs);
   log(`running ${s.label} ...`);
   const child = spawn(cmd, args, { env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -443,14 +405,7 @@ function profile(o: Outcome, java: string): string {
 // ---- main ---------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const toolchain = await findToolchain(process.env, { needMaven: true });
-  const { jar } = await ensureJobJar(spark, toolchain, log);
-  const classpath = await resolveSparkClasspath(
-    spark,
-    path.join(os.homedir(), '.cache', 'populator'),
-    toolchain,
-    log,
-  );
+  const { toolchain, jar, classpath } = await jobJarBench();
   const work = mkdtempSync(path.join(os.tmpdir(), 'populator-writer-ceiling-'));
   const events = Number(values.events);
   const originalEvents = Number(values['original-events']);
@@ -491,16 +446,8 @@ async function main(): Promise<void> {
   const only = new Set(values.only.split(',').map((x) => x.trim().toUpperCase()));
   const selected = scenarios.filter((s) => only.has(s.id));
 
-  const standin = await startStandin();
-  const env: NodeJS.ProcessEnv = {
-    ...toolchain.env,
-    // The stand-in does not check signatures, but the SDK signs every request: keys it can sign with.
-    AWS_ACCESS_KEY_ID: 'AKIDBENCHSTANDIN',
-    AWS_SECRET_ACCESS_KEY: 'bench-standin-secret',
-    AWS_REGION: 'us-east-1',
-  };
-  delete env.AWS_SESSION_TOKEN;
-  delete env.AWS_PROFILE;
+  const standin = await startStandin(latencyMs, pin);
+  const env = standinJobEnv(toolchain.env);
   const outcomes: Outcome[] = [];
   const loads: number[] = [];
   try {
