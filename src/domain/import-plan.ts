@@ -13,7 +13,12 @@ import {
   IMPORT_MAX_OBJECTS,
 } from './contract.js';
 import { clientTokenFor } from './emr.js';
-import { BYTES_PER_GB, IMPORT_PRICE_PER_GB, onDemandWriteCost, provisionedWriteCost } from './dynamodb-prices.js';
+import {
+  BYTES_PER_GB,
+  IMPORT_PRICE_PER_GB,
+  onDemandWriteCost,
+  provisionedWriteCost,
+} from './dynamodb-prices.js';
 
 /** One manifest item as the import files hold it. */
 export interface ImportItem {
