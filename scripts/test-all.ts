@@ -1,8 +1,10 @@
 /**
  * `npm test`: every suite, then one totals line `N passed, N failed` over all of them.
  * Order: the Scala suite first through `mvn package` (ScalaTest, then the shaded jar the end-to-end
- * tests run), then Vitest (unit, integration, end-to-end). Exits non-zero when anything failed.
- * `--only ts|scala` runs one side; extra arguments go to Vitest.
+ * tests run), then the same suite on the Spark 4.0 / Scala 2.13 build (`-P spark-4.0`, its own
+ * target/spark-4.0/ folder and jar), then Vitest (unit, integration, end-to-end). Exits non-zero
+ * when anything failed. `--only ts|scala|scala-3.5|scala-4.0` runs one side (`scala`: both Scala
+ * builds); extra arguments go to Vitest.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,8 +25,10 @@ const onlyIdx = argv.indexOf('--only');
 const only = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
 const vitestArgs = onlyIdx >= 0 ? argv.filter((_, i) => i !== onlyIdx && i !== onlyIdx + 1) : argv;
 
-function scala(): Totals {
-  const r = spawnSync('mvn', ['-B', '-f', path.join(root, 'spark', 'pom.xml'), 'package'], {
+/** One Scala build's suite: `profile` undefined is the default build (Spark 3.5 / Scala 2.12). */
+function scala(suite: string, profile?: string): Totals {
+  const profileArgs = profile === undefined ? [] : ['-P', profile];
+  const r = spawnSync('mvn', ['-B', ...profileArgs, '-f', path.join(root, 'spark', 'pom.xml'), 'package'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
@@ -37,11 +41,11 @@ function scala(): Totals {
   const passed = m ? Number(m[1]) : 0;
   // The names of failed tests, repeated next to the totals so the end of a long log says what failed.
   for (const line of (r.stdout ?? '').split('\n'))
-    if (/\*\*\* (FAILED|CANCELED|ABORTED) \*\*\*/.test(line)) failures.push(`scala: ${line.trim()}`);
+    if (/\*\*\* (FAILED|CANCELED|ABORTED) \*\*\*/.test(line)) failures.push(`${suite}: ${line.trim()}`);
   const failedTests = m ? Number(m[2]) + Number(m[3]) : 0;
   // A build that failed outside the tests (compilation, shading) counts as one failure.
   const failed = failedTests > 0 ? failedTests : r.status === 0 && m ? 0 : 1;
-  return { suite: 'scala', passed, failed, skipped: m ? Number(m[4]) : 0 };
+  return { suite, passed, failed, skipped: m ? Number(m[4]) : 0 };
 }
 
 function vitest(): Totals {
@@ -96,8 +100,11 @@ function vitest(): Totals {
 }
 
 const results: Totals[] = [];
-if (only !== 'ts') results.push(scala());
-if (only !== 'scala') results.push(vitest());
+const runs = (name: string): boolean =>
+  only === undefined || only === name || (only === 'scala' && name.startsWith('scala-'));
+if (runs('scala-3.5')) results.push(scala('scala-3.5', undefined));
+if (runs('scala-4.0')) results.push(scala('scala-4.0', 'spark-4.0'));
+if (only === undefined || only === 'ts') results.push(vitest());
 if (failures.length > 0) process.stdout.write(`\nfailed:\n${failures.map((f) => `  ${f}\n`).join('')}\n`);
 for (const t of results)
   process.stdout.write(`${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);

@@ -6,7 +6,7 @@ import java.time.Duration
 import java.util.concurrent.{CompletableFuture, CompletionException, ConcurrentHashMap, ExecutionException, PriorityBlockingQueue, Semaphore, TimeUnit, TimeoutException}
 import java.util.concurrent.atomic.{AtomicInteger, AtomicLong, AtomicReference}
 
-import scala.collection.JavaConverters._
+import scala.jdk.CollectionConverters._
 
 import software.amazon.awssdk.auth.credentials.{AwsBasicCredentials, AwsCredentialsProvider, DefaultCredentialsProvider, StaticCredentialsProvider}
 import software.amazon.awssdk.awscore.exception.AwsServiceException

@@ -2,7 +2,7 @@ package com.snowplowanalytics.populator
 
 import java.util.concurrent.CompletableFuture
 
-import scala.collection.JavaConverters._
+import scala.jdk.CollectionConverters._
 import scala.collection.mutable
 import scala.util.{Failure, Success, Try}
 

@@ -6,7 +6,7 @@ import java.nio.file.{Files, Path}
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
-import scala.collection.JavaConverters._
+import scala.jdk.CollectionConverters._
 
 import org.json4s._
 import org.json4s.jackson.JsonMethods
@@ -91,7 +91,8 @@ class ClusterJobSpec extends AnyFunSuite with BeforeAndAfterAll {
       Seq("-cp", classpath, "com.snowplowanalytics.populator.Main") ++ args
     val pb = new ProcessBuilder(command.asJava).redirectErrorStream(true)
     pb.environment().put("SPARK_HOME", sparkHome.toString)
-    pb.environment().put("SPARK_SCALA_VERSION", "2.12")
+    // The launcher looks for `launcher/target/scala-<binary version>` unless told: the build's own Scala.
+    pb.environment().put("SPARK_SCALA_VERSION", scala.util.Properties.versionNumberString.split('.').take(2).mkString("."))
     // Every process of the cluster on the loopback interface, never the host's own address.
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1")
     // The job's credentials, as the environment gives them on a cluster (no system property reaches an executor).

@@ -4,7 +4,7 @@ import java.io.IOException
 import java.util.concurrent.{CompletableFuture, CompletionException, ConcurrentHashMap, Executors, TimeUnit}
 import java.util.concurrent.atomic.AtomicInteger
 
-import scala.collection.JavaConverters._
+import scala.jdk.CollectionConverters._
 
 import org.scalatest.funsuite.AnyFunSuite
 import software.amazon.awssdk.awscore.exception.{AwsErrorDetails, AwsServiceException}

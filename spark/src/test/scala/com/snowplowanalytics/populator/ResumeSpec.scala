@@ -3,7 +3,7 @@ package com.snowplowanalytics.populator
 import java.io.{ByteArrayOutputStream, PrintStream}
 import java.nio.file.Path
 
-import scala.collection.JavaConverters._
+import scala.jdk.CollectionConverters._
 
 import org.json4s._
 import org.json4s.jackson.JsonMethods

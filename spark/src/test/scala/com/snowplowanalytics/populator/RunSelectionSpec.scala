@@ -20,7 +20,7 @@ class RunSelectionSpec extends AnyFunSuite {
     assert(RunSelection.parseBound("2017-01-26") == Right("2017-01-26-00-00-00"))
     assert(RunSelection.parseBound("2017-01-26-10-00-00") == Right("2017-01-26-10-00-00"))
     val bad = RunSelection.parseBound("2017-01-26 10:00")
-    assert(bad.isLeft && bad.left.get.contains("yyyy-MM-dd") && bad.left.get.contains("yyyy-MM-dd-HH-mm-ss"))
+    assert(bad.left.toOption.exists(e => e.contains("yyyy-MM-dd") && e.contains("yyyy-MM-dd-HH-mm-ss")), bad)
     assert(RunSelection.parseBound("2017-02-30").isLeft)
   }
 
