@@ -5,6 +5,7 @@ import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { DEFAULT_EMR_SIZING, DEFAULT_LOCAL_DRIVER_MEMORY, EMR_WORKER_GRID } from '../domain/emr-sizing.js';
 import { RUNNERS } from '../domain/run-record.js';
 import { DEFAULT_LOCAL_MASTER } from '../domain/spark-master.js';
+import { DEFAULT_SPARK_FAMILY, SPARK_FAMILIES, SPARK_FAMILY } from '../domain/spark-family.js';
 import type { InputPlaces } from '../domain/inputs.js';
 
 /** The archive and the storage config, as `validate` and `verify` take them (submit words its own for --resume). */
@@ -65,6 +66,11 @@ export const jobFlags = {
     env: 'POPULATOR_WRITE_EXPIRED',
     description:
       'Also write items whose ttl is already past (by default they are skipped when TTL is enabled on the table).',
+  }),
+  spark: Flags.string({
+    options: [...SPARK_FAMILIES],
+    env: 'POPULATOR_SPARK',
+    description: `The Spark family to run: 3.5 (Scala 2.12; EMR emr-7.x) or 4.0 (Scala 2.13; EMR emr-spark-8.x). On EMR Serverless the application's release picks it (and --create-application uses ${SPARK_FAMILY['4.0'].defaultReleaseLabel} for 4.0); the local runner runs ${DEFAULT_SPARK_FAMILY} unless told, or a --jar's own family.`,
   }),
   master: Flags.string({
     default: DEFAULT_LOCAL_MASTER,
@@ -163,7 +169,7 @@ export const emrSubmitFlags = {
   }),
   'release-label': Flags.string({
     env: 'POPULATOR_RELEASE_LABEL',
-    description: `Release label of the application --create-application makes (an emr-7.x label; default ${DEFAULT_RELEASE_LABEL}).`,
+    description: `Release label of the application --create-application makes: emr-7.x (Spark 3.5) or emr-spark-8.x (Spark 4.0); default ${DEFAULT_RELEASE_LABEL}, or ${SPARK_FAMILY['4.0'].defaultReleaseLabel} with --spark 4.0.`,
   }),
   name: Flags.string({
     env: 'POPULATOR_NAME',
@@ -282,6 +288,7 @@ export function placesOf(flags: {
   staging?: string;
   'log-path'?: string;
   jar?: string;
+  spark?: string;
 }): InputPlaces {
   return {
     since: flags.since,
@@ -293,6 +300,7 @@ export function placesOf(flags: {
     staging: flags.staging,
     logPath: flags['log-path'],
     jar: flags.jar,
+    spark: flags.spark,
   };
 }
 

@@ -15,7 +15,6 @@ import {
   placesOf,
   tagsFromEnv,
 } from '../cli/flags.js';
-import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { cacheDir, packageRoot } from '../cli/paths.js';
 import { checksRefuse, type Check, type CheckCounts } from '../domain/checks.js';
 import { EXIT_CODES } from '../domain/errors.js';
@@ -91,9 +90,7 @@ The only thing written is a small marker object in an s3:// staging prefix, to p
       ...placesOf(flags),
       runner: flags.runner,
       applicationId: flags['application-id'],
-      ...(flags['create-application']
-        ? { createApplication: { releaseLabel: flags['release-label'] ?? DEFAULT_RELEASE_LABEL } }
-        : {}),
+      ...(flags['create-application'] ? { createApplication: { releaseLabel: flags['release-label'] } } : {}),
       executionRoleArn: flags['execution-role-arn'],
       submitFlags: {
         applicationId: flags['application-id'],

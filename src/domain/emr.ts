@@ -1,9 +1,9 @@
 /**
- * EMR Serverless facts the CLI must get right (DESIGN 3.4): job run states, prices, release labels
- * against the jar, the derived clientToken, Spark parameters and where the driver logs are. Pure.
+ * EMR Serverless facts the CLI must get right (DESIGN 3.4): job run states, prices, the derived clientToken, Spark parameters and where the driver logs are. Pure.
  */
 import { createHash } from 'node:crypto';
 import { joinS3Uri } from './s3-uri.js';
+import { DEFAULT_SPARK_FAMILY, SPARK_FAMILY } from './spark-family.js';
 
 /** States after which a job run never changes again. */
 export const FINAL_JOB_RUN_STATES = ['SUCCESS', 'FAILED', 'CANCELLED'] as const;
@@ -48,39 +48,10 @@ export function emrCost(u: ResourceHours): number {
   );
 }
 
-/**
- * The release label `--create-application` uses: the newest emr-7.x, Spark 3.5 / Scala 2.12 /
- * Java 17 like the jar (FIELD-NOTES).
- */
-export const DEFAULT_RELEASE_LABEL = 'emr-7.13.0';
+/** The release label `--create-application` uses without `--release-label` or `--spark`: the newest emr-7.x. */
+export const DEFAULT_RELEASE_LABEL = SPARK_FAMILY[DEFAULT_SPARK_FAMILY].defaultReleaseLabel;
 
-/** What the job jar was built for, read from the Maven pom inside it. */
-export interface JarBuildInfo {
-  version: string;
-  sparkVersion: string;
-  scalaBinaryVersion: string;
-}
-
-/**
- * Why `releaseLabel` cannot run a jar built for `jar`, or null when it can. emr-7.x runs Spark 3.5
- * with Scala 2.12 on Java 17; emr-6.x older Spark on Java 8 by default; emr-spark-8.x Spark 4 with
- * Scala 2.13: a jar compiled for one does not link on the others.
- */
-export function releaseLabelProblem(releaseLabel: string, jar: JarBuildInfo): string | null {
-  const built = `Spark ${jar.sparkVersion} / Scala ${jar.scalaBinaryVersion}`;
-  if (/^emr-spark-/.test(releaseLabel)) {
-    return `${releaseLabel} runs Spark 4 with Scala 2.13, but the job jar is built for ${built}: it needs an emr-7.x application`;
-  }
-  const m = /^emr-(\d+)\.(\d+)\.(\d+)/.exec(releaseLabel);
-  if (m === null) return `${releaseLabel} is not an EMR release label the job can run on: it needs emr-7.x`;
-  if (m[1] !== '7') {
-    return `${releaseLabel} does not run Spark 3.5 on Java 17, which the job jar (${built}) needs: it needs an emr-7.x application`;
-  }
-  if (!jar.sparkVersion.startsWith('3.5.') || jar.scalaBinaryVersion !== '2.12') {
-    return `the job jar is built for ${built}, but ${releaseLabel} runs Spark 3.5 with Scala 2.12`;
-  }
-  return null;
-}
+export type { JarBuildInfo } from './spark-family.js';
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {

@@ -22,6 +22,8 @@ export interface InputPlaces {
   logPath?: string;
   /** A prebuilt job jar (local file, or `s3://` for EMR Serverless) instead of building spark/. */
   jar?: string;
+  /** `--spark`: the Spark family asked for (3.5 or 4.0; checked, the application's release must agree). */
+  spark?: string;
 }
 
 export type { ImportBilling } from './import-plan.js';

@@ -4,6 +4,7 @@
  * run names, and a parser that says what is wrong with a record file. Never holds a secret: the
  * storage config is referenced by path, its keys are not copied.
  */
+import type { SparkFamily } from './spark-family.js';
 import type { ImportBilling } from './import-plan.js';
 import { ETL_TIME_MODES, type EtlTimeMode } from './contract.js';
 
@@ -104,6 +105,8 @@ export interface RunRecord {
   settings?: RunSettings;
   /** A resume (`submit --resume`): the name of the run it resumed. */
   resumedFrom?: string;
+  /** The Spark family the job ran on (absent in older records: 3.5). A resume keeps it. */
+  spark?: SparkFamily;
   /** `submit --import`: the table is created by DynamoDB's import from the files the job wrote. */
   import?: RunImport;
 }
@@ -202,8 +205,13 @@ export function parseRunRecord(text: string): ParsedRunRecord {
   if (!(RUNNERS as readonly string[]).includes(r.runner as string)) {
     return { ok: false, problem: `runner ${JSON.stringify(r.runner)} is not one of ${RUNNERS.join(', ')}` };
   }
-  if (!optionalString(r.log) || !optionalString(r.profile) || !optionalString(r.resumedFrom)) {
-    return { ok: false, problem: 'log, profile or resumedFrom is not a string' };
+  if (
+    !optionalString(r.log) ||
+    !optionalString(r.profile) ||
+    !optionalString(r.resumedFrom) ||
+    !optionalString(r.spark)
+  ) {
+    return { ok: false, problem: 'log, profile, resumedFrom or spark is not a string' };
   }
   const i = r.inputs as Record<string, unknown> | undefined;
   if (typeof i !== 'object' || i === null) return { ok: false, problem: 'inputs is missing' };

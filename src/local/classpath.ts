@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
+import { DEFAULT_SPARK_FAMILY, SPARK_FAMILY, type SparkFamily } from '../domain/spark-family.js';
+import { familyMavenArgs } from './jar.js';
 import { runCommand } from './process.js';
 import type { Toolchain } from './toolchain.js';
 
@@ -13,6 +15,8 @@ export interface ClasspathOptions {
    * Cached under its own key, so local archives never download the bundle.
    */
   s3?: boolean;
+  /** The Spark family whose classpath (default 3.5; 4.0 is the `spark-4.0` profile's, and has no S3A yet). */
+  family?: SparkFamily;
   /** Stops Maven when the user interrupts. */
   signal?: AbortSignal;
 }
@@ -31,13 +35,14 @@ export async function resolveSparkClasspath(
 ): Promise<string[]> {
   const pomPath = path.join(sparkDir, 'pom.xml');
   const s3 = opts.s3 === true;
-  const cacheFile = classpathCacheFile(sparkDir, cacheDir, s3);
-  const cached = cachedSparkClasspath(sparkDir, cacheDir, s3);
+  const family = opts.family ?? DEFAULT_SPARK_FAMILY;
+  const cacheFile = classpathCacheFile(sparkDir, cacheDir, s3, family);
+  const cached = cachedSparkClasspath(sparkDir, cacheDir, s3, family);
   if (cached !== null) return cached;
   log(
     s3
-      ? 'Resolving the Spark classpath with S3 support (hadoop-aws + AWS SDK bundle, ~280 MB) from Maven (once; cached afterwards)...'
-      : 'Resolving the Spark classpath from Maven (once; cached afterwards)...',
+      ? `Resolving the Spark ${family} classpath with S3 support (hadoop-aws + AWS SDK bundle, ~280 MB) from Maven (once; cached afterwards)...`
+      : `Resolving the Spark ${family} classpath from Maven (once; cached afterwards)...`,
   );
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -53,7 +58,7 @@ export async function resolveSparkClasspath(
         : 'Resolving the Spark classpath with Maven failed.',
       {
         code: 'CLASSPATH_FAILED',
-        hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central or that ~/.m2 holds Spark 3.5${
+        hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central or that ~/.m2 holds Spark ${SPARK_FAMILY[family].sparkVersion}${
           s3 ? ', org.apache.hadoop:hadoop-aws:3.3.4 and com.amazonaws:aws-java-sdk-bundle:1.12.262' : ''
         }.`,
       },
@@ -66,17 +71,23 @@ export async function resolveSparkClasspath(
 }
 
 /** Where the classpath of this pom is cached: keyed by a hash of the pom, so a changed pom resolves again. */
-function classpathCacheFile(sparkDir: string, cacheDir: string, s3: boolean): string {
+function classpathCacheFile(sparkDir: string, cacheDir: string, s3: boolean, family: SparkFamily): string {
   const hash = createHash('sha256')
     .update(readFileSync(path.join(sparkDir, 'pom.xml')))
     .digest('hex')
     .slice(0, 16);
-  return path.join(cacheDir, `spark-classpath-${s3 ? 's3-' : ''}${hash}.txt`);
+  const name = family === DEFAULT_SPARK_FAMILY ? '' : `${family}-`;
+  return path.join(cacheDir, `spark-classpath-${name}${s3 ? 's3-' : ''}${hash}.txt`);
 }
 
 /** The cached classpath when every entry is still there, else null (Maven must resolve it). */
-export function cachedSparkClasspath(sparkDir: string, cacheDir: string, s3: boolean): string[] | null {
-  const cacheFile = classpathCacheFile(sparkDir, cacheDir, s3);
+export function cachedSparkClasspath(
+  sparkDir: string,
+  cacheDir: string,
+  s3: boolean,
+  family: SparkFamily = DEFAULT_SPARK_FAMILY,
+): string[] | null {
+  const cacheFile = classpathCacheFile(sparkDir, cacheDir, s3, family);
   if (!existsSync(cacheFile)) return null;
   const entries = splitClasspath(readFileSync(cacheFile, 'utf8'));
   return entries.length > 0 && entries.every((e) => existsSync(e)) ? entries : null;
@@ -96,6 +107,7 @@ export function classpathMavenArgs(
     // The full list, every scope: some of Spark's netty jars resolve at compile scope through the
     // AWS SDK, so a provided-only list fails with NoClassDefFoundError. For S3 archives the
     // local-s3 profile adds hadoop-aws and its SDK bundle.
+    ...familyMavenArgs(opts.family ?? DEFAULT_SPARK_FAMILY),
     ...(opts.s3 === true ? ['-P', 'local-s3'] : []),
     'dependency:build-classpath',
     `-Dmdep.outputFile=${outputFile}`,

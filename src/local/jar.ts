@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
+import { DEFAULT_SPARK_FAMILY, SPARK_FAMILY, type SparkFamily } from '../domain/spark-family.js';
 import { runCommand } from './process.js';
 import type { Toolchain } from './toolchain.js';
 
@@ -13,9 +14,16 @@ export function readJobVersion(sparkDir: string): string {
   return m[1];
 }
 
-/** Path of the shaded jar `mvn package` produces. */
-export function jobJarPath(sparkDir: string): string {
-  return path.join(sparkDir, 'target', `populator-job-${readJobVersion(sparkDir)}.jar`);
+/** Path of the shaded jar `mvn package` produces for a Spark family (`-P spark-4.0`: its own build folder). */
+export function jobJarPath(sparkDir: string, family: SparkFamily = DEFAULT_SPARK_FAMILY): string {
+  const f = SPARK_FAMILY[family];
+  return path.join(sparkDir, f.buildDir, `populator-job-${readJobVersion(sparkDir)}${f.jarSuffix}.jar`);
+}
+
+/** The Maven arguments that select a family's build (none for the default one). */
+export function familyMavenArgs(family: SparkFamily): string[] {
+  const profile = SPARK_FAMILY[family].mavenProfile;
+  return profile === undefined ? [] : ['-P', profile];
 }
 
 function newestMtime(p: string): number {
@@ -27,8 +35,8 @@ function newestMtime(p: string): number {
 }
 
 /** True when the jar is missing or any job source (or the pom) changed after it was built. */
-export function jarIsStale(sparkDir: string): boolean {
-  const jar = jobJarPath(sparkDir);
+export function jarIsStale(sparkDir: string, family: SparkFamily = DEFAULT_SPARK_FAMILY): boolean {
+  const jar = jobJarPath(sparkDir, family);
   if (!existsSync(jar)) return true;
   const sources = Math.max(
     newestMtime(path.join(sparkDir, 'pom.xml')),
@@ -42,19 +50,21 @@ export async function ensureJobJar(
   sparkDir: string,
   toolchain: Toolchain,
   log: (line: string) => void,
-  signal?: AbortSignal,
+  opts: { signal?: AbortSignal; family?: SparkFamily } = {},
 ): Promise<{ jar: string; built: boolean }> {
-  const jar = jobJarPath(sparkDir);
-  if (!jarIsStale(sparkDir)) return { jar, built: false };
+  const { signal } = opts;
+  const family = opts.family ?? DEFAULT_SPARK_FAMILY;
+  const jar = jobJarPath(sparkDir, family);
+  if (!jarIsStale(sparkDir, family)) return { jar, built: false };
   log(
     existsSync(jar)
-      ? 'Rebuilding the Spark job jar (its sources changed)...'
-      : 'Building the Spark job jar (the first build downloads Spark, about 300 MB, into ~/.m2)...',
+      ? `Rebuilding the Spark ${family} job jar (its sources changed)...`
+      : `Building the Spark ${family} job jar (the first build downloads Spark, about 300 MB, into ~/.m2)...`,
   );
   const started = Date.now();
   const r = await runCommand(
     toolchain.mvn,
-    ['-B', '-q', '-DskipTests', '-f', path.join(sparkDir, 'pom.xml'), 'package'],
+    ['-B', '-q', '-DskipTests', ...familyMavenArgs(family), '-f', path.join(sparkDir, 'pom.xml'), 'package'],
     {
       env: toolchain.env,
       signal,
@@ -62,7 +72,7 @@ export async function ensureJobJar(
   );
   if (r.code !== 0 || !existsSync(jar)) {
     const tail = (r.stdout + r.stderr).trim().split('\n').slice(-30).join('\n');
-    throw new UserError(`Building the Spark job jar failed (mvn exit ${r.code ?? r.signal}).`, {
+    throw new UserError(`Building the Spark ${family} job jar failed (mvn exit ${r.code ?? r.signal}).`, {
       code: 'JAR_BUILD_FAILED',
       hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central (or that ~/.m2 holds the dependencies), or pass --jar with a built jar.`,
     });

@@ -18,6 +18,12 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
+import {
+  DEFAULT_SPARK_FAMILY,
+  familyOfSparkCore,
+  SPARK_FAMILY,
+  type SparkFamily,
+} from '../domain/spark-family.js';
 
 export interface SparkHome {
   /**
@@ -32,10 +38,10 @@ export interface SparkHome {
   classpath: string[];
   /** What executors need beyond `$SPARK_HOME/jars` (S3A's jars when the distribution has none). */
   executorClasspath: string[];
+  /** The Spark family it runs (its Scala version is what the launcher must be told). */
+  family: SparkFamily;
 }
 
-/** The Spark line the job is built for: its core jar in a distribution's `jars/`. */
-const SPARK_CORE = /^spark-core_2\.12-3\.5\.\d+.*\.jar$/;
 /** S3A and its SDK, which Spark distributions do not ship (the local-s3 profile resolves them). */
 const S3A_JARS = /^(hadoop-aws|aws-java-sdk-bundle)-[\d.]+\.jar$/;
 
@@ -48,17 +54,20 @@ function isDirectory(p: string): boolean {
 }
 
 /**
- * A Spark distribution at `dir`, checked: it must hold `jars/` with Spark 3.5 for Scala 2.12 (the
- * job's build). `mavenClasspath` gives the S3A jars to add when the distribution has none.
+ * A Spark distribution at `dir`, checked: it must hold `jars/` with the Spark family the run needs
+ * (3.5 for Scala 2.12, or 4.0 for Scala 2.13). `mavenClasspath` gives the S3A jars to add when the
+ * distribution has none.
  */
 export function sparkHomeAt(
   dir: string,
   mavenClasspath: readonly string[],
   source = 'SPARK_HOME',
+  family: SparkFamily = DEFAULT_SPARK_FAMILY,
 ): SparkHome {
   const jarsDir = path.join(dir, 'jars');
-  const fix =
-    'Point SPARK_HOME at a Spark 3.5 distribution for Scala 2.12 (a folder with jars/, e.g. `pip install pyspark==3.5.5` and its pyspark/ folder), or unset it to let populator make one from the Maven-resolved classpath.';
+  const wanted = `Spark ${family} for Scala ${SPARK_FAMILY[family].scalaBinaryVersion}`;
+  const pyspark = family === '3.5' ? '3.5.5' : '4.0.1';
+  const fix = `Point SPARK_HOME at a ${wanted} distribution (a folder with jars/, e.g. \`pip install pyspark==${pyspark}\` and its pyspark/ folder), or unset it to let populator make one from the Maven-resolved classpath.`;
   if (!isDirectory(jarsDir)) {
     throw new UserError(`${source}=${dir} is not a Spark distribution: it has no jars/ folder.`, {
       code: 'SPARK_HOME_INVALID',
@@ -69,9 +78,9 @@ export function sparkHomeAt(
     .filter((f) => f.endsWith('.jar'))
     .sort();
   const core = jars.find((f) => f.startsWith('spark-core_'));
-  if (core === undefined || !SPARK_CORE.test(core)) {
+  if (core === undefined || familyOfSparkCore(core) !== family) {
     throw new UserError(
-      `${source}=${dir} holds ${core ?? 'no spark-core jar'}, not Spark 3.5 for Scala 2.12, which the job is built for.`,
+      `${source}=${dir} holds ${core ?? 'no spark-core jar'}, not ${wanted}, which the run needs.`,
       { code: 'SPARK_HOME_INVALID', hint: fix },
     );
   }
@@ -82,6 +91,7 @@ export function sparkHomeAt(
     from: 'SPARK_HOME',
     classpath: [...jars.map((f) => path.join(jarsDir, f)), ...extra],
     executorClasspath: extra,
+    family,
   };
 }
 
@@ -89,7 +99,11 @@ export function sparkHomeAt(
  * A Spark home made of links to the Maven-resolved classpath, under `cacheDir` (made once per
  * classpath; a half-made one, from a run that was stopped, is made again).
  */
-export function sparkHomeFromClasspath(classpath: readonly string[], cacheDir: string): SparkHome {
+export function sparkHomeFromClasspath(
+  classpath: readonly string[],
+  cacheDir: string,
+  family: SparkFamily = DEFAULT_SPARK_FAMILY,
+): SparkHome {
   const hash = createHash('sha256').update(classpath.join('\n')).digest('hex').slice(0, 16);
   const home = path.join(cacheDir, `spark-home-${hash}`);
   const done = path.join(home, '.complete');
@@ -121,6 +135,7 @@ export function sparkHomeFromClasspath(classpath: readonly string[], cacheDir: s
     from: 'maven',
     classpath: [...classpath],
     executorClasspath: [],
+    family,
   };
 }
 
@@ -129,11 +144,12 @@ export function resolveSparkHome(
   env: NodeJS.ProcessEnv,
   mavenClasspath: readonly string[],
   cacheDir: string,
+  family: SparkFamily = DEFAULT_SPARK_FAMILY,
 ): SparkHome {
   const given = env.SPARK_HOME;
   return given !== undefined && given !== ''
-    ? sparkHomeAt(given, mavenClasspath)
-    : sparkHomeFromClasspath(mavenClasspath, cacheDir);
+    ? sparkHomeAt(given, mavenClasspath, 'SPARK_HOME', family)
+    : sparkHomeFromClasspath(mavenClasspath, cacheDir, family);
 }
 
 /**
@@ -149,11 +165,11 @@ export function runSparkHome(home: SparkHome, dir: string): string {
 }
 
 /** The environment a local cluster's driver needs (its worker passes it on to the executors). */
-export function localClusterEnv(sparkHomeDir: string): Record<string, string> {
+export function localClusterEnv(sparkHomeDir: string, family: SparkFamily): Record<string, string> {
   return {
     SPARK_HOME: sparkHomeDir,
     // Spark's launcher otherwise looks for build folders to guess the Scala version.
-    SPARK_SCALA_VERSION: '2.12',
+    SPARK_SCALA_VERSION: SPARK_FAMILY[family].scalaBinaryVersion,
     // Every process of the cluster on loopback, never the host's own address.
     SPARK_LOCAL_IP: '127.0.0.1',
   };

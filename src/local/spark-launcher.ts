@@ -183,7 +183,10 @@ export async function launchLocalJob(o: LaunchOptions): Promise<LaunchResult> {
     ...o.env,
     // The run's own Spark home wins over a SPARK_HOME of the caller's (it links to that one's jars).
     ...(o.sparkHome !== undefined && isLocalCluster(o.master)
-      ? localClusterEnv(runSparkHome(o.sparkHome, path.join(path.dirname(o.logFile), 'spark-cluster')))
+      ? localClusterEnv(
+          runSparkHome(o.sparkHome, path.join(path.dirname(o.logFile), 'spark-cluster')),
+          o.sparkHome.family,
+        )
       : {}),
   };
   // An empty value in `o.env` means "unset" (e.g. a lingering AWS_SESSION_TOKEN next to static

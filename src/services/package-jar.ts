@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { S3Client } from '../aws/s3.js';
 import type { JarBuildInfo } from '../domain/emr.js';
 import { joinS3Uri, parseS3Uri } from '../domain/s3-uri.js';
+import type { SparkFamily } from '../domain/spark-family.js';
 import { ensureJobJar } from '../local/jar.js';
 import { findToolchain } from '../local/toolchain.js';
 import type { JarSource } from './submit-inputs.js';
@@ -29,6 +30,8 @@ export interface StagedJar {
 export interface StageJarOptions {
   jar: JarSource;
   info: JarBuildInfo;
+  /** Which jar to build (`jar.kind` build). */
+  family: SparkFamily;
   /** `s3://.../` staging root. */
   staging: string;
   s3: S3Client;
@@ -63,7 +66,12 @@ export async function stageJar(o: StageJarOptions): Promise<StagedJar> {
     file = o.jar.path;
   } else {
     const toolchain = await findToolchain(o.env, { needMaven: true });
-    file = (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
+    file = (
+      await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, {
+        signal: o.signal,
+        family: o.family,
+      })
+    ).jar;
   }
   const sha256 = await sha256File(file);
   const size = statSync(file).size;

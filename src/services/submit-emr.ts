@@ -128,6 +128,7 @@ async function prepareJobRun(
   const jar = await stageJar({
     jar: e.jar,
     info: e.jarInfo,
+    family: c.family,
     staging: e.staging,
     s3,
     projectRoot: o.projectRoot,

@@ -4,7 +4,7 @@
  * runner's settings, the write rate, the jar and its build, the clients the next steps use. Nothing
  * the validator read is read again; the only reads here are the jar's own (what it was built for).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ExistingManifestTable } from '../aws/dynamodb.js';
 import { createEmrServerlessClient, type EmrServerlessClient } from '../aws/emr-serverless.js';
@@ -14,10 +14,18 @@ import type { ImportBilling, ImportRequest, InputPlaces } from '../domain/inputs
 import { importBillingOf } from '../domain/checks/import.js';
 import { parseTags, type EmrSubmitFlags } from '../domain/checks/submit-flags.js';
 import { ATTR_TTL } from '../domain/contract.js';
-import { DEFAULT_RELEASE_LABEL, releaseLabelProblem, type JarBuildInfo } from '../domain/emr.js';
+import type { JarBuildInfo } from '../domain/emr.js';
+import {
+  familyOfJar,
+  releaseLabelToCreate,
+  releaseProblem,
+  SPARK_FAMILY,
+  type SparkFamily,
+} from '../domain/spark-family.js';
+import { readJobVersion } from '../local/jar.js';
 import type { EmrSizing } from '../domain/emr-sizing.js';
 import { UserError } from '../domain/errors.js';
-import { parseJobPom, readJarBuildInfo } from '../domain/jar-info.js';
+import { readJarBuildInfo } from '../domain/jar-info.js';
 import type { RunnerName } from '../domain/run-record.js';
 import { isS3Uri, joinS3Uri, parseS3Uri } from '../domain/s3-uri.js';
 import type { StorageConfig } from '../domain/storage-config.js';
@@ -116,6 +124,8 @@ export interface CheckedSubmit {
   rate: { rate: number; source: 'flag' | WriteRateSource | 'import' };
   /** `submit --import`: the new table's billing and where the import's files go. */
   import: CheckedImport | undefined;
+  /** The Spark family the job runs on: which jar, which classpath (the validator resolved it). */
+  family: SparkFamily;
   skipExpired: boolean;
   warnings: string[];
   local: CheckedLocal | undefined;
@@ -142,6 +152,7 @@ export function chooseRunner(runner: RunnerName | undefined, emr: EmrSubmitFlags
 async function checkJar(
   o: SubmitInputs,
   s3: S3Client | undefined,
+  family: SparkFamily,
 ): Promise<{ jar: JarSource; info: JarBuildInfo }> {
   const notOurs = (where: string): UserError =>
     new UserError(`${where} is not a populator job jar (it holds no populator-job pom).`, {
@@ -149,9 +160,12 @@ async function checkJar(
       hint: 'Pass the shaded jar `mvn -f spark/pom.xml package` builds (spark/target/populator-job-<version>.jar), or leave out --jar.',
     });
   if (o.jar === undefined) {
-    const info = parseJobPom(readFileSync(path.join(o.projectRoot, 'spark', 'pom.xml'), 'utf8'));
-    if (info === null) throw new Error('spark/pom.xml is not the populator-job pom');
-    return { jar: { kind: 'build' }, info };
+    const f = SPARK_FAMILY[family];
+    const version = readJobVersion(path.join(o.projectRoot, 'spark'));
+    return {
+      jar: { kind: 'build' },
+      info: { version, sparkVersion: f.sparkVersion, scalaBinaryVersion: f.scalaBinaryVersion },
+    };
   }
   if (isS3Uri(o.jar)) {
     const loc = parseS3Uri(o.jar);
@@ -240,6 +254,7 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
       table,
       rate,
       import: imported,
+      family: v.family,
       skipExpired,
       warnings: [],
       local: isEmr ? undefined : await prepareLocal(o, v),
@@ -270,7 +285,7 @@ function checkedImport(request: ImportRequest, v: ValidatedInputs): CheckedImpor
 
 async function prepareLocal(o: SubmitInputs, v: ValidatedInputs): Promise<CheckedLocal> {
   // A --jar must be a populator job jar (the validator checked it is a jar).
-  if (o.jar !== undefined) await checkJar(o, undefined);
+  if (o.jar !== undefined) await checkJar(o, undefined, v.family);
   // With --import, --staging is the S3 prefix of the import's files: the report stays here.
   const localStaging = o.staging === undefined || isS3Uri(o.staging) ? DEFAULT_LOCAL_STAGING : o.staging;
   return {
@@ -291,21 +306,28 @@ async function prepareEmr(
   if (staging?.kind !== 's3' || v.emrSizing === undefined || v.roleArn === undefined)
     throw new Error('a passing EMR Serverless validation resolved no staging, sizing or role');
   const stagingUri = joinS3Uri(`s3://${staging.bucket}/${staging.prefix}`, '/');
-  const { jar, info } = await checkJar(o, s3);
+  const { jar, info } = await checkJar(o, s3, v.family);
   const application: CheckedEmr['application'] =
     v.application !== undefined
       ? {
           kind: 'existing',
           info: { applicationId: v.application.id, releaseLabel: v.application.releaseLabel },
         }
-      : { kind: 'create', releaseLabel: f.releaseLabel ?? DEFAULT_RELEASE_LABEL };
+      : {
+          kind: 'create',
+          releaseLabel: v.createReleaseLabel ?? releaseLabelToCreate(f.releaseLabel, v.family),
+        };
   const releaseLabel =
     application.kind === 'existing' ? application.info.releaseLabel : application.releaseLabel;
-  const problem = releaseLabelProblem(releaseLabel, info);
+  // An s3:// --jar is read only here (the validator does not fetch it).
+  const problem = releaseProblem(releaseLabel, {
+    family: familyOfJar(info),
+    built: `Spark ${info.sparkVersion} / Scala ${info.scalaBinaryVersion}`,
+  });
   if (problem !== null) {
-    throw new UserError(`The application cannot run the job: ${problem}.`, {
+    throw new UserError(`The application cannot run the job: ${problem.message}.`, {
       code: 'RELEASE_LABEL',
-      hint: `Use an emr-7.x application (--create-application makes one with ${DEFAULT_RELEASE_LABEL}), or a jar built for this release.`,
+      hint: problem.hint,
     });
   }
   return {

@@ -144,6 +144,7 @@ export function baseRecord(
       writes: f.plan.writes,
     },
     settings: runSettings(o),
+    spark: c.family,
     ...(o.resume !== undefined ? { resumedFrom: o.resume.record.runName } : {}),
     ...(c.import !== undefined
       ? { import: { folder: importFolder(c.import.staging, f.runName), billing: c.import.billing } }

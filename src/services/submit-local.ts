@@ -125,10 +125,13 @@ async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) 
   let jar: string;
   let classpath: string[];
   try {
+    const sparkDir = path.join(o.projectRoot, 'spark');
     jar =
-      local.jar ?? (await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, o.signal)).jar;
-    classpath = await resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, toolchain, o.log, {
+      local.jar ??
+      (await ensureJobJar(sparkDir, toolchain, o.log, { signal: o.signal, family: c.family })).jar;
+    classpath = await resolveSparkClasspath(sparkDir, o.cacheDir, toolchain, o.log, {
       s3: usesS3(c),
+      family: c.family,
       signal: o.signal,
     });
   } catch (e) {
@@ -136,7 +139,9 @@ async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) 
     throw e;
   }
   throwIfInterrupted(o.signal);
-  const sparkHome = isLocalCluster(master) ? resolveSparkHome(o.env, classpath, o.cacheDir) : undefined;
+  const sparkHome = isLocalCluster(master)
+    ? resolveSparkHome(o.env, classpath, o.cacheDir, c.family)
+    : undefined;
   return { toolchain, jar, classpath, sparkHome };
 }
 

@@ -61,6 +61,7 @@ export type RequestKey =
   | 'staging'
   | 'logPath'
   | 'jar'
+  | 'spark'
   | 'runner'
   | 'resume'
   | 'emr';
@@ -145,6 +146,8 @@ export function mergeRequest(
       logPath: cl.logPath ?? emrRec?.log,
       // EMR Serverless: the jar the run ran (the same job code reads its records).
       jar: cl.jar ?? emrRec?.emr?.jar,
+      // The family the run ran on; on EMR Serverless the application's release says it anyway.
+      spark: cl.spark ?? rec?.spark,
       runner: cl.runner ?? rec?.runner,
       resume: resumed,
       emr: {

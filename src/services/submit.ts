@@ -15,7 +15,6 @@ import path from 'node:path';
 import { DEFAULT_TTL_SECONDS, JOB_OUTPUT } from '../domain/contract.js';
 import { joinS3Uri } from '../domain/s3-uri.js';
 import type { ResumableRun } from './resume.js';
-import { DEFAULT_RELEASE_LABEL } from '../domain/emr.js';
 import { EXIT_CODES, UserError } from '../domain/errors.js';
 import type { Plan } from '../domain/plan.js';
 import type { RunnerName } from '../domain/run-record.js';
@@ -104,9 +103,7 @@ function validateOptionsFor(o: SubmitOptions): ValidateOptions {
     ...o,
     runner,
     applicationId: o.emr?.applicationId,
-    ...(o.emr?.createApplication === true
-      ? { createApplication: { releaseLabel: o.emr.releaseLabel ?? DEFAULT_RELEASE_LABEL } }
-      : {}),
+    ...(o.emr?.createApplication === true ? { createApplication: { releaseLabel: o.emr.releaseLabel } } : {}),
     executionRoleArn: o.emr?.executionRoleArn,
     submitFlags: o.emr,
     // The local runner takes --executors/--executor-cpu/--executor-memory as a local cluster.

@@ -9,16 +9,7 @@
  * need AWS and are skipped with `offline`; each group runs when what it needs passed, and otherwise says which
  * earlier problem it waits for. The only write is validate's marker in an S3 staging prefix.
  */
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readFileSync,
-  readSync,
-  statSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
@@ -44,7 +35,8 @@ import { submitFlagChecks, type EmrSubmitFlags } from '../domain/checks/submit-f
 import {
   applicationChecks,
   quotaCheck,
-  releaseLabelProblem,
+  releaseCheck,
+  type ReleaseWants,
   EMR_CHECK_IDS,
   type ApplicationFacts,
 } from '../domain/checks/emr.js';
@@ -84,6 +76,20 @@ import {
 } from '../domain/iam-policy.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
+import {
+  DEFAULT_SPARK_FAMILY,
+  describeFamily,
+  familyOfJar,
+  familyOfRelease,
+  isSparkFamily,
+  releaseLabelToCreate,
+  SPARK_FAMILIES,
+  SPARK_FAMILY,
+  type JarBuildInfo,
+  type SparkFamily,
+} from '../domain/spark-family.js';
+import { readJarBuildInfo } from '../domain/jar-info.js';
+import { readFileRange } from '../local/file-range.js';
 import { cachedSparkClasspath } from '../local/classpath.js';
 import { jarIsStale, jobJarPath } from '../local/jar.js';
 import { folderCreationProblem } from '../local/folders.js';
@@ -91,6 +97,9 @@ import { sparkHomeAt } from '../local/spark-home.js';
 import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/toolchain.js';
 import { listArchive, type ArchiveSelection, type RunFile } from './archive-files.js';
 import { loadInputs, type FetchLike } from './config-loader.js';
+
+/** The options inside: the runner chosen, and what the application's release must run. */
+type Opts = ValidateOptions & { runner: Runner; release: ReleaseWants };
 
 export interface ValidateOptions extends InputPlaces {
   /** `submit --skip-present`: the role must also be allowed dynamodb:BatchGetItem. */
@@ -103,8 +112,11 @@ export interface ValidateOptions extends InputPlaces {
   /** Default emr-serverless (DESIGN 2), as submit's. */
   runner?: Runner;
   applicationId?: string;
-  /** `submit --create-application`: the application does not exist yet; its release label is checked. */
-  createApplication?: { releaseLabel: string };
+  /**
+   * `submit --create-application`: the application does not exist yet; the release label it will
+   * have is checked (`--release-label`, else the newest of the family `--spark` or `--jar` asks for).
+   */
+  createApplication?: { releaseLabel?: string };
   executionRoleArn?: string;
   /** The flags only a submit has (--name, --tag, --timeout, --release-label, the application flags): checked with EMR Serverless. */
   submitFlags?: EmrSubmitFlags;
@@ -154,6 +166,13 @@ export interface ValidatedInputs {
   toolchain?: Toolchain;
   /** `--jar`, absolute. */
   jar?: string;
+  /**
+   * The Spark family the run uses: the application's release (EMR Serverless: an existing one, or
+   * the label `--create-application` will use), else `--spark`, else a `--jar`'s own, else 3.5.
+   */
+  family: SparkFamily;
+  /** The release label `--create-application` makes the application with. */
+  createReleaseLabel?: string;
   /** Online results; absent with `offline`. */
   identity?: CallerIdentity;
   archiveTop?: ArchiveTop;
@@ -176,18 +195,19 @@ export interface ValidationReport {
 
 /** Runs every check; never throws for a problem with the inputs (only for bugs). */
 export async function validateInputs(options: ValidateOptions): Promise<ValidationReport> {
-  const o = { ...options, runner: options.runner ?? 'emr-serverless' };
-  const fromEnv = o.fromEnv ?? {};
-  const storagePath = path.resolve(o.cwd, o.storageConfigPath);
-  const { checks, storage } = await inputChecks(o, storagePath);
+  const runner = options.runner ?? 'emr-serverless';
+  const fromEnv = options.fromEnv ?? {};
+  const storagePath = path.resolve(options.cwd, options.storageConfigPath);
+  const { checks, storage } = await inputChecks({ ...options, runner, release: {} }, storagePath);
+  const jarFound = await jarChecks(options, runner, fromEnv);
+  const o: Opts = { ...options, runner, release: releaseWants(options.spark, jarFound.info) };
   const flags = flagGroupChecks(o, storage, storagePath, fromEnv);
-  const { resolved, jar } = flags;
-  checks.push(...flags.checks);
+  const { resolved } = flags;
+  const { jar } = jarFound;
+  checks.push(...flags.checks, ...jarFound.checks, ...sparkChecks(o, resolved));
 
-  // Local paths and the toolchain need no network either.
+  // Local paths need no network either.
   checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
-  const toolchain = await toolchainChecks(o, jar, resolved);
-  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
 
   const staticCredentials =
     storage?.credentials.kind === 'static'
@@ -195,6 +215,11 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
       : undefined;
   const archiveAndAws = await archiveAndAwsChecks(o, storage, resolved, staticCredentials, fromEnv);
   checks.push(...archiveAndAws.checks);
+
+  // The toolchain once the family is known (an existing application's release picks it).
+  const family = runFamily(o, archiveAndAws.found.application);
+  const toolchain = await toolchainChecks(o, resolved, family);
+  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
 
   const sorted = sortChecks(checks);
   const counts = countChecks(sorted);
@@ -204,6 +229,8 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     ...(staticCredentials ? { staticCredentials } : {}),
     ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
     ...(jar ? { jar } : {}),
+    family,
+    ...(o.createApplication === undefined ? {} : { createReleaseLabel: createLabel(o) }),
     found: archiveAndAws.found,
   });
   if (inputs !== undefined) report.inputs = inputs;
@@ -212,7 +239,7 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
 
 /** Inputs: both files, the resolver's lookup of the storage config's schema. */
 async function inputChecks(
-  o: ValidateOptions & { runner: Runner },
+  o: Opts,
   storagePath: string,
 ): Promise<{ checks: Check[]; storage?: StorageConfig }> {
   const resolverPath = path.resolve(o.cwd, o.resolverPath);
@@ -229,11 +256,11 @@ async function inputChecks(
 
 /** The flags (with --import's and submit's own) and --jar, and what they resolved. */
 function flagGroupChecks(
-  o: ValidateOptions & { runner: Runner },
+  o: Opts,
   storage: StorageConfig | undefined,
   storagePath: string,
   fromEnv: Readonly<Record<string, string>>,
-): { checks: Check[]; resolved: ResolvedFlags; jar?: string } {
+): { checks: Check[]; resolved: ResolvedFlags } {
   const flags = flagChecks({
     runner: o.runner,
     archive: o.archive,
@@ -266,19 +293,114 @@ function flagGroupChecks(
     );
   }
   if (o.runner === 'emr-serverless' && o.submitFlags !== undefined)
-    checks.push(...submitFlagChecks(o.submitFlags));
-  const jar = o.jar === undefined || /^s3[an]?:\/\//i.test(o.jar) ? undefined : path.resolve(o.cwd, o.jar);
-  if (o.jar !== undefined && /^s3[an]?:\/\//i.test(o.jar)) {
-    checks.push(s3JarCheck(o.jar, o.runner, fromEnv['--jar'] ?? '--jar'));
-  } else if (jar !== undefined) {
-    checks.push(jarCheck(jar, fromEnv['--jar'] ?? '--jar'));
+    checks.push(...submitFlagChecks({ ...o.submitFlags, spark: o.spark }));
+  return { checks, resolved };
+}
+
+/** `--jar`: its check, the absolute path of a local one, and what it was built for when it could be read. */
+async function jarChecks(
+  o: ValidateOptions,
+  runner: Runner,
+  fromEnv: Readonly<Record<string, string>>,
+): Promise<{ checks: Check[]; jar?: string; info?: JarBuildInfo }> {
+  const source = fromEnv['--jar'] ?? '--jar';
+  if (o.jar === undefined) return { checks: [] };
+  if (/^s3[an]?:\/\//i.test(o.jar)) return { checks: [s3JarCheck(o.jar, runner, source)] };
+  const jar = path.resolve(o.cwd, o.jar);
+  const { check, info } = await jarCheck(jar, source);
+  return info === undefined ? { checks: [check], jar } : { checks: [check], jar, info };
+}
+
+/** What the application's release must run: `--spark` (when a family) and the `--jar` read. */
+function releaseWants(spark: string | undefined, info: JarBuildInfo | undefined): ReleaseWants {
+  return {
+    ...(spark !== undefined && isSparkFamily(spark) ? { spark } : {}),
+    ...(info === undefined
+      ? {}
+      : {
+          jar: {
+            family: familyOfJar(info),
+            built: `Spark ${info.sparkVersion} / Scala ${info.scalaBinaryVersion}`,
+          },
+        }),
+  };
+}
+
+/** The release label `--create-application` will use. */
+function createLabel(o: Opts): string {
+  return releaseLabelToCreate(o.createApplication?.releaseLabel, o.release.spark ?? o.release.jar?.family);
+}
+
+/** The family of the run (ValidatedInputs.family). */
+function runFamily(o: Opts, application: ApplicationFacts | undefined): SparkFamily {
+  const asked = o.release.spark ?? o.release.jar?.family;
+  if (o.runner === 'emr-serverless') {
+    if (application !== undefined)
+      return familyOfRelease(application.releaseLabel) ?? asked ?? DEFAULT_SPARK_FAMILY;
+    if (o.createApplication !== undefined)
+      return familyOfRelease(createLabel(o)) ?? asked ?? DEFAULT_SPARK_FAMILY;
   }
-  return jar === undefined ? { checks, resolved } : { checks, resolved, jar };
+  return asked ?? DEFAULT_SPARK_FAMILY;
+}
+
+/**
+ * `--spark`: a family the job is built for; for the local runner, the family it runs (the `--jar`'s
+ * must agree), and Spark 4.0 reads and writes local folders only (its Hadoop 3.4 S3A needs the AWS SDK
+ * v2 bundle, which the local classpath does not resolve). On EMR Serverless the application's release
+ * is checked against it (emr.release).
+ */
+function sparkChecks(o: Opts, r: ResolvedFlags): Check[] {
+  const { pass, fail } = checksOf('flags');
+  const source = o.fromEnv?.['--spark'] ?? '--spark';
+  if (o.spark !== undefined && !isSparkFamily(o.spark)) {
+    return [
+      fail('flags.spark', `--spark ${o.spark} is not a Spark family the job is built for`, {
+        source,
+        code: 'INVALID_FLAGS',
+        hint: `Give --spark ${SPARK_FAMILIES.join(' or --spark ')}.`,
+      }),
+    ];
+  }
+  if (o.runner !== 'local') return [];
+  const { spark, jar } = o.release;
+  if (spark !== undefined && jar !== undefined && jar.family !== spark) {
+    return [
+      fail('flags.spark', `--spark ${spark} was asked for, but the --jar is built for ${jar.built}`, {
+        source,
+        code: 'SPARK_FAMILY_MISMATCH',
+        hint: `Leave out --jar (populator builds the Spark ${spark} jar), or leave out --spark to run the jar on its own family.`,
+      }),
+    ];
+  }
+  const family = spark ?? jar?.family ?? DEFAULT_SPARK_FAMILY;
+  const onS3 = [r.archive, r.staging].some((l) => l?.kind === 's3');
+  if (family !== DEFAULT_SPARK_FAMILY && onS3) {
+    return [
+      fail(
+        'flags.spark',
+        `the local runner reads and writes S3 on Spark ${DEFAULT_SPARK_FAMILY} only, not on Spark ${family}`,
+        {
+          source: spark === undefined ? '--jar' : source,
+          code: 'LOCAL_S3_UNSUPPORTED',
+          hint: `Run it with --spark ${DEFAULT_SPARK_FAMILY} (the same job), or on EMR Serverless with an ${SPARK_FAMILY[family].releases} application, or copy the archive to a local folder.`,
+        },
+      ),
+    ];
+  }
+  const why =
+    spark !== undefined ? '--spark' : jar !== undefined ? 'the --jar is built for it' : 'the default';
+  return [
+    pass(
+      'flags.spark',
+      `${describeFamily(family)} on this machine (${why})`,
+      spark === undefined ? {} : { source },
+    ),
+  ];
 }
 
 /** A local archive (listed offline too), then the online groups, or their skips with `offline`. */
 async function archiveAndAwsChecks(
-  o: ValidateOptions & { runner: Runner },
+  o: Opts,
   storage: StorageConfig | undefined,
   resolved: ResolvedFlags,
   staticCredentials: StaticKeys | undefined,
@@ -306,13 +428,22 @@ async function archiveAndAwsChecks(
 function resolvedInputs(
   storage: StorageConfig | undefined,
   resolved: ResolvedFlags,
-  extra: { staticCredentials?: StaticKeys; toolchain?: Toolchain; jar?: string; found: Found },
+  extra: {
+    staticCredentials?: StaticKeys;
+    toolchain?: Toolchain;
+    jar?: string;
+    family: SparkFamily;
+    createReleaseLabel?: string;
+    found: Found;
+  },
 ): ValidatedInputs | undefined {
   if (storage === undefined || resolved.archive === undefined || resolved.region === undefined) {
     return undefined;
   }
-  const { staticCredentials, toolchain, jar, found } = extra;
+  const { staticCredentials, toolchain, jar, family, createReleaseLabel, found } = extra;
   return {
+    family,
+    ...(createReleaseLabel === undefined ? {} : { createReleaseLabel }),
     storage,
     archive: resolved.archive,
     range: resolved.range ?? {},
@@ -491,53 +622,70 @@ function s3JarCheck(uri: string, runner: Runner, source: string): Check {
       });
 }
 
-/** `--jar`: a file that starts like a zip (every jar does). */
-function jarCheck(jar: string, source: string): Check {
+/** `--jar`: a populator job jar (a zip holding its build info), and what it was built for. */
+async function jarCheck(jar: string, source: string): Promise<{ check: Check; info?: JarBuildInfo }> {
   const { pass, fail } = checksOf('flags');
   if (!existsSync(jar)) {
-    return fail('flags.jar', `the job jar ${jar} does not exist`, {
-      source,
-      code: 'JAR_NOT_FOUND',
-      hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to let populator build it.',
-    });
+    return {
+      check: fail('flags.jar', `the job jar ${jar} does not exist`, {
+        source,
+        code: 'JAR_NOT_FOUND',
+        hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to let populator build it.',
+      }),
+    };
   }
-  const magic = Buffer.alloc(4);
-  let read = 0;
-  if (statSync(jar).isFile()) {
-    const fd = openSync(jar, 'r');
-    try {
-      read = readSync(fd, magic, 0, 4, 0);
-    } finally {
-      closeSync(fd);
-    }
+  const size = statSync(jar).isFile() ? statSync(jar).size : 0;
+  const info =
+    size === 0
+      ? null
+      : await readJarBuildInfo((off, len) => Promise.resolve(readFileRange(jar, off, len)), size).catch(
+          () => null,
+        );
+  if (info === null) {
+    return {
+      check: fail('flags.jar', `${jar} is not a populator job jar (no jar, or one without its build info)`, {
+        source,
+        code: 'JAR_INVALID',
+        hint: 'Give the shaded jar `mvn -f spark/pom.xml package` builds (spark/target/populator-job-<version>.jar), or leave out --jar.',
+      }),
+    };
   }
-  if (read < 4 || magic.readUInt32LE(0) !== 0x04034b50) {
-    return fail('flags.jar', `${jar} is not a jar (zip) file`, {
-      source,
-      code: 'JAR_INVALID',
-      hint: 'Give the shaded jar `mvn -f spark/pom.xml package` builds (spark/target/populator-job-<version>.jar).',
-    });
+  const family = familyOfJar(info);
+  const built = `Spark ${info.sparkVersion} / Scala ${info.scalaBinaryVersion}`;
+  if (family === undefined) {
+    return {
+      check: fail('flags.jar', `${jar} is built for ${built}, which no EMR release populator knows runs`, {
+        source,
+        code: 'JAR_INVALID',
+        hint: `Give a jar built for ${SPARK_FAMILIES.map(describeFamily).join(' or ')}, or leave out --jar.`,
+      }),
+    };
   }
-  return pass('flags.jar', jar, { source });
+  return {
+    check: pass('flags.jar', `${jar}: populator-job ${info.version}, ${describeFamily(family)}`, { source }),
+    info,
+  };
 }
 
 /** Java for the local runner and the jar build; Maven only when the jar or the Spark classpath must be built. */
 async function toolchainChecks(
-  o: ValidateOptions & { runner: Runner },
-  jar: string | undefined,
+  o: Opts,
   r: ResolvedFlags,
+  family: SparkFamily,
 ): Promise<{ checks: Check[]; toolchain?: Toolchain }> {
   const { pass, fail, skipped } = checksOf('toolchain');
   const sparkDir = path.join(o.projectRoot, 'spark');
-  const buildJar = jar === undefined && jarIsStale(sparkDir);
+  // An s3:// --jar is never built either.
+  const buildJar = o.jar === undefined && jarIsStale(sparkDir, family);
   const local = o.runner === 'local';
   const resolveClasspath =
-    local && cachedSparkClasspath(sparkDir, o.cacheDir, r.archive?.kind === 's3') === null;
+    local && cachedSparkClasspath(sparkDir, o.cacheDir, r.archive?.kind === 's3', family) === null;
   const needJava = local || buildJar;
   const needMaven = buildJar || resolveClasspath;
   const checks: Check[] = [];
   if (!needJava) {
-    const why = jar !== undefined ? '--jar is given' : 'the job jar is built and up to date';
+    const why =
+      o.jar !== undefined ? '--jar is given' : `the Spark ${family} job jar is built and up to date`;
     checks.push(
       skipped('toolchain.java', `not needed: the job runs on EMR Serverless and ${why}`),
       skipped('toolchain.maven', `not needed: ${why}`),
@@ -558,8 +706,8 @@ async function toolchainChecks(
   let mvn = 'mvn';
   if (needMaven) {
     const why = buildJar
-      ? `to build the job jar (${existsSync(jobJarPath(sparkDir)) ? 'its sources changed' : 'not built yet'})`
-      : 'to resolve the Spark classpath (once; cached afterwards)';
+      ? `to build the Spark ${family} job jar (${existsSync(jobJarPath(sparkDir, family)) ? 'its sources changed' : 'not built yet'})`
+      : `to resolve the Spark ${family} classpath (once; cached afterwards)`;
     const maven = locateMaven(o.env);
     if (maven.ok) {
       mvn = maven.value;
@@ -576,26 +724,26 @@ async function toolchainChecks(
     checks.push(
       skipped(
         'toolchain.maven',
-        `not needed: ${jar !== undefined ? '--jar is given' : 'the job jar is up to date'}${local ? ' and the Spark classpath is cached' : ''}`,
+        `not needed: ${o.jar !== undefined ? '--jar is given' : `the Spark ${family} job jar is up to date`}${local ? ' and the Spark classpath is cached' : ''}`,
       ),
     );
   }
-  if (local && r.localMaster !== undefined) checks.push(sparkHomeCheck(o.env, r.localMaster));
+  if (local && r.localMaster !== undefined) checks.push(sparkHomeCheck(o.env, r.localMaster, family));
   if (!java.ok || checks.some((c) => c.status === 'fail')) return { checks };
   return { checks, toolchain: toolchainOf(java.value, mvn, o.env) };
 }
 
 /** Where a local cluster's executor JVMs start from: SPARK_HOME when set (checked), else the Maven classpath. */
-function sparkHomeCheck(env: NodeJS.ProcessEnv, master: string): Check {
+function sparkHomeCheck(env: NodeJS.ProcessEnv, master: string, family: SparkFamily): Check {
   const { pass, fail } = checksOf('toolchain');
   const given = env.SPARK_HOME;
   if (given === undefined || given === '')
     return pass(
       'toolchain.spark-home',
-      `${master}: executor JVMs start from a Spark home made of the Maven-resolved classpath (set SPARK_HOME to use a Spark 3.5 distribution instead)`,
+      `${master}: executor JVMs start from a Spark home made of the Maven-resolved classpath (set SPARK_HOME to use a Spark ${family} distribution instead)`,
     );
   try {
-    sparkHomeAt(given, []);
+    sparkHomeAt(given, [], 'SPARK_HOME', family);
     return pass('toolchain.spark-home', `${master}: executor JVMs start from SPARK_HOME=${given}`);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
@@ -762,7 +910,7 @@ function skipOnline(runner: Runner, r: ResolvedFlags, reason: string, hint?: str
 }
 
 async function onlineChecks(
-  o: ValidateOptions & { runner: Runner },
+  o: Opts,
   storage: StorageConfig | undefined,
   r: ResolvedFlags,
   staticCredentials: StaticKeys | undefined,
@@ -812,7 +960,7 @@ function withImportCost(check: Check, files: readonly RunFile[] | undefined): Ch
 type ServiceAccess = (service: AwsService) => AwsAccess;
 
 function serviceAccess(
-  o: ValidateOptions & { runner: Runner },
+  o: Opts,
   r: ResolvedFlags,
   region: string,
   staticCredentials: StaticKeys | undefined,
@@ -839,7 +987,7 @@ function serviceAccess(
 
 /** The groups that follow the credentials, started together: the S3 archive, the table, S3 staging, then EMR Serverless's. */
 function onlineGroups(
-  o: ValidateOptions & { runner: Runner },
+  o: Opts,
   storage: StorageConfig,
   r: ResolvedFlags,
   region: string,
@@ -879,7 +1027,7 @@ function onlineGroups(
 
 /** The application (with the account's vCPU quota) and the execution role, unless their services are stand-ins. */
 function emrServerlessGroups(
-  o: ValidateOptions,
+  o: Opts,
   storage: StorageConfig,
   r: ResolvedFlags,
   region: string,
@@ -894,7 +1042,7 @@ function emrServerlessGroups(
       region,
       access('emr-serverless'),
       standIn.has('service-quotas') ? undefined : access('service-quotas'),
-      o.createApplication,
+      o,
       found,
     ),
     standIn.has('iam')
@@ -1124,26 +1272,25 @@ async function emrGroup(
   region: string,
   emrAccess: AwsAccess,
   quotaAccess: AwsAccess | undefined,
-  createApplication: { releaseLabel: string } | undefined,
+  o: Opts,
   found: Found,
 ): Promise<Check[]> {
-  const { pass, fail } = checksOf('emr');
+  const { fail } = checksOf('emr');
   const checks: Check[] = [];
+  const createApplication = o.createApplication;
   if (r.applicationId === undefined && createApplication !== undefined) {
     // submit --create-application: only the release label it will use can be checked.
-    const problem = releaseLabelProblem(createApplication.releaseLabel);
+    const label = createLabel(o);
     checks.push(
       checksOf('emr').skipped(
         'emr.application',
         'skipped: submit creates the application (--create-application)',
       ),
-      problem === null
-        ? pass('emr.release', `${createApplication.releaseLabel} for the new application`)
-        : fail('emr.release', problem.message, {
-            source: '--release-label',
-            code: 'RELEASE_LABEL',
-            hint: problem.hint,
-          }),
+      releaseCheck(
+        label,
+        o.release,
+        createApplication.releaseLabel === undefined ? undefined : '--release-label',
+      ),
     );
   } else if (r.applicationId === undefined) {
     checks.push(...skipAll('emr', EMR_CHECK_IDS, 'skipped: --application-id is missing or not valid'));
@@ -1167,7 +1314,7 @@ async function emrGroup(
         );
       } else {
         found.application = app;
-        checks.push(...applicationChecks(app, r.emrSizing));
+        checks.push(...applicationChecks(app, r.emrSizing, o.release));
       }
     } catch (error) {
       if (!isUserError(error)) throw error;

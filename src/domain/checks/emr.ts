@@ -1,10 +1,17 @@
 /**
  * The EMR Serverless application and the account's vCPU quota as checks: can the application
- * take the job (state, type), does its release run the jar (Scala 2.12 / Spark 3.5 / Java 17 is
- * emr-7.x), and does the requested sizing fit its maximum capacity and the quota.
+ * take the job (state, type), does its release run one of the job's jars (emr-7.x: Spark 3.5,
+ * emr-spark-8.x: Spark 4.0), and does the requested sizing fit its maximum capacity and the quota.
  */
 import { checksOf, type Check } from '../checks.js';
 import { EMR_VCPU_QUOTA, parseCapacity, type EmrSizing } from '../emr-sizing.js';
+import {
+  describeFamily,
+  familyOfRelease,
+  releaseProblem,
+  SPARK_FAMILY,
+  type SparkFamily,
+} from '../spark-family.js';
 
 const { pass, warn, fail } = checksOf('emr');
 
@@ -16,9 +23,6 @@ export const EMR_CHECK_IDS = [
   'emr.capacity',
   'emr.network',
 ];
-
-/** What the job jar is built for (spark/pom.xml; a unit test keeps the two in step). */
-export const JOB_JAR_TARGET = { spark: '3.5', scala: '2.12', java: 17 } as const;
 
 /** The part of GetApplication's answer the checks read. */
 export interface ApplicationFacts {
@@ -34,35 +38,47 @@ export interface ApplicationFacts {
   subnetIds: string[];
 }
 
-/** Why a release label cannot run the jar, or null when it can. */
-export function releaseLabelProblem(label: string): { message: string; hint: string } | null {
-  const hint =
-    'Run the job on an application with an emr-7.x release (e.g. emr-7.5.0): Spark 3.5, Scala 2.12, Java 17.';
-  const spark8 = /^emr-spark-(\d+)\./.exec(label);
-  if (spark8) {
-    return {
-      message: `${label} runs Spark 4 with Scala 2.13; the job jar is built for Scala 2.12 / Spark ${JOB_JAR_TARGET.spark} and cannot load there`,
-      hint,
-    };
+/** What the release must run: the family `--spark` asks for, and the `--jar` given (read), if any. */
+export interface ReleaseWants {
+  spark?: SparkFamily;
+  jar?: { family: SparkFamily | undefined; built: string };
+}
+
+/** The `emr.release` check of a release label: a family the job is built for, and the one asked for. */
+export function releaseCheck(label: string, wants: ReleaseWants = {}, source?: string): Check {
+  const problem = releaseProblem(label, wants.jar);
+  const family = familyOfRelease(label);
+  if (problem !== null || family === undefined) {
+    return fail('emr.release', problem?.message ?? label, {
+      code: 'RELEASE_LABEL',
+      hint: problem?.hint ?? '',
+      ...(source === undefined ? {} : { source }),
+    });
   }
-  const m = /^emr-(\d+)\.(\d+)\.(\d+)$/.exec(label);
-  if (m === null) return { message: `${label} is not an EMR release label populator knows`, hint };
-  const major = Number(m[1]);
-  if (major === 7) return null;
-  if (major < 7) {
-    return {
-      message: `${label} runs Spark ${major === 6 ? '3.0-3.4' : '2.x'} on Java 8 or 11; the job jar needs Spark ${JOB_JAR_TARGET.spark} on Java ${JOB_JAR_TARGET.java}`,
-      hint,
-    };
+  if (wants.spark !== undefined && wants.spark !== family) {
+    return fail(
+      'emr.release',
+      `--spark ${wants.spark} was asked for, but ${label} runs ${describeFamily(family)}`,
+      {
+        code: 'SPARK_FAMILY_MISMATCH',
+        hint: `Leave out --spark (the application's release picks the jar), or use an application of ${SPARK_FAMILY[wants.spark].releases}.`,
+        source: '--spark',
+      },
+    );
   }
-  return {
-    message: `${label} is newer than emr-7.x, which the job jar (Scala 2.12 / Spark ${JOB_JAR_TARGET.spark}) is built for`,
-    hint,
-  };
+  return pass(
+    'emr.release',
+    `${label}: ${describeFamily(family)}, Java 17: the job runs its Spark ${family} jar${wants.jar === undefined ? '' : ' (--jar, built for it)'}`,
+    source === undefined ? {} : { source },
+  );
 }
 
 /** The application's checks against the requested sizing (undefined when the sizing flags are off the grid). */
-export function applicationChecks(app: ApplicationFacts, sizing: EmrSizing | undefined): Check[] {
+export function applicationChecks(
+  app: ApplicationFacts,
+  sizing: EmrSizing | undefined,
+  wants: ReleaseWants = {},
+): Check[] {
   const checks: Check[] = [];
   const isSpark = app.type.toLowerCase() === 'spark';
   checks.push(
@@ -104,15 +120,7 @@ export function applicationChecks(app: ApplicationFacts, sizing: EmrSizing | und
       }),
     );
   }
-  const release = releaseLabelProblem(app.releaseLabel);
-  checks.push(
-    release === null
-      ? pass(
-          'emr.release',
-          `${app.releaseLabel}: Spark ${JOB_JAR_TARGET.spark}, Scala ${JOB_JAR_TARGET.scala}, Java ${JOB_JAR_TARGET.java}, as the job jar needs`,
-        )
-      : fail('emr.release', release.message, { code: 'RELEASE_LABEL', hint: release.hint }),
-  );
+  checks.push(releaseCheck(app.releaseLabel, wants));
   const arch = app.architecture ?? 'X86_64';
   checks.push(
     pass(

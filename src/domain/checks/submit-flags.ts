@@ -5,6 +5,7 @@
  */
 import { checksOf, type Check } from '../checks.js';
 import { DEFAULT_RELEASE_LABEL } from '../emr.js';
+import { describeFamily, familyOfRelease, SPARK_FAMILY, type SparkFamily } from '../spark-family.js';
 import type { ValidationIssue } from '../errors.js';
 import { RUN_NAME_PATTERN } from '../run-record.js';
 import type { SizingInput } from '../emr-sizing.js';
@@ -15,6 +16,8 @@ export interface EmrSubmitFlags {
   createApplication?: boolean;
   /** With --create-application. */
   releaseLabel?: string;
+  /** `--spark`: with --release-label, the two must agree. */
+  spark?: string;
   executionRoleArn?: string;
   /** The run's name (and the job run's): also what makes a second run of the same inputs a new one. */
   name?: string;
@@ -96,18 +99,25 @@ export function submitOnlyFlagIssues(f: EmrSubmitFlags): ValidationIssue[] {
       ),
     );
   }
-  if (
-    f.createApplication === true &&
-    f.releaseLabel !== undefined &&
-    !/^emr-7\.\d+\.\d+$/.test(f.releaseLabel)
-  ) {
-    issues.push(
-      issue(
-        '--release-label',
-        `--release-label ${f.releaseLabel} is not an emr-7.x label: the job is built for Spark 3.5 / Scala 2.12 / Java 17`,
-        `Leave it out for ${DEFAULT_RELEASE_LABEL}, or give another emr-7.x label.`,
-      ),
-    );
+  if (f.createApplication === true && f.releaseLabel !== undefined) {
+    const family = familyOfRelease(f.releaseLabel);
+    if (family === undefined) {
+      issues.push(
+        issue(
+          '--release-label',
+          `--release-label ${f.releaseLabel} is not a release the job runs on: emr-7.x (Spark 3.5) or emr-spark-8.x (Spark 4.0)`,
+          `Leave it out for ${DEFAULT_RELEASE_LABEL} (or ${SPARK_FAMILY['4.0'].defaultReleaseLabel} with --spark 4.0), or give another emr-7.x or emr-spark-8.x label.`,
+        ),
+      );
+    } else if (f.spark !== undefined && f.spark !== family) {
+      issues.push(
+        issue(
+          '--release-label',
+          `--release-label ${f.releaseLabel} runs ${describeFamily(family)}, but --spark ${f.spark} was asked for`,
+          `Give one of them (--spark ${f.spark} alone makes a ${SPARK_FAMILY[f.spark as SparkFamily]?.defaultReleaseLabel ?? SPARK_FAMILY['3.5'].defaultReleaseLabel} application).`,
+        ),
+      );
+    }
   }
   parseTags(f.tags ?? [], issues);
   return issues;

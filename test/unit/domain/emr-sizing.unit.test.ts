@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_EMR_SIZING,
@@ -12,7 +11,6 @@ import {
   sizingSparkConf,
   workerMemoryGb,
 } from '../../../src/domain/emr-sizing.js';
-import { JOB_JAR_TARGET } from '../../../src/domain/checks/emr.js';
 
 const GIB = 1024 ** 3;
 
@@ -94,13 +92,5 @@ describe('parseCapacity', () => {
     expect(parseCapacity('3000 GB', 'GB')).toBe(3000);
     expect(parseCapacity('lots', 'GB')).toBeNull();
     expect(parseCapacity(undefined, 'GB')).toBeNull();
-  });
-});
-
-describe('the job jar target', () => {
-  it('is what spark/pom.xml builds', () => {
-    const pom = readFileSync('spark/pom.xml', 'utf8');
-    expect(/<scala.binary.version>([^<]+)</.exec(pom)?.[1]).toBe(JOB_JAR_TARGET.scala);
-    expect(/<spark.version>([^<]+)</.exec(pom)?.[1]?.startsWith(`${JOB_JAR_TARGET.spark}.`)).toBe(true);
   });
 });

@@ -6,12 +6,9 @@ import {
   emrCost,
   isFinalJobRunState,
   jobRunLogPrefix,
-  releaseLabelProblem,
   sparkSubmitParameters,
 } from '../../../src/domain/emr.js';
 import { joinS3Uri, parseS3Uri } from '../../../src/domain/s3-uri.js';
-
-const JAR = { version: '0.1.0', sparkVersion: '3.5.3', scalaBinaryVersion: '2.12' };
 
 describe('job run states', () => {
   it('are final only for SUCCESS, FAILED and CANCELLED; QUEUED and unknown states are not', () => {
@@ -38,26 +35,6 @@ describe('emrCost', () => {
       0.52624 + 0.23114 + 0.0111,
       10,
     );
-  });
-});
-
-describe('releaseLabelProblem', () => {
-  it('accepts emr-7.x for a Spark 3.5 / Scala 2.12 jar', () => {
-    expect(releaseLabelProblem('emr-7.13.0', JAR)).toBeNull();
-    expect(releaseLabelProblem('emr-7.0.0', JAR)).toBeNull();
-  });
-
-  it('refuses emr-6.x, emr-spark-8.x and labels it does not know, naming what the jar needs', () => {
-    expect(releaseLabelProblem('emr-6.15.0', JAR)).toMatch(/needs an emr-7.x application/);
-    expect(releaseLabelProblem('emr-spark-8.0.0', JAR)).toMatch(
-      /Spark 4 with Scala 2.13.*Spark 3.5.3 \/ Scala 2.12/,
-    );
-    expect(releaseLabelProblem('something', JAR)).toMatch(/needs emr-7.x/);
-  });
-
-  it('refuses a jar built for another Spark or Scala on emr-7.x', () => {
-    expect(releaseLabelProblem('emr-7.5.0', { ...JAR, scalaBinaryVersion: '2.13' })).toMatch(/Scala 2.13/);
-    expect(releaseLabelProblem('emr-7.5.0', { ...JAR, sparkVersion: '4.0.0' })).toMatch(/Spark 4.0.0/);
   });
 });
 

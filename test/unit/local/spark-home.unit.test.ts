@@ -98,6 +98,9 @@ describe('the Spark home of a local cluster', () => {
     expect(e?.code).toBe('SPARK_HOME_INVALID');
     expect(e?.message).toContain('spark-core_2.13-4.0.2.jar');
     expect(e?.hint).toMatch(/pyspark==3\.5\.5/);
+    // The same distribution is what a Spark 4.0 run needs.
+    expect(sparkHomeAt(spark4, [], 'SPARK_HOME', '4.0')).toMatchObject({ family: '4.0', from: 'SPARK_HOME' });
+    expect(() => sparkHomeAt(spark4, [], 'SPARK_HOME', '3.5')).toThrow(/not Spark 3\.5 for Scala 2\.12/);
   });
 
   it('gives each run a SPARK_HOME of its own (executor logs land there), on loopback', () => {
@@ -107,11 +110,12 @@ describe('the Spark home of a local cluster', () => {
     expect(readlinkSync(path.join(run, 'jars'))).toBe(home.jarsDir);
     // Twice for the same folder (a resumed run's log folder): the link is replaced, not an error.
     runSparkHome(home, run);
-    expect(localClusterEnv(run)).toEqual({
+    expect(localClusterEnv(run, '3.5')).toEqual({
       SPARK_HOME: run,
       SPARK_SCALA_VERSION: '2.12',
       SPARK_LOCAL_IP: '127.0.0.1',
     });
+    expect(localClusterEnv(run, '4.0').SPARK_SCALA_VERSION).toBe('2.13');
   });
 
   it('launches the driver on the home’s jars and ships the job jar (and --jars) to the executors', () => {

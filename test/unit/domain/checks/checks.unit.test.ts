@@ -5,7 +5,7 @@ import { archiveChecks, classifyTop, isReadableFile } from '../../../../src/doma
 import {
   applicationChecks,
   quotaCheck,
-  releaseLabelProblem,
+  releaseCheck,
   type ApplicationFacts,
 } from '../../../../src/domain/checks/emr.js';
 import { evaluateTrustPolicy, permissionsCheck, trustCheck } from '../../../../src/domain/checks/role.js';
@@ -146,9 +146,22 @@ describe('EMR Serverless checks', () => {
     expect(countChecks(applicationChecks(app, sizing.sizing))).toMatchObject({ fail: 0, warn: 0 });
   });
   it('refuses emr-spark-8 with the Scala 2.13 / Spark 4 reason, and emr-6', () => {
-    expect(releaseLabelProblem('emr-spark-8.0.0')?.message).toMatch(/Spark 4 with Scala 2\.13.*Scala 2\.12/);
-    expect(releaseLabelProblem('emr-6.15.0')?.message).toContain('Java 17');
-    expect(releaseLabelProblem('emr-7.13.0')).toBeNull();
+    expect(releaseCheck('emr-spark-8.0.0')).toMatchObject({ status: 'pass' });
+    expect(releaseCheck('emr-spark-8.0.0').message).toMatch(/Spark 4\.0 \/ Scala 2\.13/);
+    expect(releaseCheck('emr-6.15.0')).toMatchObject({ status: 'fail', code: 'RELEASE_LABEL' });
+    expect(releaseCheck('emr-6.15.0').message).toContain('Java 17');
+    expect(releaseCheck('emr-7.13.0')).toMatchObject({ status: 'pass' });
+    // --spark and --jar against the release.
+    expect(releaseCheck('emr-7.13.0', { spark: '4.0' })).toMatchObject({
+      status: 'fail',
+      code: 'SPARK_FAMILY_MISMATCH',
+    });
+    const jar4 = { family: '4.0' as const, built: 'Spark 4.0.2 / Scala 2.13' };
+    expect(releaseCheck('emr-spark-8.0.0', { jar: jar4 })).toMatchObject({ status: 'pass' });
+    const wrong = releaseCheck('emr-7.13.0', { jar: jar4 });
+    expect(wrong).toMatchObject({ status: 'fail', code: 'RELEASE_LABEL' });
+    expect(wrong.message).toMatch(/built for Spark 4\.0\.2 \/ Scala 2\.13, but emr-7\.13\.0 runs Spark 3\.5/);
+    expect(wrong.hint).toMatch(/Leave out --jar/);
   });
   it('fails a stopped application without auto-start, a Hive one, too small a maximum capacity', () => {
     const checks = applicationChecks(
