@@ -103,10 +103,23 @@ export interface PlanInput {
    * `writeRate` is then the rate the puts of the same items are priced at.
    */
   import?: { billing: ImportBilling };
+  /** Which job runs: its Spark family and jar, and the EMR release it runs on. */
+  job?: PlanJob;
+}
+
+/** The job a plan runs, as the plan names it. */
+export interface PlanJob {
+  /** "Spark 4.0 / Scala 2.13 (emr-spark-8.x)" */
+  spark: string;
+  /** Where the jar comes from: a file, an s3:// URI, or the build of spark/. */
+  jar: string;
+  /** EMR Serverless: the application's release label. */
+  releaseLabel?: string;
 }
 
 export interface Plan {
   archive: string;
+  job: PlanJob | null;
   runs: { selected: number; excluded: number; first: string | null; last: string | null };
   objects: number;
   bytes: number;
@@ -362,6 +375,7 @@ export function buildPlan(input: PlanInput): Plan {
         });
   return {
     archive: input.archive,
+    job: input.job ?? null,
     runs: {
       selected: input.runs.length,
       excluded: input.runsInArchive - input.runs.length,

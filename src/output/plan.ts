@@ -22,6 +22,14 @@ function perLine(p: Plan): string {
 export function renderPlan(p: Plan): string {
   const d = p.dynamodb;
   const rows: [string, string][] = [
+    ...(p.job !== null
+      ? ([
+          [
+            'job',
+            `${p.job.spark}${p.job.releaseLabel === undefined ? '' : ` on ${p.job.releaseLabel}`}: ${p.job.jar}`,
+          ],
+        ] as [string, string][])
+      : []),
     ['archive', p.archive],
     [
       'runs',

@@ -3,7 +3,10 @@
  * listed) priced for the table and the runner. Pure apart from reading the sampled lines.
  */
 import os from 'node:os';
-import { buildPlan, type Plan, type PlanCompute, type PlanTable } from '../domain/plan.js';
+import path from 'node:path';
+import { buildPlan, type Plan, type PlanCompute, type PlanJob, type PlanTable } from '../domain/plan.js';
+import { describeFamily, SPARK_FAMILY } from '../domain/spark-family.js';
+import { jobJarPath } from '../local/jar.js';
 import { DEFAULT_TABLE_WRITE_LIMIT } from '../domain/checks/table.js';
 import { masterCores } from '../domain/spark-master.js';
 import { inventoryArchive } from './archive-inventory.js';
@@ -45,6 +48,7 @@ export async function planSubmit(
       ? { resume: { from: o.resume.record.runName, keysSettled: o.resume.keysSettled } }
       : {}),
     skipPresent: o.skipPresent === true,
+    job: jobOf(c, o),
   });
   if (
     c.emr !== undefined &&
@@ -56,6 +60,29 @@ export async function planSubmit(
     );
   }
   return plan;
+}
+
+/** The job the plan names: the family, the jar (given, or the one spark/ builds), the release. */
+function jobOf(c: CheckedSubmit, o: SubmitOptions): PlanJob {
+  const f = SPARK_FAMILY[c.family];
+  const built = (): string => {
+    const sparkDir = path.join(o.projectRoot, 'spark');
+    const jar = path.relative(o.cwd, jobJarPath(sparkDir, c.family)) || jobJarPath(sparkDir, c.family);
+    const mvn = f.mavenProfile === undefined ? 'mvn package' : `mvn -P ${f.mavenProfile} package`;
+    return `${jar} (${mvn} of spark/, built when missing or older than its sources)`;
+  };
+  const source = c.emr?.jar;
+  const jar =
+    source?.kind === 's3'
+      ? `${source.uri} (used as it is)`
+      : source?.kind === 'local'
+        ? source.path
+        : (c.local?.jar ?? built());
+  return {
+    spark: describeFamily(c.family),
+    jar,
+    ...(c.emr !== undefined ? { releaseLabel: c.emr.releaseLabel } : {}),
+  };
 }
 
 /** The table as the plan prices it: as described, or as `--import` will create it (empty, TTL on). */

@@ -4,6 +4,8 @@
  * SimulatePrincipalPolicy, Service Quotas, DescribeTimeToLive turned on). Every check's pass and
  * fail path, and the first problems of several groups reported together.
  */
+import { fakeJobJar } from '../helpers/zip.js';
+import type { SparkFamily } from '../../src/domain/spark-family.js';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -111,9 +113,9 @@ function emrOptions(overrides: Partial<ValidateOptions> = {}): ValidateOptions {
   });
 }
 
-function writeJar(): string {
-  const jar = path.join(stack.dir, 'job.jar');
-  writeFileSync(jar, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]));
+function writeJar(family: SparkFamily = '3.5'): string {
+  const jar = path.join(stack.dir, `job-${family}.jar`);
+  writeFileSync(jar, fakeJobJar(family));
   return jar;
 }
 
@@ -350,6 +352,28 @@ describe('validate, local runner', () => {
     expect(one(ignored.checks, 'flags.runner').message).toContain('--executor-cpu');
   });
 
+  it('--spark with the local runner: the family run, a --jar of the other family refused, an unknown family named', async () => {
+    const four = await validateInputs(options({ offline: true, spark: '4.0' }));
+    expect(one(four.checks, 'flags.spark')).toMatchObject({ status: 'pass' });
+    expect(one(four.checks, 'flags.spark').message).toContain('Spark 4.0 / Scala 2.13');
+    expect(four.inputs?.family).toBe('4.0');
+    // Without --spark, a --jar runs on its own family.
+    const byJar = await validateInputs(options({ offline: true, jar: writeJar('4.0') }));
+    expect(byJar.inputs?.family).toBe('4.0');
+    expect(one(byJar.checks, 'flags.spark').message).toContain('the --jar is built for it');
+    const mixed = await validateInputs(options({ offline: true, spark: '4.0', jar: writeJar('3.5') }));
+    expect(one(mixed.checks, 'flags.spark')).toMatchObject({ status: 'fail', code: 'SPARK_FAMILY_MISMATCH' });
+    const unknown = await validateInputs(options({ offline: true, spark: '3.4' }));
+    expect(one(unknown.checks, 'flags.spark')).toMatchObject({ status: 'fail', code: 'INVALID_FLAGS' });
+    // A file that is no job jar at all.
+    const junk = path.join(stack.dir, 'junk.jar');
+    writeFileSync(junk, 'not a zip');
+    const bad = await validateInputs(options({ offline: true, jar: junk }));
+    expect(one(bad.checks, 'flags.jar')).toMatchObject({ status: 'fail', code: 'JAR_INVALID' });
+    // The default: 3.5.
+    expect((await validateInputs(options({ offline: true }))).inputs?.family).toBe('3.5');
+  });
+
   it('with offline, asks no HTTP repository: the bundled schema stands in, without a warning', async () => {
     const r = await validateInputs(
       options({
@@ -584,6 +608,55 @@ describe('validate, emr-serverless runner', () => {
         true,
       );
       expect(simulated).toContain(`arn:aws:dynamodb:${TEST_REGION}:${MOTO_ACCOUNT}:table/manifest-ok`);
+    } finally {
+      mocks.restore();
+    }
+  });
+
+  it('picks the Spark family by the release: a --jar or --spark of the other family is refused, --create-application --spark 4.0 makes an emr-spark-8 application', async () => {
+    // A trust policy for any application of the account: the one --create-application makes too.
+    const anyApplication = executionRoleTrustPolicy({
+      partition: 'aws',
+      region: TEST_REGION,
+      account: MOTO_ACCOUNT,
+      archive: { bucket: BUCKET, prefix: 'enriched/archive' },
+      staging: { bucket: BUCKET, prefix: 'populator' },
+      logs: { bucket: BUCKET, prefix: 'populator/logs' },
+      table: 'manifest-ok',
+      applicationId: '*',
+      roleArn: ROLE_ARN,
+    });
+    const mocks = mockIamAndQuotas({ trust: anyApplication });
+    try {
+      // The application is emr-7.x (Spark 3.5): a Spark 4.0 jar cannot run there.
+      const jar4 = await validateInputs(emrOptions({ jar: writeJar('4.0') }));
+      expect(one(jar4.checks, 'flags.jar').message).toContain('Spark 4.0 / Scala 2.13');
+      expect(one(jar4.checks, 'emr.release')).toMatchObject({ status: 'fail', code: 'RELEASE_LABEL' });
+      expect(one(jar4.checks, 'emr.release').message).toMatch(
+        /built for Spark 4\.0\.2 \/ Scala 2\.13, but emr-7/,
+      );
+      const spark4 = await validateInputs(emrOptions({ spark: '4.0' }));
+      expect(one(spark4.checks, 'emr.release')).toMatchObject({
+        status: 'fail',
+        code: 'SPARK_FAMILY_MISMATCH',
+      });
+      // No application yet: --spark 4.0 picks the newest emr-spark-8 release for it.
+      const created = await validateInputs(
+        emrOptions({ applicationId: undefined, createApplication: {}, spark: '4.0', jar: writeJar('4.0') }),
+      );
+      expect(one(created.checks, 'emr.release')).toMatchObject({ status: 'pass' });
+      expect(one(created.checks, 'emr.release').message).toContain('emr-spark-8.0.0: Spark 4.0 / Scala 2.13');
+      expect(
+        failed(created.checks),
+        JSON.stringify(created.checks.filter((c) => c.status === 'fail')),
+      ).toEqual([]);
+      expect(created.inputs?.family).toBe('4.0');
+      expect(created.inputs?.createReleaseLabel).toBe('emr-spark-8.0.0');
+      // A label of neither family is named with the two that work.
+      const old = await validateInputs(
+        emrOptions({ applicationId: undefined, createApplication: { releaseLabel: 'emr-6.15.0' } }),
+      );
+      expect(one(old.checks, 'emr.release')).toMatchObject({ status: 'fail', code: 'RELEASE_LABEL' });
     } finally {
       mocks.restore();
     }

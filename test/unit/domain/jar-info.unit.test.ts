@@ -1,4 +1,3 @@
-import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   JOB_POM_ENTRY,
@@ -9,44 +8,7 @@ import {
   readZipEntry,
   type ReadAt,
 } from '../../../src/domain/jar-info.js';
-
-/** A minimal zip writer (stored or deflated entries, a comment), enough to exercise the reader. */
-function zip(entries: { name: string; data: Buffer; deflate: boolean }[], comment = ''): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name);
-    const body = e.deflate ? deflateRawSync(e.data) : e.data;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const extra = Buffer.from('xx'); // local extra fields differ from the central ones in real jars
-    local.writeUInt16LE(extra.length, 28);
-    locals.push(local, name, extra, body);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + extra.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(entries.length, 8);
-  eocd.writeUInt16LE(entries.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  eocd.writeUInt16LE(Buffer.byteLength(comment), 20);
-  return Buffer.concat([...locals, cd, eocd, Buffer.from(comment)]);
-}
+import { zip } from '../../helpers/zip.js';
 
 function reader(buf: Buffer): { read: ReadAt; reads: number[] } {
   const reads: number[] = [];
