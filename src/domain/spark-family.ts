@@ -33,6 +33,17 @@ export interface SparkFamilyFacts {
   buildDir: string;
   /** What the jar's file name adds after `populator-job-<version>`. */
   jarSuffix: string;
+  /** The Maven profile that adds S3A (hadoop-aws and its AWS SDK) to the local classpath, for S3 on local Spark. */
+  s3aProfile: string;
+  /** What that profile resolves, for messages. */
+  s3aArtifacts: string;
+  /**
+   * S3A's credential providers, in order: the environment (where the CLI puts static keys), the profile
+   * (`AWS_PROFILE`), web identity, then container / instance roles. All read the process environment or
+   * the instance, never the Hadoop configuration, so no key travels as a property. Hadoop 3.3 (Spark 3.5)
+   * takes AWS SDK v1 providers; Hadoop 3.4 (Spark 4.0) is built on the SDK v2, where those classes do not exist.
+   */
+  s3aCredentialProviders: readonly string[];
 }
 
 export const SPARK_FAMILY: Readonly<Record<SparkFamily, SparkFamilyFacts>> = {
@@ -45,6 +56,14 @@ export const SPARK_FAMILY: Readonly<Record<SparkFamily, SparkFamilyFacts>> = {
     mavenProfile: undefined,
     buildDir: 'target',
     jarSuffix: '',
+    s3aProfile: 'local-s3',
+    s3aArtifacts: 'org.apache.hadoop:hadoop-aws:3.3.4 and com.amazonaws:aws-java-sdk-bundle:1.12.262',
+    s3aCredentialProviders: [
+      'com.amazonaws.auth.EnvironmentVariableCredentialsProvider',
+      'com.amazonaws.auth.profile.ProfileCredentialsProvider',
+      'com.amazonaws.auth.WebIdentityTokenCredentialsProvider',
+      'com.amazonaws.auth.EC2ContainerCredentialsProviderWrapper',
+    ],
   },
   '4.0': {
     family: '4.0',
@@ -55,6 +74,16 @@ export const SPARK_FAMILY: Readonly<Record<SparkFamily, SparkFamilyFacts>> = {
     mavenProfile: 'spark-4.0',
     buildDir: 'target/spark-4.0',
     jarSuffix: '-spark-4.0',
+    s3aProfile: 'local-s3-spark-4.0',
+    s3aArtifacts:
+      "org.apache.hadoop:hadoop-aws:3.4.1 and the AWS SDK v2 s3, s3-transfer-manager, sts and apache-client (the job's SDK version)",
+    s3aCredentialProviders: [
+      'software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider',
+      'software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider',
+      'software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider',
+      'software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider',
+      'software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider',
+    ],
   },
 };
 

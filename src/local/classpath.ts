@@ -11,11 +11,12 @@ import type { Toolchain } from './toolchain.js';
 /** Which classpath to resolve. */
 export interface ClasspathOptions {
   /**
-   * Add S3A (`-P local-s3`: hadoop-aws 3.3.4 + aws-java-sdk-bundle 1.12.262) for an archive on S3.
-   * Cached under its own key, so local archives never download the bundle.
+   * Add S3A (the family's `s3aProfile`: `-P local-s3` hadoop-aws 3.3.4 + aws-java-sdk-bundle 1.12.262 on
+   * 3.5, `-P local-s3-spark-4.0` hadoop-aws 3.4.1 + AWS SDK v2 on 4.0) for an archive on S3. Cached under
+   * its own key, so local archives never download the bundle.
    */
   s3?: boolean;
-  /** The Spark family whose classpath (default 3.5; 4.0 is the `spark-4.0` profile's, and has no S3A yet). */
+  /** The Spark family whose classpath (default 3.5; 4.0 is the `spark-4.0` profile's). */
   family?: SparkFamily;
   /** Stops Maven when the user interrupts. */
   signal?: AbortSignal;
@@ -41,7 +42,7 @@ export async function resolveSparkClasspath(
   if (cached !== null) return cached;
   log(
     s3
-      ? `Resolving the Spark ${family} classpath with S3 support (hadoop-aws + AWS SDK bundle, ~280 MB) from Maven (once; cached afterwards)...`
+      ? `Resolving the Spark ${family} classpath with S3 support (hadoop-aws + AWS SDK${family === '3.5' ? ' bundle, ~280 MB' : ''}) from Maven (once; cached afterwards)...`
       : `Resolving the Spark ${family} classpath from Maven (once; cached afterwards)...`,
   );
   mkdirSync(cacheDir, { recursive: true });
@@ -54,12 +55,12 @@ export async function resolveSparkClasspath(
     const tail = (r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n');
     throw new UserError(
       s3
-        ? 'Resolving the Spark classpath with S3 support (profile local-s3) with Maven failed.'
+        ? `Resolving the Spark classpath with S3 support (profile ${SPARK_FAMILY[family].s3aProfile}) with Maven failed.`
         : 'Resolving the Spark classpath with Maven failed.',
       {
         code: 'CLASSPATH_FAILED',
         hint: `Maven said:\n${tail}\nCheck that Maven can reach Maven Central or that ~/.m2 holds Spark ${SPARK_FAMILY[family].sparkVersion}${
-          s3 ? ', org.apache.hadoop:hadoop-aws:3.3.4 and com.amazonaws:aws-java-sdk-bundle:1.12.262' : ''
+          s3 ? `, ${SPARK_FAMILY[family].s3aArtifacts}` : ''
         }.`,
       },
     );
@@ -106,9 +107,9 @@ export function classpathMavenArgs(
     pomPath,
     // The full list, every scope: some of Spark's netty jars resolve at compile scope through the
     // AWS SDK, so a provided-only list fails with NoClassDefFoundError. For S3 archives the
-    // local-s3 profile adds hadoop-aws and its SDK bundle.
+    // family's S3A profile adds hadoop-aws and its SDK.
     ...familyMavenArgs(opts.family ?? DEFAULT_SPARK_FAMILY),
-    ...(opts.s3 === true ? ['-P', 'local-s3'] : []),
+    ...(opts.s3 === true ? ['-P', SPARK_FAMILY[opts.family ?? DEFAULT_SPARK_FAMILY].s3aProfile] : []),
     'dependency:build-classpath',
     `-Dmdep.outputFile=${outputFile}`,
   ];

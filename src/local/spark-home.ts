@@ -42,8 +42,17 @@ export interface SparkHome {
   family: SparkFamily;
 }
 
-/** S3A and its SDK, which Spark distributions do not ship (the local-s3 profile resolves them). */
-const S3A_JARS = /^(hadoop-aws|aws-java-sdk-bundle)-[\d.]+\.jar$/;
+/**
+ * S3A and its SDK, which Spark distributions do not ship (the family's S3A profile resolves them): the
+ * SDK v1 bundle for Hadoop 3.3, the SDK v2 modules (named by their Maven folder) for Hadoop 3.4.
+ */
+function isS3aJar(p: string, family: SparkFamily): boolean {
+  if (/^(hadoop-aws|aws-java-sdk-bundle)-[\d.]+\.jar$/.test(path.basename(p))) return true;
+  return (
+    family !== '3.5' &&
+    /[\\/](software[\\/]amazon[\\/](awssdk|eventstream)|org[\\/]reactivestreams)[\\/]/.test(p)
+  );
+}
 
 function isDirectory(p: string): boolean {
   try {
@@ -85,7 +94,7 @@ export function sparkHomeAt(
     );
   }
   const hasS3a = jars.some((f) => f.startsWith('hadoop-aws-'));
-  const extra = hasS3a ? [] : mavenClasspath.filter((p) => S3A_JARS.test(path.basename(p)));
+  const extra = hasS3a ? [] : mavenClasspath.filter((p) => isS3aJar(p, family));
   return {
     jarsDir,
     from: 'SPARK_HOME',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { JAVA17_SPARK_OPTIONS } from '../domain/java.js';
 import { JOB_MAIN_CLASS } from '../domain/contract.js';
 import type { JobProgress } from '../domain/job-report.js';
+import { DEFAULT_SPARK_FAMILY, SPARK_FAMILY, type SparkFamily } from '../domain/spark-family.js';
 import { isLocalCluster, parseSparkMaster } from '../domain/spark-master.js';
 import { localClusterEnv, runSparkHome, type SparkHome } from './spark-home.js';
 import type { Toolchain } from './toolchain.js';
@@ -79,19 +80,12 @@ export interface S3HadoopAccess {
   region: string;
   /** An S3 endpoint override (an emulator, a VPC endpoint); AWS's own endpoint when absent. */
   endpoint?: string;
+  /** The Spark family that runs (its Hadoop's S3A names the credential providers); 3.5 when absent. */
+  family?: SparkFamily;
 }
 
-/**
- * The S3A credential providers, in order: the environment (where the CLI puts static keys), the
- * profile (`AWS_PROFILE`), web identity, then container / instance roles. All read the process
- * environment or the instance, never the Hadoop configuration, so no key travels as a property.
- */
-export const S3A_CREDENTIAL_PROVIDERS = [
-  'com.amazonaws.auth.EnvironmentVariableCredentialsProvider',
-  'com.amazonaws.auth.profile.ProfileCredentialsProvider',
-  'com.amazonaws.auth.WebIdentityTokenCredentialsProvider',
-  'com.amazonaws.auth.EC2ContainerCredentialsProviderWrapper',
-] as const;
+/** The S3A credential providers of Spark 3.5's Hadoop 3.3 (SDK v1); each family's are in SPARK_FAMILY. */
+export const S3A_CREDENTIAL_PROVIDERS = SPARK_FAMILY[DEFAULT_SPARK_FAMILY].s3aCredentialProviders;
 
 /**
  * Hadoop settings (without the `spark.hadoop.` prefix) that make s3:// and s3a:// work on local
@@ -102,7 +96,8 @@ export function s3HadoopProperties(s3: S3HadoopAccess): Record<string, string> {
   const props: Record<string, string> = {
     'fs.s3.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
     'fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
-    'fs.s3a.aws.credentials.provider': S3A_CREDENTIAL_PROVIDERS.join(','),
+    'fs.s3a.aws.credentials.provider':
+      SPARK_FAMILY[s3.family ?? DEFAULT_SPARK_FAMILY].s3aCredentialProviders.join(','),
   };
   if (s3.endpoint !== undefined) {
     const url = new URL(s3.endpoint);
@@ -190,7 +185,7 @@ export async function launchLocalJob(o: LaunchOptions): Promise<LaunchResult> {
       : {}),
   };
   // An empty value in `o.env` means "unset" (e.g. a lingering AWS_SESSION_TOKEN next to static
-  // keys): the AWS SDK for Java v1 (S3A) would otherwise send an empty session token.
+  // keys): the AWS SDK for Java (S3A) would otherwise send an empty session token.
   for (const [k, v] of Object.entries(o.env)) if (v === '') delete env[k];
   const child = spawn(o.toolchain.java, buildJavaArgs(o, log4jFile), {
     env,

@@ -82,7 +82,7 @@ export async function runLocal(
       sparkHome,
       driverMemory: local.driverMemory,
       // S3A settings only; the keys stay in the environment above.
-      s3: usesS3(c) ? { region: c.region, endpoint: c.s3Endpoint } : undefined,
+      s3: usesS3(c) ? { region: c.region, endpoint: c.s3Endpoint, family: c.family } : undefined,
     },
   });
   o.log(`Running the job on Spark ${master} (log: ${logFile})`);

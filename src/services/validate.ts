@@ -84,7 +84,6 @@ import {
   isSparkFamily,
   releaseLabelToCreate,
   SPARK_FAMILIES,
-  SPARK_FAMILY,
   type JarBuildInfo,
   type SparkFamily,
 } from '../domain/spark-family.js';
@@ -204,7 +203,7 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
   const flags = flagGroupChecks(o, storage, storagePath, fromEnv);
   const { resolved } = flags;
   const { jar } = jarFound;
-  checks.push(...flags.checks, ...jarFound.checks, ...sparkChecks(o, resolved));
+  checks.push(...flags.checks, ...jarFound.checks, ...sparkChecks(o));
 
   // Local paths need no network either.
   checks.push(...localPathChecks(o.runner, resolved, fromEnv, o.cwd, o.writes !== false));
@@ -345,11 +344,10 @@ function runFamily(o: Opts, application: ApplicationFacts | undefined): SparkFam
 
 /**
  * `--spark`: a family the job is built for; for the local runner, the family it runs (the `--jar`'s
- * must agree), and Spark 4.0 reads and writes local folders only (its Hadoop 3.4 S3A needs the AWS SDK
- * v2 bundle, which the local classpath does not resolve). On EMR Serverless the application's release
- * is checked against it (emr.release).
+ * must agree; S3 works on both, through the family's S3A profile). On EMR Serverless the application's
+ * release is checked against it (emr.release).
  */
-function sparkChecks(o: Opts, r: ResolvedFlags): Check[] {
+function sparkChecks(o: Opts): Check[] {
   const { pass, fail } = checksOf('flags');
   const source = o.fromEnv?.['--spark'] ?? '--spark';
   if (o.spark !== undefined && !isSparkFamily(o.spark)) {
@@ -373,20 +371,6 @@ function sparkChecks(o: Opts, r: ResolvedFlags): Check[] {
     ];
   }
   const family = spark ?? jar?.family ?? DEFAULT_SPARK_FAMILY;
-  const onS3 = [r.archive, r.staging].some((l) => l?.kind === 's3');
-  if (family !== DEFAULT_SPARK_FAMILY && onS3) {
-    return [
-      fail(
-        'flags.spark',
-        `the local runner reads and writes S3 on Spark ${DEFAULT_SPARK_FAMILY} only, not on Spark ${family}`,
-        {
-          source: spark === undefined ? '--jar' : source,
-          code: 'LOCAL_S3_UNSUPPORTED',
-          hint: `Run it with --spark ${DEFAULT_SPARK_FAMILY} (the same job), or on EMR Serverless with an ${SPARK_FAMILY[family].releases} application, or copy the archive to a local folder.`,
-        },
-      ),
-    ];
-  }
   const why =
     spark !== undefined ? '--spark' : jar !== undefined ? 'the --jar is built for it' : 'the default';
   return [

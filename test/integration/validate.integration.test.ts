@@ -357,6 +357,14 @@ describe('validate, local runner', () => {
     expect(one(four.checks, 'flags.spark')).toMatchObject({ status: 'pass' });
     expect(one(four.checks, 'flags.spark').message).toContain('Spark 4.0 / Scala 2.13');
     expect(four.inputs?.family).toBe('4.0');
+    // An archive on S3 runs on Spark 4.0 too (its own S3A profile): no refusal.
+    const onS3 = await validateInputs(
+      options({ offline: true, spark: '4.0', archive: 's3://bucket/archive/' }),
+    );
+    expect(one(onS3.checks, 'flags.spark')).toMatchObject({ status: 'pass' });
+    expect(onS3.checks.filter((c) => c.status === 'fail').map((c) => c.code)).not.toContain(
+      'LOCAL_S3_UNSUPPORTED',
+    );
     // Without --spark, a --jar runs on its own family.
     const byJar = await validateInputs(options({ offline: true, jar: writeJar('4.0') }));
     expect(byJar.inputs?.family).toBe('4.0');

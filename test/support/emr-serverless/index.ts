@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import os from 'node:os';
 import path from 'node:path';
 import { resolveSparkClasspath } from '../../../src/local/classpath.js';
-import { resolveSparkHome } from '../../../src/local/spark-home.js';
+import type { SparkFamily } from '../../../src/domain/spark-family.js';
+import { resolveSparkHome, sparkHomeFromClasspath } from '../../../src/local/spark-home.js';
 import { findToolchain, type Toolchain } from '../../../src/local/toolchain.js';
 import { listenOnLoopback } from '../../../src/services/loopback.js';
 import { ServiceError } from './errors.js';
@@ -160,11 +161,21 @@ export async function startEmrServerlessEmulator(
   const role = o.executionRoleCredentials ?? o.s3.credentials;
   const toolEnv = withoutAws(o.env);
   const toolchain = once<Toolchain>(() => findToolchain(toolEnv, { needMaven: true }));
-  const classpath = once(async () =>
-    resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, await toolchain(), log, {
-      s3: true,
-    }),
-  );
+  // One classpath per Spark family, resolved when a job run of that family first needs it.
+  const classpaths = new Map<SparkFamily, () => Promise<string[]>>();
+  const classpath = (family: SparkFamily): Promise<string[]> => {
+    let resolve = classpaths.get(family);
+    if (resolve === undefined) {
+      resolve = once(async () =>
+        resolveSparkClasspath(path.join(o.projectRoot, 'spark'), o.cacheDir, await toolchain(), log, {
+          s3: true,
+          family,
+        }),
+      );
+      classpaths.set(family, resolve);
+    }
+    return resolve();
+  };
   let endpoint = '';
   let authorize = o.authorize;
   const recorded: RecordedRequest[] = [];
@@ -198,7 +209,14 @@ export async function startEmrServerlessEmulator(
       maxLocalCores: o.maxLocalCores ?? 2,
       maxExecutors: o.maxExecutors ?? 2,
       executorMemoryMiB: o.executorMemoryMiB ?? 768,
-      sparkHome: (cp) => resolveSparkHome(toolEnv, cp, o.cacheDir),
+      // A SPARK_HOME of another family than the run's is not used: a home made from the classpath is.
+      sparkHome: (cp, family) => {
+        try {
+          return resolveSparkHome(toolEnv, cp, o.cacheDir, family);
+        } catch {
+          return sparkHomeFromClasspath(cp, o.cacheDir, family);
+        }
+      },
       logUploadIntervalMs: o.logUploadIntervalMs ?? 15_000,
       log,
       onJvm: () => {},

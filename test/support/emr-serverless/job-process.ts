@@ -12,6 +12,7 @@ import { launchLocalJob } from '../../../src/local/spark-launcher.js';
 import type { SparkHome } from '../../../src/local/spark-home.js';
 import type { Toolchain } from '../../../src/local/toolchain.js';
 import { isLocalCluster, localClusterMaster, parseSparkMaster } from '../../../src/domain/spark-master.js';
+import { DEFAULT_SPARK_FAMILY, familyOfRelease, type SparkFamily } from '../../../src/domain/spark-family.js';
 import { parseS3Uri } from './rules.js';
 import type { EmulatorS3 } from './s3.js';
 import type { JobSizing } from './sizing.js';
@@ -20,7 +21,8 @@ import type { SparkSubmitConfig } from './spark-submit.js';
 /** What the emulator gives every job run (built once per emulator). */
 export interface JobProcessContext {
   toolchain: () => Promise<Toolchain>;
-  classpath: () => Promise<string[]>;
+  /** The local Spark classpath (with S3A) of the Spark family a job run's release runs. */
+  classpath: (family: SparkFamily) => Promise<string[]>;
   s3: EmulatorS3;
   /** How the job's S3A reaches S3 (no credentials here: they are in `jvmEnv`). */
   s3Access: { endpoint: string; region: string };
@@ -39,7 +41,7 @@ export interface JobProcessContext {
   maxExecutors: number;
   executorMemoryMiB: number;
   /** The Spark home the executor JVMs start from (needed when `maxExecutors` > 0). */
-  sparkHome: (classpath: readonly string[]) => SparkHome;
+  sparkHome: (classpath: readonly string[], family: SparkFamily) => SparkHome;
   logUploadIntervalMs: number;
   log: (line: string) => void;
   /** Told the JVM's pid when it starts and `undefined` when it is gone. */
@@ -53,6 +55,8 @@ export interface JobSpec {
   entryPointArguments: readonly string[];
   submit: SparkSubmitConfig;
   sizing: JobSizing;
+  /** The application's release label: emr-7.x runs on local Spark 3.5, emr-spark-8.x on Spark 4.0. */
+  releaseLabel: string;
   /** `s3://...` log URI, if the run (or its application) has one. */
   logUri?: string;
 }
@@ -274,7 +278,9 @@ export async function runJobProcess(
       'org.apache.spark.SparkException: No main class set in JAR; please specify one with --class.',
     );
   }
-  const [toolchain, classpath] = await Promise.all([ctx.toolchain(), ctx.classpath()]);
+  // The service refuses other labels at CreateApplication; the default family stands for any it let through.
+  const family = familyOfRelease(spec.releaseLabel) ?? DEFAULT_SPARK_FAMILY;
+  const [toolchain, classpath] = await Promise.all([ctx.toolchain(), ctx.classpath(family)]);
   const master = jobMaster(spec.sizing, spec.submit.conf, {
     maxCores: ctx.maxLocalCores,
     maxExecutors: ctx.maxExecutors,
@@ -282,7 +288,7 @@ export async function runJobProcess(
   });
   let sparkHome: SparkHome | undefined;
   try {
-    sparkHome = isLocalCluster(master) ? ctx.sparkHome(classpath) : undefined;
+    sparkHome = isLocalCluster(master) ? ctx.sparkHome(classpath, family) : undefined;
   } catch (e) {
     return notStarted(`java.io.IOException: no Spark home for the executors: ${(e as Error).message}`);
   }
@@ -315,7 +321,7 @@ export async function runJobProcess(
       logFile: path.join(dir, 'driver.log'),
       master,
       driverMemory: ctx.driverMemory,
-      s3: { region: ctx.s3Access.region, endpoint: ctx.s3Access.endpoint },
+      s3: { region: ctx.s3Access.region, endpoint: ctx.s3Access.endpoint, family },
       mainClass: spec.submit.mainClass,
       sparkConf,
       onProgress: () => {},

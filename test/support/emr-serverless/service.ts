@@ -702,6 +702,7 @@ export class EmrServerlessService {
                 entryPointArguments: sparkSubmit.entryPointArguments ?? [],
                 submit: parsed.config,
                 sizing: sized.sizing,
+                releaseLabel: job.releaseLabel,
                 ...(logUri === undefined ? {} : { logUri }),
               },
               { ...this.o.jobContext, onJvm: (pid) => this.trackJvm(job, pid) },

@@ -30,6 +30,19 @@ describe('S3 access for the local runner', () => {
     expect(S3A_CREDENTIAL_PROVIDERS[0]).toBe('com.amazonaws.auth.EnvironmentVariableCredentialsProvider');
   });
 
+  it('names AWS SDK v2 credential providers for Spark 4.0 (Hadoop 3.4 S3A has no com.amazonaws classes)', () => {
+    const providers = s3HadoopProperties({ region: 'eu-west-1', family: '4.0' })[
+      'fs.s3a.aws.credentials.provider'
+    ];
+    const names = (providers ?? '').split(',');
+    expect(names[0]).toBe('software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider');
+    expect(names).toContain('software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider');
+    expect(names.every((n) => n.startsWith('software.amazon.awssdk.auth.credentials.'))).toBe(true);
+    expect(
+      s3HadoopProperties({ region: 'eu-west-1', family: '3.5' })['fs.s3a.aws.credentials.provider'],
+    ).toBe(S3A_CREDENTIAL_PROVIDERS.join(','));
+  });
+
   it('with an endpoint override: path-style, TLS per scheme, signing region', () => {
     expect(s3HadoopProperties({ region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' })).toMatchObject({
       'fs.s3a.endpoint': 'http://127.0.0.1:4566',
@@ -90,5 +103,11 @@ describe('S3 access for the local runner', () => {
     const local = classpathMavenArgs('/p/pom.xml', '/tmp/out');
     expect(local).not.toContain('local-s3');
     expect(local.some((a) => a.startsWith('-Dmdep.includeScope'))).toBe(false);
+  });
+
+  it('resolves the Spark 4.0 S3 classpath with its own S3A profile, never local-s3', () => {
+    const s3 = classpathMavenArgs('/p/pom.xml', '/tmp/out', { s3: true, family: '4.0' });
+    expect(s3.join(' ')).toContain('-P spark-4.0 -P local-s3-spark-4.0 dependency:build-classpath');
+    expect(s3).not.toContain('local-s3');
   });
 });

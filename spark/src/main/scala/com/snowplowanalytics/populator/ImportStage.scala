@@ -190,7 +190,10 @@ object ImportStage {
   /**
    * Makes the import folder ready before anything is read: the import files of an earlier attempt
    * (part-NNNNN.json.gz) and its temporary folder are deleted; anything else in the folder is
-   * refused ([[InputError]]), as ImportTable would read it too.
+   * refused ([[InputError]]), as ImportTable would read it too. The folder goes as a whole, so its
+   * directory markers go with it: S3A on Hadoop 3.4 keeps markers (`folder/`, written when the last
+   * file under a prefix is deleted) where 3.3 removed them, and ImportTable would read one as an
+   * object under its prefix.
    */
   def prepare(folder: String, conf: Configuration, log: String => Unit): Unit = {
     val path = new Path(folder)
@@ -206,7 +209,7 @@ object ImportStage {
             "ImportTable reads every object in the folder; empty it or choose another folder"
         )
       if (ours.nonEmpty) log(s"import folder $folder: deleting ${ours.size} import file(s) of an earlier attempt")
-      ours.foreach(fs.delete(_, false))
+      fs.delete(path, true)
     }
   }
 
