@@ -193,7 +193,7 @@ async function checkJar(
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new UserError(`The job jar ${file} does not exist.`, {
       code: 'JAR_NOT_FOUND',
-      hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to let populator build it.',
+      hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to use the jar populator ships with (built from spark/ in a checkout).',
     });
   }
   const info = await readJarBuildInfo(

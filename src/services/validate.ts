@@ -372,7 +372,7 @@ function sparkChecks(o: Opts, r: ResolvedFlags): Check[] {
       fail('flags.spark', `--spark ${spark} was asked for, but the --jar is built for ${jar.built}`, {
         source,
         code: 'SPARK_FAMILY_MISMATCH',
-        hint: `Leave out --jar (populator builds the Spark ${spark} jar), or leave out --spark to run the jar on its own family.`,
+        hint: `Leave out --jar (populator uses the Spark ${spark} jar it ships with, or builds it in a checkout), or leave out --spark to run the jar on its own family.`,
       }),
     ];
   }
@@ -629,7 +629,7 @@ function s3JarCheck(uri: string, runner: Runner, source: string): Check {
     : fail('flags.jar', `the local runner cannot run the jar ${uri} from S3`, {
         source,
         code: 'JAR_INVALID',
-        hint: 'Give --jar a local file, or leave it out to let populator build the jar.',
+        hint: 'Give --jar a local file, or leave it out to use the jar populator ships with (built from spark/ in a checkout).',
       });
 }
 
@@ -641,7 +641,7 @@ async function jarCheck(jar: string, source: string): Promise<{ check: Check; in
       check: fail('flags.jar', `the job jar ${jar} does not exist`, {
         source,
         code: 'JAR_NOT_FOUND',
-        hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to let populator build it.',
+        hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to use the jar populator ships with (built from spark/ in a checkout).',
       }),
     };
   }
