@@ -6,7 +6,8 @@ import { UserError } from '../domain/errors.js';
 import { DEFAULT_SPARK_FAMILY, SPARK_FAMILY, type SparkFamily } from '../domain/spark-family.js';
 import { familyMavenArgs } from './jar.js';
 import { runCommand } from './process.js';
-import type { Toolchain } from './toolchain.js';
+import { sparkHomeAt } from './spark-home.js';
+import { locateMaven, type Toolchain } from './toolchain.js';
 
 /** Which classpath to resolve. */
 export interface ClasspathOptions {
@@ -121,4 +122,53 @@ function splitClasspath(text: string): string[] {
     .split(path.delimiter)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/**
+ * Where a local run's Spark classpath comes from, decided without running anything: the cached
+ * Maven-resolved one; else Maven (when on PATH) resolves it; else the jars of `SPARK_HOME` (a
+ * distribution of the run's family, with S3A when the run reads or writes S3); else nowhere.
+ */
+export type ClasspathSource =
+  | { kind: 'cached'; classpath: string[] }
+  | { kind: 'maven'; mvn: string }
+  | { kind: 'spark-home'; home: string; classpath: string[] }
+  | { kind: 'none'; problem: string; hint: string };
+
+export function localClasspathSource(o: {
+  sparkDir: string;
+  cacheDir: string;
+  env: NodeJS.ProcessEnv;
+  s3: boolean;
+  family: SparkFamily;
+}): ClasspathSource {
+  const cached = cachedSparkClasspath(o.sparkDir, o.cacheDir, o.s3, o.family);
+  if (cached !== null) return { kind: 'cached', classpath: cached };
+  const maven = locateMaven(o.env);
+  if (maven.ok) return { kind: 'maven', mvn: maven.value };
+  const home = o.env.SPARK_HOME;
+  const f = SPARK_FAMILY[o.family];
+  const hint = `Set SPARK_HOME to a Spark ${o.family} / Scala ${f.scalaBinaryVersion} distribution (e.g. \`pip install pyspark==${o.family === '3.5' ? '3.5.5' : '4.0.1'}\` and its pyspark/ folder), or install Apache Maven 3.8+ (e.g. \`apt-get install maven\`) to resolve the classpath once. Runs on EMR Serverless need neither.`;
+  if (home === undefined || home === '') {
+    return {
+      kind: 'none',
+      problem: `a local run needs a Spark ${o.family} classpath: SPARK_HOME is not set and Maven (which resolves one) is not on PATH`,
+      hint,
+    };
+  }
+  let classpath: string[];
+  try {
+    classpath = sparkHomeAt(home, [], 'SPARK_HOME', o.family).classpath;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { kind: 'none', problem: `${e.message.replace(/\.$/, '')}, and Maven is not on PATH`, hint };
+  }
+  if (o.s3 && !classpath.some((p) => path.basename(p).startsWith('hadoop-aws-'))) {
+    return {
+      kind: 'none',
+      problem: `the run reads or writes S3, but SPARK_HOME=${home} has no S3A (hadoop-aws) and Maven, which resolves it, is not on PATH`,
+      hint: `Install Apache Maven 3.8+ (e.g. \`apt-get install maven\`), add hadoop-aws 3.3.4 and aws-java-sdk-bundle 1.12.262 to ${path.join(home, 'jars')}, or run on EMR Serverless.`,
+    };
+  }
+  return { kind: 'spark-home', home, classpath };
 }

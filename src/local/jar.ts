@@ -1,10 +1,73 @@
-/** Builds the Spark job jar when it is missing or older than its sources. */
+/**
+ * Which job jar a run uses (`findJobJar`: one rule for validate, the plan and both runners), and
+ * building it in a dev checkout when it is missing or older than its sources.
+ */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
-import { DEFAULT_SPARK_FAMILY, SPARK_FAMILY, type SparkFamily } from '../domain/spark-family.js';
+import {
+  DEFAULT_SPARK_FAMILY,
+  SPARK_FAMILY,
+  type JarBuildInfo,
+  type SparkFamily,
+} from '../domain/spark-family.js';
+import { readPackagedJar } from './packaged-jars.js';
 import { runCommand } from './process.js';
-import type { Toolchain } from './toolchain.js';
+import { findToolchain, type Toolchain } from './toolchain.js';
+
+/**
+ * The jar a run uses: `--jar` as given (a local file, absolute, or an `s3://` URI); in a dev
+ * checkout (spark/src there), the one spark/ builds; in an installed package, the one it carries.
+ */
+export type JobJar =
+  | { kind: 'given'; location: string }
+  | { kind: 'packaged'; path: string; info: JarBuildInfo }
+  | { kind: 'build'; path: string; sparkDir: string; stale: boolean };
+
+/** A dev checkout holds the job's sources; an installed package holds its prebuilt jars instead. */
+export function isDevCheckout(projectRoot: string): boolean {
+  return existsSync(path.join(projectRoot, 'spark', 'src'));
+}
+
+/**
+ * The one rule for which jar a run of `family` uses: an explicit `--jar` wins; a dev checkout builds
+ * (or reuses) spark/target's; an installed package uses its packaged jar of the family, checked
+ * against the family and the CLI's version (a `UserError` saying how to fix it otherwise).
+ */
+export async function findJobJar(
+  family: SparkFamily,
+  o: { projectRoot: string; jar?: string | undefined },
+): Promise<JobJar> {
+  if (o.jar !== undefined) return { kind: 'given', location: o.jar };
+  if (isDevCheckout(o.projectRoot)) {
+    const sparkDir = path.join(o.projectRoot, 'spark');
+    return {
+      kind: 'build',
+      path: jobJarPath(sparkDir, family),
+      sparkDir,
+      stale: jarIsStale(sparkDir, family),
+    };
+  }
+  const packaged = await readPackagedJar(o.projectRoot, family);
+  return { kind: 'packaged', ...packaged };
+}
+
+/**
+ * The file of a local job jar, built first when it is spark/'s and stale (that alone needs Java and
+ * Maven: `env` is where they are looked for). An `s3://` `--jar` has no file here: callers handle it.
+ */
+export async function jobJarFile(
+  jar: JobJar,
+  family: SparkFamily,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (jar.kind === 'given') return jar.location;
+  if (jar.kind === 'packaged' || !jarIsStale(jar.sparkDir, family)) return jar.path;
+  const toolchain = await findToolchain(env, { needMaven: true });
+  return (await ensureJobJar(jar.sparkDir, toolchain, log, { signal, family })).jar;
+}
 
 /** The job's Maven version, read from spark/pom.xml (the project's version, not a parent's). */
 export function readJobVersion(sparkDir: string): string {

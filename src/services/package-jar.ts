@@ -5,13 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import path from 'node:path';
 import type { S3Client } from '../aws/s3.js';
 import type { JarBuildInfo } from '../domain/emr.js';
 import { joinS3Uri, parseS3Uri } from '../domain/s3-uri.js';
 import type { SparkFamily } from '../domain/spark-family.js';
-import { ensureJobJar } from '../local/jar.js';
-import { findToolchain } from '../local/toolchain.js';
+import { jobJarFile } from '../local/jar.js';
 import type { JarSource } from './submit-inputs.js';
 
 /** Hex digits of the jar's SHA-256 in its staged name. */
@@ -35,7 +33,7 @@ export interface StageJarOptions {
   /** `s3://.../` staging root. */
   staging: string;
   s3: S3Client;
-  projectRoot: string;
+  /** Where Java and Maven are looked for when spark/'s jar must be built first. */
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
   onUpload?: (sent: number, total: number) => void;
@@ -58,21 +56,14 @@ export function stagedJarName(version: string, sha256: string): string {
   return `populator-job-${version}-${sha256.slice(0, JAR_HASH_PREFIX)}.jar`;
 }
 
-/** Builds the jar when needed and makes sure it is in the staging folder; returns where. */
+/**
+ * Makes sure the jar is in the staging folder (a local one, or the one populator ships with, as it
+ * is; spark/'s built first when stale: only that needs Java and Maven); returns where.
+ */
 export async function stageJar(o: StageJarOptions): Promise<StagedJar> {
   if (o.jar.kind === 's3') return { uri: o.jar.uri, sha256: null, size: o.jar.size, uploaded: false };
-  let file: string;
-  if (o.jar.kind === 'local') {
-    file = o.jar.path;
-  } else {
-    const toolchain = await findToolchain(o.env, { needMaven: true });
-    file = (
-      await ensureJobJar(path.join(o.projectRoot, 'spark'), toolchain, o.log, {
-        signal: o.signal,
-        family: o.family,
-      })
-    ).jar;
-  }
+  const file =
+    o.jar.kind === 'local' ? o.jar.path : await jobJarFile(o.jar.jar, o.family, o.env, o.log, o.signal);
   const sha256 = await sha256File(file);
   const size = statSync(file).size;
   const uri = joinS3Uri(o.staging, 'jars', stagedJarName(o.info.version, sha256));

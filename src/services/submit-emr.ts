@@ -131,7 +131,6 @@ async function prepareJobRun(
     family: c.family,
     staging: e.staging,
     s3,
-    projectRoot: o.projectRoot,
     env: o.env,
     log: o.log,
     onUpload: o.onUpload,

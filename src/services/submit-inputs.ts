@@ -22,7 +22,7 @@ import {
   SPARK_FAMILY,
   type SparkFamily,
 } from '../domain/spark-family.js';
-import { readJobVersion } from '../local/jar.js';
+import { readJobVersion, type JobJar } from '../local/jar.js';
 import type { EmrSizing } from '../domain/emr-sizing.js';
 import { UserError } from '../domain/errors.js';
 import { readJarBuildInfo } from '../domain/jar-info.js';
@@ -67,9 +67,9 @@ export interface SubmitInputs extends InputPlaces {
   log: (line: string) => void;
 }
 
-/** The jar the EMR job will run. */
+/** The jar the EMR job will run: spark/'s (built first when stale), a local file (--jar, or the one populator ships with), an S3 one. */
 export type JarSource =
-  | { kind: 'build' }
+  | { kind: 'build'; jar: JobJar & { kind: 'build' } }
   | { kind: 'local'; path: string }
   | { kind: 's3'; uri: string; size: number };
 
@@ -126,6 +126,8 @@ export interface CheckedSubmit {
   import: CheckedImport | undefined;
   /** The Spark family the job runs on: which jar, which classpath (the validator resolved it). */
   family: SparkFamily;
+  /** The job jar the run uses, as the validator found it (`findJobJar`). */
+  jobJar: JobJar;
   skipExpired: boolean;
   warnings: string[];
   local: CheckedLocal | undefined;
@@ -153,20 +155,23 @@ async function checkJar(
   o: SubmitInputs,
   s3: S3Client | undefined,
   family: SparkFamily,
+  jobJar: JobJar,
 ): Promise<{ jar: JarSource; info: JarBuildInfo }> {
   const notOurs = (where: string): UserError =>
     new UserError(`${where} is not a populator job jar (it holds no populator-job pom).`, {
       code: 'JAR_INVALID',
       hint: 'Pass the shaded jar `mvn -f spark/pom.xml package` builds (spark/target/populator-job-<version>.jar), or leave out --jar.',
     });
-  if (o.jar === undefined) {
+  if (jobJar.kind === 'packaged') return { jar: { kind: 'local', path: jobJar.path }, info: jobJar.info };
+  if (jobJar.kind === 'build') {
     const f = SPARK_FAMILY[family];
-    const version = readJobVersion(path.join(o.projectRoot, 'spark'));
+    const version = readJobVersion(jobJar.sparkDir);
     return {
-      jar: { kind: 'build' },
+      jar: { kind: 'build', jar: jobJar },
       info: { version, sparkVersion: f.sparkVersion, scalaBinaryVersion: f.scalaBinaryVersion },
     };
   }
+  if (o.jar === undefined) throw new Error('a given job jar without --jar');
   if (isS3Uri(o.jar)) {
     const loc = parseS3Uri(o.jar);
     if (loc === null || loc.key === '' || s3 === undefined) throw notOurs(o.jar);
@@ -188,7 +193,7 @@ async function checkJar(
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new UserError(`The job jar ${file} does not exist.`, {
       code: 'JAR_NOT_FOUND',
-      hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to let populator build it.',
+      hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to use the jar populator ships with (built from spark/ in a checkout).',
     });
   }
   const info = await readJarBuildInfo(
@@ -255,6 +260,7 @@ export async function prepareSubmit(o: SubmitInputs, v: ValidatedInputs): Promis
       rate,
       import: imported,
       family: v.family,
+      jobJar: v.jobJar,
       skipExpired,
       warnings: [],
       local: isEmr ? undefined : await prepareLocal(o, v),
@@ -285,7 +291,7 @@ function checkedImport(request: ImportRequest, v: ValidatedInputs): CheckedImpor
 
 async function prepareLocal(o: SubmitInputs, v: ValidatedInputs): Promise<CheckedLocal> {
   // A --jar must be a populator job jar (the validator checked it is a jar).
-  if (o.jar !== undefined) await checkJar(o, undefined, v.family);
+  if (o.jar !== undefined) await checkJar(o, undefined, v.family, v.jobJar);
   // With --import, --staging is the S3 prefix of the import's files: the report stays here.
   const localStaging = o.staging === undefined || isS3Uri(o.staging) ? DEFAULT_LOCAL_STAGING : o.staging;
   return {
@@ -306,7 +312,7 @@ async function prepareEmr(
   if (staging?.kind !== 's3' || v.emrSizing === undefined || v.roleArn === undefined)
     throw new Error('a passing EMR Serverless validation resolved no staging, sizing or role');
   const stagingUri = joinS3Uri(`s3://${staging.bucket}/${staging.prefix}`, '/');
-  const { jar, info } = await checkJar(o, s3, v.family);
+  const { jar, info } = await checkJar(o, s3, v.family, v.jobJar);
   const application: CheckedEmr['application'] =
     v.application !== undefined
       ? {

@@ -11,12 +11,12 @@ import { EXIT_CODES, UserError } from '../domain/errors.js';
 import type { Plan } from '../domain/plan.js';
 import type { RunRecord } from '../domain/run-record.js';
 import { isLocalCluster } from '../domain/spark-master.js';
-import { resolveSparkClasspath } from '../local/classpath.js';
+import { localClasspathSource, resolveSparkClasspath } from '../local/classpath.js';
 import { makeFolder } from '../local/folders.js';
-import { ensureJobJar } from '../local/jar.js';
+import { jobJarFile } from '../local/jar.js';
 import { processStartTime } from '../local/process.js';
 import { resolveSparkHome } from '../local/spark-home.js';
-import { findToolchain } from '../local/toolchain.js';
+import { findToolchain, type Toolchain } from '../local/toolchain.js';
 import { createLocalRunner } from '../runners/local.js';
 import type { RunSnapshot } from '../runners/runner.js';
 import { listRunRecords, loadRunRecord, reserveRunRecord, saveRunRecord } from './run-records.js';
@@ -116,24 +116,20 @@ export async function runLocal(
   };
 }
 
-/** The JVM toolchain, the job jar (built unless given), the Spark classpath and, for a local cluster, the Spark home. */
+/**
+ * The JVM toolchain, the job jar (`--jar`, the one populator ships with, or spark/'s: only building
+ * that one needs Maven), the Spark classpath and, for a local cluster, the Spark home.
+ */
 async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) {
   const local = c.local;
   if (local === undefined) throw new Error('local runner without local settings');
   // SPARK_HOME, when set, was checked by the validator (toolchain.spark-home).
-  const toolchain = await findToolchain(o.env, { needMaven: true });
+  const toolchain = await findToolchain(o.env, { needMaven: false });
   let jar: string;
   let classpath: string[];
   try {
-    const sparkDir = path.join(o.projectRoot, 'spark');
-    jar =
-      local.jar ??
-      (await ensureJobJar(sparkDir, toolchain, o.log, { signal: o.signal, family: c.family })).jar;
-    classpath = await resolveSparkClasspath(sparkDir, o.cacheDir, toolchain, o.log, {
-      s3: usesS3(c),
-      family: c.family,
-      signal: o.signal,
-    });
+    jar = local.jar ?? (await jobJarFile(c.jobJar, c.family, o.env, o.log, o.signal));
+    classpath = await localClasspath(c, o, toolchain);
   } catch (e) {
     throwIfInterrupted(o.signal); // a Maven run stopped by Ctrl-C is an interruption, not a failure
     throw e;
@@ -143,6 +139,31 @@ async function jobToolchain(c: CheckedSubmit, o: SubmitOptions, master: string) 
     ? resolveSparkHome(o.env, classpath, o.cacheDir, c.family)
     : undefined;
   return { toolchain, jar, classpath, sparkHome };
+}
+
+/** The Spark classpath: cached, else resolved by Maven, else SPARK_HOME's jars; an error saying what to install otherwise. */
+async function localClasspath(c: CheckedSubmit, o: SubmitOptions, toolchain: Toolchain): Promise<string[]> {
+  const sparkDir = path.join(o.projectRoot, 'spark');
+  const s3 = usesS3(c);
+  const source = localClasspathSource({ sparkDir, cacheDir: o.cacheDir, env: o.env, s3, family: c.family });
+  switch (source.kind) {
+    case 'cached':
+      return source.classpath;
+    case 'spark-home':
+      o.log(`The Spark ${c.family} classpath comes from SPARK_HOME=${source.home} (Maven is not on PATH).`);
+      return source.classpath;
+    case 'maven':
+      return resolveSparkClasspath(sparkDir, o.cacheDir, { ...toolchain, mvn: source.mvn }, o.log, {
+        s3,
+        family: c.family,
+        signal: o.signal,
+      });
+    case 'none':
+      throw new UserError(`${source.problem.charAt(0).toUpperCase()}${source.problem.slice(1)}.`, {
+        code: 'SPARK_CLASSPATH_MISSING',
+        hint: source.hint,
+      });
+  }
 }
 
 /** The job reads (an S3 archive) or writes (`--import`'s files) S3: S3A on its classpath and settings. */

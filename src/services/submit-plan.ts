@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildPlan, type Plan, type PlanCompute, type PlanJob, type PlanTable } from '../domain/plan.js';
 import { describeFamily, SPARK_FAMILY } from '../domain/spark-family.js';
-import { jobJarPath } from '../local/jar.js';
 import { DEFAULT_TABLE_WRITE_LIMIT } from '../domain/checks/table.js';
 import { masterCores } from '../domain/spark-master.js';
 import { inventoryArchive } from './archive-inventory.js';
@@ -62,22 +61,22 @@ export async function planSubmit(
   return plan;
 }
 
-/** The job the plan names: the family, the jar (given, or the one spark/ builds), the release. */
+/** The job the plan names: the family, the jar (given, the one populator ships with, or spark/'s build), the release. */
 function jobOf(c: CheckedSubmit, o: SubmitOptions): PlanJob {
   const f = SPARK_FAMILY[c.family];
-  const built = (): string => {
-    const sparkDir = path.join(o.projectRoot, 'spark');
-    const jar = path.relative(o.cwd, jobJarPath(sparkDir, c.family)) || jobJarPath(sparkDir, c.family);
+  const j = c.jobJar;
+  let jar: string;
+  const staged = c.emr?.jar;
+  if (staged?.kind === 's3') {
+    jar = `${staged.uri} (used as it is)`;
+  } else if (j.kind === 'given') {
+    jar = j.location;
+  } else if (j.kind === 'packaged') {
+    jar = `${j.path} (comes with populator ${j.info.version})`;
+  } else {
     const mvn = f.mavenProfile === undefined ? 'mvn package' : `mvn -P ${f.mavenProfile} package`;
-    return `${jar} (${mvn} of spark/, built when missing or older than its sources)`;
-  };
-  const source = c.emr?.jar;
-  const jar =
-    source?.kind === 's3'
-      ? `${source.uri} (used as it is)`
-      : source?.kind === 'local'
-        ? source.path
-        : (c.local?.jar ?? built());
+    jar = `${path.relative(o.cwd, j.path) || j.path} (${mvn} of spark/, built when missing or older than its sources)`;
+  }
   return {
     spark: describeFamily(c.family),
     jar,

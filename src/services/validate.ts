@@ -89,8 +89,8 @@ import {
 } from '../domain/spark-family.js';
 import { readJarBuildInfo } from '../domain/jar-info.js';
 import { readFileRange } from '../local/file-range.js';
-import { cachedSparkClasspath } from '../local/classpath.js';
-import { jarIsStale, jobJarPath } from '../local/jar.js';
+import { localClasspathSource, type ClasspathSource } from '../local/classpath.js';
+import { findJobJar, type JobJar } from '../local/jar.js';
 import { folderCreationProblem } from '../local/folders.js';
 import { sparkHomeAt } from '../local/spark-home.js';
 import { locateJava, locateMaven, toolchainOf, type Toolchain } from '../local/toolchain.js';
@@ -165,6 +165,8 @@ export interface ValidatedInputs {
   toolchain?: Toolchain;
   /** `--jar`, absolute. */
   jar?: string;
+  /** The job jar the run uses (`findJobJar`: `--jar`, spark/'s build, or the jar populator ships with). */
+  jobJar: JobJar;
   /**
    * The Spark family the run uses: the application's release (EMR Serverless: an existing one, or
    * the label `--create-application` will use), else `--spark`, else a `--jar`'s own, else 3.5.
@@ -217,8 +219,9 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
 
   // The toolchain once the family is known (an existing application's release picks it).
   const family = runFamily(o, archiveAndAws.found.application);
-  const toolchain = await toolchainChecks(o, resolved, family);
-  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...toolchain.checks);
+  const found = await jobJarCheck(o, family, jar ?? o.jar);
+  const toolchain = await toolchainChecks(o, resolved, family, found.jobJar);
+  checks.push(nodeCheck(o.nodeVersion ?? process.version), ...found.checks, ...toolchain.checks);
 
   const sorted = sortChecks(checks);
   const counts = countChecks(sorted);
@@ -228,6 +231,7 @@ export async function validateInputs(options: ValidateOptions): Promise<Validati
     ...(staticCredentials ? { staticCredentials } : {}),
     ...(toolchain.toolchain ? { toolchain: toolchain.toolchain } : {}),
     ...(jar ? { jar } : {}),
+    ...(found.jobJar ? { jobJar: found.jobJar } : {}),
     family,
     ...(o.createApplication === undefined ? {} : { createReleaseLabel: createLabel(o) }),
     found: archiveAndAws.found,
@@ -366,7 +370,7 @@ function sparkChecks(o: Opts): Check[] {
       fail('flags.spark', `--spark ${spark} was asked for, but the --jar is built for ${jar.built}`, {
         source,
         code: 'SPARK_FAMILY_MISMATCH',
-        hint: `Leave out --jar (populator builds the Spark ${spark} jar), or leave out --spark to run the jar on its own family.`,
+        hint: `Leave out --jar (populator uses the Spark ${spark} jar it ships with, or builds it in a checkout), or leave out --spark to run the jar on its own family.`,
       }),
     ];
   }
@@ -416,17 +420,24 @@ function resolvedInputs(
     staticCredentials?: StaticKeys;
     toolchain?: Toolchain;
     jar?: string;
+    jobJar?: JobJar;
     family: SparkFamily;
     createReleaseLabel?: string;
     found: Found;
   },
 ): ValidatedInputs | undefined {
-  if (storage === undefined || resolved.archive === undefined || resolved.region === undefined) {
+  const { staticCredentials, toolchain, jar, jobJar, family, createReleaseLabel, found } = extra;
+  if (
+    storage === undefined ||
+    resolved.archive === undefined ||
+    resolved.region === undefined ||
+    jobJar === undefined
+  ) {
     return undefined;
   }
-  const { staticCredentials, toolchain, jar, family, createReleaseLabel, found } = extra;
   return {
     family,
+    jobJar,
     ...(createReleaseLabel === undefined ? {} : { createReleaseLabel }),
     storage,
     archive: resolved.archive,
@@ -602,7 +613,7 @@ function s3JarCheck(uri: string, runner: Runner, source: string): Check {
     : fail('flags.jar', `the local runner cannot run the jar ${uri} from S3`, {
         source,
         code: 'JAR_INVALID',
-        hint: 'Give --jar a local file, or leave it out to let populator build the jar.',
+        hint: 'Give --jar a local file, or leave it out to use the jar populator ships with (built from spark/ in a checkout).',
       });
 }
 
@@ -614,7 +625,7 @@ async function jarCheck(jar: string, source: string): Promise<{ check: Check; in
       check: fail('flags.jar', `the job jar ${jar} does not exist`, {
         source,
         code: 'JAR_NOT_FOUND',
-        hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to let populator build it.',
+        hint: 'Build it with `mvn -f spark/pom.xml package`, or leave out --jar to use the jar populator ships with (built from spark/ in a checkout).',
       }),
     };
   }
@@ -651,70 +662,144 @@ async function jarCheck(jar: string, source: string): Promise<{ check: Check; in
   };
 }
 
-/** Java for the local runner and the jar build; Maven only when the jar or the Spark classpath must be built. */
+/**
+ * The job jar the run uses (`findJobJar`): a check of its own only for the jar populator ships with
+ * (a `--jar` is checked with the flags; spark/'s is built when stale, which the toolchain says).
+ */
+async function jobJarCheck(
+  o: Opts,
+  family: SparkFamily,
+  given: string | undefined,
+): Promise<{ checks: Check[]; jobJar?: JobJar }> {
+  const { pass, fail } = checksOf('toolchain');
+  try {
+    const jobJar = await findJobJar(family, { projectRoot: o.projectRoot, jar: given });
+    if (jobJar.kind !== 'packaged') return { checks: [], jobJar };
+    const { info } = jobJar;
+    return {
+      checks: [
+        pass(
+          'toolchain.jar',
+          `populator-job ${info.version}, ${describeFamily(family)}: the jar populator ships with (${jobJar.path})`,
+        ),
+      ],
+      jobJar,
+    };
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    return { checks: [fail('toolchain.jar', e.message.replace(/\.$/, ''), { hint: e.hint, code: e.code })] };
+  }
+}
+
+/** Why no Java is needed for a run on EMR Serverless: where its jar comes from. */
+function jarWithoutJava(jobJar: JobJar | undefined, family: SparkFamily): string {
+  if (jobJar?.kind === 'given') return '--jar is given';
+  if (jobJar?.kind === 'packaged') return `the Spark ${family} job jar comes with populator`;
+  return `the Spark ${family} job jar is built and up to date`;
+}
+
+/**
+ * Java for a local run and for building spark/'s jar; Maven only to build that jar or to resolve a
+ * local run's Spark classpath (when it is not cached and SPARK_HOME cannot give it). With the jar
+ * populator ships with (or a --jar), a run on EMR Serverless needs neither.
+ */
 async function toolchainChecks(
   o: Opts,
   r: ResolvedFlags,
   family: SparkFamily,
+  jobJar: JobJar | undefined,
 ): Promise<{ checks: Check[]; toolchain?: Toolchain }> {
   const { pass, fail, skipped } = checksOf('toolchain');
-  const sparkDir = path.join(o.projectRoot, 'spark');
-  // An s3:// --jar is never built either.
-  const buildJar = o.jar === undefined && jarIsStale(sparkDir, family);
+  const buildJar = jobJar?.kind === 'build' && jobJar.stale;
   const local = o.runner === 'local';
-  const resolveClasspath =
-    local && cachedSparkClasspath(sparkDir, o.cacheDir, r.archive?.kind === 's3', family) === null;
-  const needJava = local || buildJar;
-  const needMaven = buildJar || resolveClasspath;
+  const classpath = local
+    ? localClasspathSource({
+        sparkDir: path.join(o.projectRoot, 'spark'),
+        cacheDir: o.cacheDir,
+        env: o.env,
+        s3: r.archive?.kind === 's3' || o.import !== undefined,
+        family,
+      })
+    : undefined;
   const checks: Check[] = [];
-  if (!needJava) {
-    const why =
-      o.jar !== undefined ? '--jar is given' : `the Spark ${family} job jar is built and up to date`;
+  if (!local && !buildJar) {
+    const why = jarWithoutJava(jobJar, family);
     checks.push(
-      skipped('toolchain.java', `not needed: the job runs on EMR Serverless and ${why}`),
-      skipped('toolchain.maven', `not needed: ${why}`),
+      skipped(
+        'toolchain.java',
+        `not needed: the job runs on EMR Serverless and ${why} (local runs need Java 17 or 21)`,
+      ),
+      skipped(
+        'toolchain.maven',
+        `not needed: ${why} (local runs need SPARK_HOME or Maven for their Spark classpath)`,
+      ),
     );
     return { checks };
   }
   const java = await locateJava(o.env);
+  const javaFor = local ? 'for the local run' : `to build the Spark ${family} job jar`;
   if (java.ok) {
     checks.push(
       pass(
         'toolchain.java',
-        `Java ${java.value.major} (${java.value.java}, from its ${java.value.versionFrom})`,
+        `Java ${java.value.major} (${java.value.java}, from its ${java.value.versionFrom}), ${javaFor}`,
       ),
     );
-  } else {
-    checks.push(fail('toolchain.java', java.error.message, { hint: java.error.hint, code: java.error.code }));
-  }
-  let mvn = 'mvn';
-  if (needMaven) {
-    const why = buildJar
-      ? `to build the Spark ${family} job jar (${existsSync(jobJarPath(sparkDir, family)) ? 'its sources changed' : 'not built yet'})`
-      : `to resolve the Spark ${family} classpath (once; cached afterwards)`;
-    const maven = locateMaven(o.env);
-    if (maven.ok) {
-      mvn = maven.value;
-      checks.push(pass('toolchain.maven', `${maven.value}, ${why}`));
-    } else {
-      checks.push(
-        fail('toolchain.maven', `${maven.error.message.replace(/\.$/, '')} (needed ${why})`, {
-          hint: maven.error.hint,
-          code: maven.error.code,
-        }),
-      );
-    }
   } else {
     checks.push(
-      skipped(
-        'toolchain.maven',
-        `not needed: ${o.jar !== undefined ? '--jar is given' : `the Spark ${family} job jar is up to date`}${local ? ' and the Spark classpath is cached' : ''}`,
-      ),
+      fail('toolchain.java', `${java.error.message.replace(/\.$/, '')} (needed ${javaFor})`, {
+        hint: java.error.hint,
+        code: java.error.code,
+      }),
     );
   }
+  const maven = mavenCheck(o, family, jobJar, classpath);
+  checks.push(maven.check);
   if (local && r.localMaster !== undefined) checks.push(sparkHomeCheck(o.env, r.localMaster, family));
   if (!java.ok || checks.some((c) => c.status === 'fail')) return { checks };
-  return { checks, toolchain: toolchainOf(java.value, mvn, o.env) };
+  return { checks, toolchain: toolchainOf(java.value, maven.mvn ?? 'mvn', o.env) };
+}
+
+/** Maven: needed to build spark/'s stale jar, or to resolve a local run's classpath when nothing else gives it. */
+function mavenCheck(
+  o: Opts,
+  family: SparkFamily,
+  jobJar: JobJar | undefined,
+  classpath: ClasspathSource | undefined,
+): { check: Check; mvn?: string } {
+  const { pass, fail, skipped } = checksOf('toolchain');
+  const buildJar = jobJar?.kind === 'build' && jobJar.stale;
+  const jarWhy = buildJar
+    ? `to build the Spark ${family} job jar (${existsSync(jobJar.path) ? 'its sources changed' : 'not built yet'})`
+    : undefined;
+  if (jarWhy === undefined && classpath?.kind === 'none') {
+    return {
+      check: fail('toolchain.maven', classpath.problem, { hint: classpath.hint, code: 'MAVEN_NOT_FOUND' }),
+    };
+  }
+  const classpathWhy =
+    classpath?.kind === 'maven'
+      ? `to resolve the Spark ${family} classpath (once; cached afterwards)`
+      : undefined;
+  const why = jarWhy ?? classpathWhy;
+  if (why === undefined) {
+    const jar = jarWithoutJava(jobJar, family);
+    const cp =
+      classpath === undefined
+        ? ''
+        : classpath.kind === 'spark-home'
+          ? ` and the Spark classpath comes from SPARK_HOME=${classpath.home}`
+          : ' and the Spark classpath is cached';
+    return { check: skipped('toolchain.maven', `not needed: ${jar}${cp}`) };
+  }
+  const maven = locateMaven(o.env);
+  if (maven.ok) return { check: pass('toolchain.maven', `${maven.value}, ${why}`), mvn: maven.value };
+  return {
+    check: fail('toolchain.maven', `${maven.error.message.replace(/\.$/, '')} (needed ${why})`, {
+      hint: maven.error.hint,
+      code: maven.error.code,
+    }),
+  };
 }
 
 /** Where a local cluster's executor JVMs start from: SPARK_HOME when set (checked), else the Maven classpath. */
