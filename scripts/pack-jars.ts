@@ -10,12 +10,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeFamily, familyOfJar, SPARK_FAMILIES } from '../src/domain/spark-family.js';
 import { ensureJobJar, jarIsStale, jobJarPath } from '../src/local/jar.js';
-import {
-  cliVersion,
-  PACKAGED_JARS_DIR,
-  packagedJarName,
-  readLocalJarInfo,
-} from '../src/local/packaged-jars.js';
+import { cliVersion, PACKAGED_JARS_DIR, packagedJarName } from '../src/local/packaged-jars.js';
+import { readLocalJarInfo } from '../src/local/file-range.js';
 import { findToolchain, type Toolchain } from '../src/local/toolchain.js';
 
 /** What was done for each family: built (or reused) and copied to `jars/`. */

@@ -33,6 +33,8 @@ export interface SparkFamilyFacts {
   buildDir: string;
   /** What the jar's file name adds after `populator-job-<version>`. */
   jarSuffix: string;
+  /** PyPI's `pyspark` release that is a stock distribution of this family (for SPARK_HOME hints). */
+  pysparkVersion: string;
   /** The Maven profile that adds S3A (hadoop-aws and its AWS SDK) to the local classpath, for S3 on local Spark. */
   s3aProfile: string;
   /** What that profile resolves, for messages. */
@@ -56,6 +58,7 @@ export const SPARK_FAMILY: Readonly<Record<SparkFamily, SparkFamilyFacts>> = {
     mavenProfile: undefined,
     buildDir: 'target',
     jarSuffix: '',
+    pysparkVersion: '3.5.5',
     s3aProfile: 'local-s3',
     s3aArtifacts: 'org.apache.hadoop:hadoop-aws:3.3.4 and com.amazonaws:aws-java-sdk-bundle:1.12.262',
     s3aCredentialProviders: [
@@ -74,6 +77,7 @@ export const SPARK_FAMILY: Readonly<Record<SparkFamily, SparkFamilyFacts>> = {
     mavenProfile: 'spark-4.0',
     buildDir: 'target/spark-4.0',
     jarSuffix: '-spark-4.0',
+    pysparkVersion: '4.0.2',
     s3aProfile: 'local-s3-spark-4.0',
     s3aArtifacts:
       "org.apache.hadoop:hadoop-aws:3.4.1 and the AWS SDK v2 s3, s3-transfer-manager, sts and apache-client (the job's SDK version)",

@@ -148,7 +148,7 @@ export function localClasspathSource(o: {
   if (maven.ok) return { kind: 'maven', mvn: maven.value };
   const home = o.env.SPARK_HOME;
   const f = SPARK_FAMILY[o.family];
-  const hint = `Set SPARK_HOME to a Spark ${o.family} / Scala ${f.scalaBinaryVersion} distribution (e.g. \`pip install pyspark==${o.family === '3.5' ? '3.5.5' : '4.0.1'}\` and its pyspark/ folder), or install Apache Maven 3.8+ (e.g. \`apt-get install maven\`) to resolve the classpath once. Runs on EMR Serverless need neither.`;
+  const hint = `Set SPARK_HOME to a Spark ${o.family} / Scala ${f.scalaBinaryVersion} distribution (e.g. \`pip install pyspark==${f.pysparkVersion}\` and its pyspark/ folder), or install Apache Maven 3.8+ (e.g. \`apt-get install maven\`) to resolve the classpath once. Runs on EMR Serverless need neither.`;
   if (home === undefined || home === '') {
     return {
       kind: 'none',
@@ -167,7 +167,7 @@ export function localClasspathSource(o: {
     return {
       kind: 'none',
       problem: `the run reads or writes S3, but SPARK_HOME=${home} has no S3A (hadoop-aws) and Maven, which resolves it, is not on PATH`,
-      hint: `Install Apache Maven 3.8+ (e.g. \`apt-get install maven\`), add hadoop-aws 3.3.4 and aws-java-sdk-bundle 1.12.262 to ${path.join(home, 'jars')}, or run on EMR Serverless.`,
+      hint: `Install Apache Maven 3.8+ (e.g. \`apt-get install maven\`), add ${f.s3aArtifacts} to ${path.join(home, 'jars')}, or run on EMR Serverless.`,
     };
   }
   return { kind: 'spark-home', home, classpath };

@@ -4,12 +4,11 @@
  * Serverless without Java or Maven. Each is checked before use: its build info
  * (`populator-job.properties`) must name the family asked for and the CLI's own version.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
-import { readJarBuildInfo } from '../domain/jar-info.js';
 import { describeFamily, familyOfJar, type JarBuildInfo, type SparkFamily } from '../domain/spark-family.js';
-import { readFileRange } from './file-range.js';
+import { readLocalJarInfo } from './file-range.js';
 
 /** The package's folder of prebuilt jars, relative to its root. */
 export const PACKAGED_JARS_DIR = 'jars';
@@ -36,15 +35,6 @@ export function cliVersion(packageRoot: string): string {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
   if (typeof parsed.version !== 'string') throw new Error(`${file} has no version`);
   return parsed.version;
-}
-
-/** The build info of a jar on disk, or null when it is no jar or holds none. */
-export async function readLocalJarInfo(file: string): Promise<JarBuildInfo | null> {
-  const size = statSync(file).isFile() ? statSync(file).size : 0;
-  if (size === 0) return null;
-  return readJarBuildInfo((off, len) => Promise.resolve(readFileRange(file, off, len)), size).catch(
-    () => null,
-  );
 }
 
 /**

@@ -75,8 +75,7 @@ export function sparkHomeAt(
 ): SparkHome {
   const jarsDir = path.join(dir, 'jars');
   const wanted = `Spark ${family} for Scala ${SPARK_FAMILY[family].scalaBinaryVersion}`;
-  const pyspark = family === '3.5' ? '3.5.5' : '4.0.2';
-  const fix = `Point SPARK_HOME at a ${wanted} distribution (a folder with jars/, e.g. \`pip install pyspark==${pyspark}\` and its pyspark/ folder), or unset it to let populator make one from the Maven-resolved classpath.`;
+  const fix = `Point SPARK_HOME at a ${wanted} distribution (a folder with jars/, e.g. \`pip install pyspark==${SPARK_FAMILY[family].pysparkVersion}\` and its pyspark/ folder), or unset it to let populator make one from the Maven-resolved classpath.`;
   if (!isDirectory(jarsDir)) {
     throw new UserError(`${source}=${dir} is not a Spark distribution: it has no jars/ folder.`, {
       code: 'SPARK_HOME_INVALID',

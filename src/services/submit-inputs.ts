@@ -31,7 +31,7 @@ import { isS3Uri, joinS3Uri, parseS3Uri } from '../domain/s3-uri.js';
 import type { StorageConfig } from '../domain/storage-config.js';
 import type { TimeRange } from '../domain/time-range.js';
 import { defaultWriteRate, type WriteRateSource } from '../domain/write-rate.js';
-import { readFileRange } from '../local/file-range.js';
+import { readLocalJarInfo } from '../local/file-range.js';
 import type { ValidatedInputs } from './validate.js';
 
 /** The local runner's staging root when --staging is not given (under the working directory). */
@@ -196,10 +196,7 @@ async function checkJar(
       hint: 'Build it with `mvn -f spark/pom.xml package` or leave out --jar to use the jar populator ships with (built from spark/ in a checkout).',
     });
   }
-  const info = await readJarBuildInfo(
-    (off, len) => Promise.resolve(readFileRange(file, off, len)),
-    statSync(file).size,
-  ).catch(() => null);
+  const info = await readLocalJarInfo(file);
   if (info === null) throw notOurs(file);
   return { jar: { kind: 'local', path: file }, info };
 }

@@ -87,8 +87,7 @@ import {
   type JarBuildInfo,
   type SparkFamily,
 } from '../domain/spark-family.js';
-import { readJarBuildInfo } from '../domain/jar-info.js';
-import { readFileRange } from '../local/file-range.js';
+import { readLocalJarInfo } from '../local/file-range.js';
 import { localClasspathSource, type ClasspathSource } from '../local/classpath.js';
 import { findJobJar, type JobJar } from '../local/jar.js';
 import { folderCreationProblem } from '../local/folders.js';
@@ -629,13 +628,7 @@ async function jarCheck(jar: string, source: string): Promise<{ check: Check; in
       }),
     };
   }
-  const size = statSync(jar).isFile() ? statSync(jar).size : 0;
-  const info =
-    size === 0
-      ? null
-      : await readJarBuildInfo((off, len) => Promise.resolve(readFileRange(jar, off, len)), size).catch(
-          () => null,
-        );
+  const info = await readLocalJarInfo(jar);
   if (info === null) {
     return {
       check: fail('flags.jar', `${jar} is not a populator job jar (no jar, or one without its build info)`, {
